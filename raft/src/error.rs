@@ -1,0 +1,69 @@
+//! Errors of the consensus crate.
+//!
+//! Callers branch on these: a [`WriteError::ForwardToLeader`] means "retry
+//! at this address", [`WriteError::NoLeader`] "retry later", and
+//! [`WriteError::Fatal`] "this server is shutting down or broken".
+
+use crate::transport::TransportError;
+use crate::types::NodeId;
+
+/// A configuration value that breaks a rule.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid raft configuration: {field}: {rule}")]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub rule: String,
+}
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Storage(#[from] drover_storage::StorageError),
+    #[error("cannot restore the snapshot in {path}: {cause}")]
+    Snapshot { path: String, cause: String },
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot start raft: {0}")]
+    Raft(String),
+}
+
+/// The current leader, as far as this server knows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Leader {
+    pub id: NodeId,
+    pub addr: String,
+}
+
+/// Why a write was not committed.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// This server is not the leader; the leader, if known, is named.
+    #[error("not the leader{}", .0.as_ref().map(|l| format!("; the leader is {} at {}", l.id, l.addr)).unwrap_or_default())]
+    ForwardToLeader(Option<Leader>),
+    /// No leader is known right now.
+    #[error("no cluster leader")]
+    NoLeader,
+    /// The leader could not be reached to forward the write.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The server is shutting down or its storage failed.
+    #[error("raft is stopped: {0}")]
+    Fatal(String),
+}
+
+/// Why a membership change failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MembershipError {
+    #[error(transparent)]
+    Remote(#[from] crate::rpc::RemoteFailure),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("membership change failed: {0}")]
+    Raft(String),
+}

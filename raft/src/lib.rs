@@ -1,0 +1,41 @@
+//! Consensus for drover servers.
+//!
+//! This crate runs an openraft group over the durable sled log of
+//! `drover-storage` and replicates opaque commands into a caller-supplied
+//! [`StateMachine`]. It owns server start-up and shutdown, cluster formation
+//! (`bootstrap_expect` + `retry_join`), adding and removing servers, the
+//! leadership watch, write forwarding, snapshots with log compaction, and the
+//! server-to-server transport (TCP, port 4647 by default).
+//!
+//! *Boundary*: nothing here knows what a job, a node or an allocation is.
+//!
+//! Layout:
+//! - [`types`]: the openraft type configuration (commands are bytes);
+//! - [`state_machine`]: the trait the orchestrator implements;
+//! - [`node`]: [`RaftNode`], one running server;
+//! - `bootstrap`: cluster formation;
+//! - `sm_store`: openraft's state-machine traits with snapshots on disk;
+//! - [`network`], [`transport`], [`rpc`]: how servers talk;
+//! - [`config`], [`error`].
+
+mod bootstrap;
+pub mod config;
+pub mod error;
+pub mod network;
+mod node;
+mod node_id;
+pub mod rpc;
+mod sm_store;
+pub mod state_machine;
+pub mod transport;
+pub mod types;
+
+pub use config::{DEFAULT_RPC_PORT, RaftConfig};
+pub use error::{ConfigError, Leader, MembershipError, StartError, WriteError};
+pub use node::RaftNode;
+pub use rpc::{Committed, NodeInfo, RemoteFailure};
+pub use state_machine::StateMachine;
+pub use transport::{RpcHandler, Transport, TransportError};
+pub use types::{Command, CommandResponse, NodeId, TypeConfig};
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

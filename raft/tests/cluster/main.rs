@@ -1,0 +1,12 @@
+//! Cluster tests of the consensus crate: a toy key/value state machine on
+//! an in-memory transport that can cut links, and on the real TCP transport.
+//! Every wait has a deadline; nothing sleeps and hopes.
+
+mod support;
+
+mod t01_election;
+mod t02_failover;
+mod t03_partition;
+mod t04_restart;
+mod t05_membership;
+mod t06_tcp;

@@ -1,0 +1,9 @@
+//! Drover: a workload orchestrator compatible with Nomad's job files, HTTP
+//! API and CLI.
+//!
+//! The orchestrator sits on two lower crates: `drover-raft` (consensus over
+//! opaque commands) and `drover-storage` (durability on sled). See
+//! `ARCHITECTURE.md` at the repository root for the map of what is built.
+
+/// The version reported by `drover version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
