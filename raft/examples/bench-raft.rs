@@ -74,7 +74,8 @@ fn raw_flush(dir: &std::path::Path, seconds: u64, value: &[u8]) -> Result<(), St
     let mut i: u64 = 0;
     while Instant::now() < deadline {
         let t = Instant::now();
-        tree.insert(i.to_be_bytes(), value).map_err(|e| e.to_string())?;
+        tree.insert(i.to_be_bytes(), value)
+            .map_err(|e| e.to_string())?;
         db.flush().map_err(|e| e.to_string())?;
         lat.push(t.elapsed());
         i += 1;
@@ -86,11 +87,19 @@ fn raw_flush(dir: &std::path::Path, seconds: u64, value: &[u8]) -> Result<(), St
 async fn start_cluster(dir: &std::path::Path) -> Result<Vec<RaftNode>, String> {
     let mut listeners = Vec::new();
     for _ in 0..3 {
-        listeners.push(TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?);
+        listeners.push(
+            TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| e.to_string())?,
+        );
     }
     let addrs: Vec<String> = listeners
         .iter()
-        .map(|l| l.local_addr().map(|a| a.to_string()).map_err(|e| e.to_string()))
+        .map(|l| {
+            l.local_addr()
+                .map(|a| a.to_string())
+                .map_err(|e| e.to_string())
+        })
         .collect::<Result<_, _>>()?;
     let mut nodes = Vec::new();
     for (i, listener) in listeners.into_iter().enumerate() {
@@ -159,7 +168,12 @@ async fn run_writers(
         lat.extend(t.await.map_err(|e| e.to_string())??);
     }
     let elapsed = start.elapsed();
-    report(&format!("raft commit, {writers} writers"), lat.len(), elapsed, lat);
+    report(
+        &format!("raft commit, {writers} writers"),
+        lat.len(),
+        elapsed,
+        lat,
+    );
     for n in nodes {
         n.shutdown().await;
     }
@@ -185,10 +199,20 @@ async fn run() -> Result<(), String> {
         }
     };
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    println!("data directory: {} (3 servers, loopback TCP, sled log, value {} B)", dir.display(), args.value_bytes);
+    println!(
+        "data directory: {} (3 servers, loopback TCP, sled log, value {} B)",
+        dir.display(),
+        args.value_bytes
+    );
     raw_flush(&dir, args.seconds.min(3), &vec![b'v'; args.value_bytes])?;
     for (i, w) in args.writers.iter().enumerate() {
-        run_writers(&dir.join(format!("run{i}")), *w, args.seconds, args.value_bytes).await?;
+        run_writers(
+            &dir.join(format!("run{i}")),
+            *w,
+            args.seconds,
+            args.value_bytes,
+        )
+        .await?;
     }
     Ok(())
 }

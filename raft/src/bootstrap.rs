@@ -59,7 +59,12 @@ fn set_error(node: &NodeInner, error: Option<String>) {
 }
 
 async fn step(node: &NodeInner) -> Result<Step, String> {
-    if node.raft.is_initialized().await.map_err(|e| e.to_string())? {
+    if node
+        .raft
+        .is_initialized()
+        .await
+        .map_err(|e| e.to_string())?
+    {
         return Ok(Step::Done);
     }
     let peers = discover(node).await;
@@ -108,7 +113,11 @@ async fn step(node: &NodeInner) -> Result<Step, String> {
         members.insert(p.id, BasicNode::new(p.addr.clone()));
     }
     if members.len() < expect {
-        tracing::debug!(found = members.len(), expect, "waiting for servers to bootstrap");
+        tracing::debug!(
+            found = members.len(),
+            expect,
+            "waiting for servers to bootstrap"
+        );
         return Ok(Step::Wait);
     }
     if members.keys().next() != Some(&node.id) {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use openraft::BasicNode;
 use openraft::error::{
     InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
 };
@@ -10,7 +11,6 @@ use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
     VoteRequest, VoteResponse,
 };
-use openraft::BasicNode;
 use serde::de::DeserializeOwned;
 
 use crate::rpc::{RpcRequest, RpcResponse};
@@ -68,16 +68,20 @@ impl Peer {
     where
         E: std::error::Error + DeserializeOwned,
     {
-        res.map_err(|json| match serde_json::from_str::<RaftError<NodeId, E>>(&json) {
-            Ok(err) => RPCError::RemoteError(RemoteError::new(self.target, err)),
-            Err(e) => RPCError::Network(NetworkError::new(&std::io::Error::other(format!(
-                "undecodable remote error {json:?}: {e}"
-            )))),
-        })
+        res.map_err(
+            |json| match serde_json::from_str::<RaftError<NodeId, E>>(&json) {
+                Ok(err) => RPCError::RemoteError(RemoteError::new(self.target, err)),
+                Err(e) => RPCError::Network(NetworkError::new(&std::io::Error::other(format!(
+                    "undecodable remote error {json:?}: {e}"
+                )))),
+            },
+        )
     }
 }
 
-fn unexpected<E: std::error::Error>(resp: &RpcResponse) -> RPCError<NodeId, BasicNode, RaftError<NodeId, E>> {
+fn unexpected<E: std::error::Error>(
+    resp: &RpcResponse,
+) -> RPCError<NodeId, BasicNode, RaftError<NodeId, E>> {
     RPCError::Network(NetworkError::new(&std::io::Error::other(format!(
         "unexpected response {resp:?}"
     ))))

@@ -86,9 +86,11 @@ impl RaftNode {
             tasks: TaskTracker::new(),
             formation_error: Mutex::new(None),
         });
-        inner
-            .tasks
-            .spawn(watch_leader(inner.raft.clone(), leader_tx, inner.shutdown.clone()));
+        inner.tasks.spawn(watch_leader(
+            inner.raft.clone(),
+            leader_tx,
+            inner.shutdown.clone(),
+        ));
         inner.tasks.spawn(crate::bootstrap::run(inner.clone()));
         tracing::info!(node_id = id, addr = %inner.addr, "raft server started");
         Ok(Self { inner })
@@ -192,7 +194,9 @@ impl RaftNode {
                 openraft::error::CheckIsLeaderError::ForwardToLeader(f) => {
                     Err(self.inner.forward_error(f.leader_id, f.leader_node))
                 }
-                openraft::error::CheckIsLeaderError::QuorumNotEnough(_) => Err(WriteError::NoLeader),
+                openraft::error::CheckIsLeaderError::QuorumNotEnough(_) => {
+                    Err(WriteError::NoLeader)
+                }
             },
             Err(RaftError::Fatal(f)) => Err(WriteError::Fatal(f.to_string())),
         }
@@ -231,7 +235,10 @@ async fn open_db(path: &std::path::Path) -> Result<Db, StartError> {
     loop {
         match Db::open(path) {
             Ok(db) => return Ok(db),
-            Err(e) if e.to_string().contains("WouldBlock") && tokio::time::Instant::now() < deadline => {
+            Err(e)
+                if e.to_string().contains("WouldBlock")
+                    && tokio::time::Instant::now() < deadline =>
+            {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             Err(e) => return Err(e.into()),
@@ -248,7 +255,10 @@ async fn watch_leader(raft: Raft, tx: watch::Sender<Option<Leader>>, shutdown: C
                 m.membership_config
                     .membership()
                     .get_node(&id)
-                    .map(|n| Leader { id, addr: n.addr.clone() })
+                    .map(|n| Leader {
+                        id,
+                        addr: n.addr.clone(),
+                    })
             })
         };
         tx.send_if_modified(|cur| {
@@ -276,7 +286,11 @@ impl NodeInner {
             id: self.id,
             addr: self.addr.clone(),
             initialized: m.membership_config.log_id().is_some(),
-            leader: self.leader_rx.borrow().as_ref().map(|l| (l.id, l.addr.clone())),
+            leader: self
+                .leader_rx
+                .borrow()
+                .as_ref()
+                .map(|l| (l.id, l.addr.clone())),
             voters: membership
                 .nodes()
                 .filter(|(id, _)| voters.contains(id))
@@ -347,13 +361,18 @@ impl NodeInner {
                 }
                 (Some(l), _) => {
                     let req = match &req {
-                        RpcRequest::Join { id, addr } => RpcRequest::Join { id: *id, addr: addr.clone() },
+                        RpcRequest::Join { id, addr } => RpcRequest::Join {
+                            id: *id,
+                            addr: addr.clone(),
+                        },
                         RpcRequest::Leave { id } => RpcRequest::Leave { id: *id },
                         _ => return Err(MembershipError::Raft("not a membership request".into())),
                     };
                     match self.transport.call(&l.addr, req, FORWARD_TIMEOUT).await? {
                         RpcResponse::Join(r) | RpcResponse::Leave(r) => r,
-                        other => Err(RemoteFailure::Other(format!("unexpected response {other:?}"))),
+                        other => Err(RemoteFailure::Other(format!(
+                            "unexpected response {other:?}"
+                        ))),
                     }
                 }
                 (None, _) => Err(RemoteFailure::NoLeader),
@@ -371,7 +390,11 @@ impl NodeInner {
 
     /// Adds a voter; this server must be the leader. Adding a server that
     /// is already a voter at the same address succeeds and changes nothing.
-    pub(crate) async fn add_server_local(&self, id: NodeId, addr: String) -> Result<(), RemoteFailure> {
+    pub(crate) async fn add_server_local(
+        &self,
+        id: NodeId,
+        addr: String,
+    ) -> Result<(), RemoteFailure> {
         let metrics = self.raft.metrics().borrow().clone();
         if metrics.current_leader != Some(self.id) {
             return Err(self.not_leader());
@@ -380,10 +403,16 @@ impl NodeInner {
         let voters: BTreeSet<NodeId> = membership.voter_ids().collect();
         for (nid, node) in membership.nodes() {
             if *nid == id && node.addr != addr {
-                return Err(RemoteFailure::IdClash { id, existing_addr: node.addr.clone() });
+                return Err(RemoteFailure::IdClash {
+                    id,
+                    existing_addr: node.addr.clone(),
+                });
             }
             if *nid != id && node.addr == addr {
-                return Err(RemoteFailure::AddrClash { addr, existing_id: *nid });
+                return Err(RemoteFailure::AddrClash {
+                    addr,
+                    existing_id: *nid,
+                });
             }
         }
         if voters.contains(&id) {
@@ -444,16 +473,24 @@ impl RpcHandler for NodeInner {
         Box::pin(async move {
             match req {
                 RpcRequest::AppendEntries(r) => RpcResponse::AppendEntries(
-                    self.raft.append_entries(r).await.map_err(|e| raft_err_json(&e)),
+                    self.raft
+                        .append_entries(r)
+                        .await
+                        .map_err(|e| raft_err_json(&e)),
                 ),
                 RpcRequest::Vote(r) => {
                     RpcResponse::Vote(self.raft.vote(r).await.map_err(|e| raft_err_json(&e)))
                 }
                 RpcRequest::InstallSnapshot(r) => RpcResponse::InstallSnapshot(
-                    self.raft.install_snapshot(r).await.map_err(|e| raft_err_json(&e)),
+                    self.raft
+                        .install_snapshot(r)
+                        .await
+                        .map_err(|e| raft_err_json(&e)),
                 ),
                 RpcRequest::Info => RpcResponse::Info(self.info()),
-                RpcRequest::Join { id, addr } => RpcResponse::Join(self.add_server_local(id, addr).await),
+                RpcRequest::Join { id, addr } => {
+                    RpcResponse::Join(self.add_server_local(id, addr).await)
+                }
                 RpcRequest::Leave { id } => RpcResponse::Leave(self.remove_server_local(id).await),
                 RpcRequest::Write(cmd) => RpcResponse::Write(match self.write_local(cmd.0).await {
                     Ok(c) => Ok(c),

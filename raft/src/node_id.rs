@@ -41,7 +41,9 @@ pub(crate) fn load_or_create(dir: &Path, wanted: Option<NodeId>) -> Result<NodeI
                 source,
             };
             std::fs::write(&tmp, id.to_string()).map_err(io)?;
-            std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io)?;
+            std::fs::File::open(&tmp)
+                .and_then(|f| f.sync_all())
+                .map_err(io)?;
             std::fs::rename(&tmp, &path).map_err(io)?;
             Ok(id)
         }

@@ -23,9 +23,14 @@ pub enum RpcRequest {
     /// Who are you, and what do you know of the cluster?
     Info,
     /// Add the sender as a voting server (sent to any server; forwarded to the leader).
-    Join { id: NodeId, addr: String },
+    Join {
+        id: NodeId,
+        addr: String,
+    },
     /// Remove a server (sent to any server; forwarded to the leader).
-    Leave { id: NodeId },
+    Leave {
+        id: NodeId,
+    },
     /// Commit a command (sent to any server; forwarded to the leader).
     Write(Command),
 }
@@ -120,6 +125,9 @@ mod tests {
         }));
         let bytes = encode(&resp).expect("encode");
         let back: RpcResponse = decode(&bytes).expect("decode");
-        assert!(matches!(back, RpcResponse::Join(Err(RemoteFailure::IdClash { id: 7, .. }))));
+        assert!(matches!(
+            back,
+            RpcResponse::Join(Err(RemoteFailure::IdClash { id: 7, .. }))
+        ));
     }
 }

@@ -73,10 +73,11 @@ impl<S: StateMachine> SmStore<S> {
         let mut last_applied = None;
         let mut membership = StoredMembership::default();
         if let Some(stored) = file.load()? {
-            let meta: Meta = serde_json::from_slice(&stored.meta).map_err(|e| StartError::Snapshot {
-                path: path.clone(),
-                cause: format!("snapshot metadata cannot be decoded: {e}"),
-            })?;
+            let meta: Meta =
+                serde_json::from_slice(&stored.meta).map_err(|e| StartError::Snapshot {
+                    path: path.clone(),
+                    cause: format!("snapshot metadata cannot be decoded: {e}"),
+                })?;
             sm.restore(&stored.data).map_err(|e| StartError::Snapshot {
                 path: path.clone(),
                 cause: e.to_string(),
@@ -114,7 +115,12 @@ impl<S: StateMachine> RaftSnapshotBuilder<TypeConfig> for SmSnapshotBuilder<S> {
         })?;
         let data = S::encode_snapshot(view);
         let snapshot_id = match self.last_applied {
-            Some(id) => format!("{}-{}-{:08x}", id.leader_id, id.index, rand::random::<u32>()),
+            Some(id) => format!(
+                "{}-{}-{:08x}",
+                id.leader_id,
+                id.index,
+                rand::random::<u32>()
+            ),
             None => format!("none-{:08x}", rand::random::<u32>()),
         };
         let meta = Meta {
@@ -186,7 +192,10 @@ impl<S: StateMachine> RaftStateMachine<TypeConfig> for SmStore<S> {
     ) -> Result<(), StorageError<NodeId>> {
         let data = snapshot.into_inner();
         self.sm.restore(&data).map_err(|e| {
-            StorageIOError::read_snapshot(Some(meta.signature()), &std::io::Error::other(e.to_string()))
+            StorageIOError::read_snapshot(
+                Some(meta.signature()),
+                &std::io::Error::other(e.to_string()),
+            )
         })?;
         self.last_applied = meta.last_log_id;
         self.membership = meta.last_membership.clone();

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 
 use crate::error::StorageError;
 
+const MARKER_FILE: &str = "drover.marker";
+const MARKER_KEY: &[u8] = b"__drover_marker";
+
 /// An open database. Cheap to clone; the directory stays locked until every
 /// clone is dropped.
 #[derive(Clone)]
@@ -23,11 +26,22 @@ impl Db {
     /// sled can panic instead of returning an error on some damaged files;
     /// the panic is caught here and reported as [`StorageError::Open`], so a
     /// damaged directory stops the node with a message, not a crash.
+    ///
+    /// sled opens a directory whose files were truncated as an empty
+    /// database. To tell that from a new one, the first open writes a marker
+    /// key inside the database and then a marker file beside its files; a
+    /// later open that finds the file but not the key refuses the database.
     pub fn open(path: impl AsRef<Path>) -> Result<Db, StorageError> {
         let path = path.as_ref().to_path_buf();
+        let marker_file = path.join(MARKER_FILE);
+        let had_marker = marker_file.exists();
         let opened = std::panic::catch_unwind(|| sled::open(&path));
         match opened {
-            Ok(Ok(inner)) => Ok(Db { inner, path }),
+            Ok(Ok(inner)) => {
+                let db = Db { inner, path };
+                db.check_marker(&marker_file, had_marker)?;
+                Ok(db)
+            }
             Ok(Err(e)) => Err(StorageError::Open {
                 path,
                 cause: e.to_string(),
@@ -41,6 +55,37 @@ impl Db {
                 Err(StorageError::Open { path, cause })
             }
         }
+    }
+
+    fn check_marker(&self, marker_file: &Path, had_marker: bool) -> Result<(), StorageError> {
+        let has_key = self
+            .inner
+            .contains_key(MARKER_KEY)
+            .map_err(|e| self.err(e))?;
+        if had_marker && !has_key {
+            return Err(StorageError::Corrupt {
+                path: self.path.clone(),
+                what: "the database has lost its contents (its files were truncated or replaced)"
+                    .into(),
+            });
+        }
+        if !has_key {
+            self.inner
+                .insert(MARKER_KEY, &b"drover"[..])
+                .map_err(|e| self.err(e))?;
+            self.flush()?;
+        }
+        if !had_marker {
+            let io = |source| StorageError::Io {
+                path: marker_file.to_path_buf(),
+                source,
+            };
+            std::fs::write(marker_file, b"drover database\n").map_err(io)?;
+            std::fs::File::open(marker_file)
+                .and_then(|f| f.sync_all())
+                .map_err(io)?;
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -97,7 +142,11 @@ impl Tree {
         Ok(v.map(|v| v.to_vec()))
     }
 
-    pub fn insert(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<(), StorageError> {
+    pub fn insert(
+        &self,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+    ) -> Result<(), StorageError> {
         self.inner
             .insert(key.as_ref(), value.as_ref())
             .map_err(|e| self.err(e))?;
@@ -120,16 +169,18 @@ impl Tree {
         K: AsRef<[u8]>,
         R: RangeBounds<K>,
     {
-        self.inner
-            .range(range)
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(|e| self.err(e)))
+        self.inner.range(range).map(|r| {
+            r.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                .map_err(|e| self.err(e))
+        })
     }
 
     /// Every pair, in key order.
     pub fn iter(&self) -> impl Iterator<Item = Result<Pair, StorageError>> + '_ {
-        self.inner
-            .iter()
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(|e| self.err(e)))
+        self.inner.iter().map(|r| {
+            r.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                .map_err(|e| self.err(e))
+        })
     }
 
     pub fn first(&self) -> Result<Option<Pair>, StorageError> {
@@ -201,7 +252,10 @@ mod tests {
             .collect();
         assert_eq!(keys, vec![1, 2, 300, 70000]);
         assert_eq!(t.first().expect("first").map(|p| p.1), Some(b"1".to_vec()));
-        assert_eq!(t.last().expect("last").map(|p| p.1), Some(b"70000".to_vec()));
+        assert_eq!(
+            t.last().expect("last").map(|p| p.1),
+            Some(b"70000".to_vec())
+        );
         let mid: Vec<_> = t.range(u64_key(2)..u64_key(70000)).collect();
         assert_eq!(mid.len(), 2);
         t.remove(u64_key(2)).expect("remove");
@@ -216,13 +270,19 @@ mod tests {
         let path = dir.path().join("db");
         {
             let db = Db::open(&path).expect("open");
-            db.tree("t").expect("tree").insert("k", "v").expect("insert");
+            db.tree("t")
+                .expect("tree")
+                .insert("k", "v")
+                .expect("insert");
             db.flush().expect("flush");
             let second = Db::open(&path).err().expect("locked");
             assert!(second.is_locked(), "{second}");
             assert!(second.to_string().contains(&path.display().to_string()));
         }
         let db = Db::open(&path).expect("reopen");
-        assert_eq!(db.tree("t").expect("tree").get("k").expect("get"), Some(b"v".to_vec()));
+        assert_eq!(
+            db.tree("t").expect("tree").get("k").expect("get"),
+            Some(b"v".to_vec())
+        );
     }
 }

@@ -57,7 +57,10 @@ impl SnapshotFile {
     /// Replaces the stored snapshot atomically and durably.
     pub fn save(&self, meta: &[u8], data: &[u8]) -> Result<(), StorageError> {
         let meta_len = u32::try_from(meta.len()).map_err(|_| {
-            self.io(&self.path, std::io::Error::other("snapshot metadata over 4 GiB"))
+            self.io(
+                &self.path,
+                std::io::Error::other("snapshot metadata over 4 GiB"),
+            )
         })?;
         let mut buf = Vec::with_capacity(8 + 4 + meta.len() + 8 + data.len() + 4);
         buf.extend_from_slice(MAGIC);
@@ -75,7 +78,11 @@ impl SnapshotFile {
         drop(file);
         std::fs::rename(&tmp, &self.path).map_err(|e| self.io(&self.path, e))?;
         if let Some(dir) = self.path.parent() {
-            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
             File::open(dir)
                 .and_then(|d| d.sync_all())
                 .map_err(|e| self.io(dir, e))?;
@@ -116,7 +123,8 @@ impl SnapshotFile {
         let stored = u32::from_be_bytes([crc[0], crc[1], crc[2], crc[3]]);
         let actual = crc32fast::hash(body);
         let mut rest = &body[8..];
-        let meta_len = take(&mut rest, 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize);
+        let meta_len =
+            take(&mut rest, 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize);
         let meta = meta_len.and_then(|n| take(&mut rest, n));
         let data_len = meta.and_then(|_| take(&mut rest, 8)).map(|b| {
             let mut n = [0u8; 8];
@@ -162,7 +170,10 @@ mod tests {
         f.save(b"m1", b"data one").expect("save");
         f.save(b"m2", b"data two").expect("save");
         let s = f.load().expect("load").expect("some");
-        assert_eq!((s.meta.as_slice(), s.data.as_slice()), (&b"m2"[..], &b"data two"[..]));
+        assert_eq!(
+            (s.meta.as_slice(), s.data.as_slice()),
+            (&b"m2"[..], &b"data two"[..])
+        );
     }
 
     #[test]

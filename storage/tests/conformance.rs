@@ -13,7 +13,8 @@ struct SledBuilder;
 impl StoreBuilder<TC, SledLogStore<TC>, MemSm, TempDir> for SledBuilder {
     async fn build(&self) -> Result<(TempDir, SledLogStore<TC>, MemSm), StorageError<u64>> {
         let dir = tempfile::tempdir().map_err(|e| openraft::StorageIOError::write(&e))?;
-        let db = Db::open(dir.path().join("raft")).map_err(|e| openraft::StorageIOError::write(&e))?;
+        let db =
+            Db::open(dir.path().join("raft")).map_err(|e| openraft::StorageIOError::write(&e))?;
         let store = SledLogStore::open(&db).map_err(|e| openraft::StorageIOError::write(&e))?;
         Ok((dir, store, MemSm::default()))
     }

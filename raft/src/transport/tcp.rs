@@ -58,13 +58,16 @@ impl TcpTransport {
                 return decode_response(&resp).map_err(network);
             }
         }
-        let mut stream = TcpStream::connect(addr)
-            .await
-            .map_err(|e| TransportError::Unreachable {
-                addr: addr.to_string(),
-                reason: e.to_string(),
-            })?;
-        stream.set_nodelay(true).map_err(|e| network(e.to_string()))?;
+        let mut stream =
+            TcpStream::connect(addr)
+                .await
+                .map_err(|e| TransportError::Unreachable {
+                    addr: addr.to_string(),
+                    reason: e.to_string(),
+                })?;
+        stream
+            .set_nodelay(true)
+            .map_err(|e| network(e.to_string()))?;
         let resp = round_trip(&mut stream, frame)
             .await
             .map_err(|e| network(e.to_string()))?;

@@ -13,7 +13,9 @@ async fn elects_one_leader_and_replicates(n: usize) {
 
     for k in 0..50 {
         // Writes through every server, followers forward to the leader.
-        cluster.write(k % n, &format!("k{k}"), &format!("v{k}")).await;
+        cluster
+            .write(k % n, &format!("k{k}"), &format!("v{k}"))
+            .await;
     }
     let state = cluster.wait_converged(leader).await;
     assert_eq!(state.len(), 50);

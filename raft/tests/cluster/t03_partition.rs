@@ -12,7 +12,11 @@ async fn minority_cannot_commit_and_all_converge_after_healing() {
     let follower = (0..5).find(|i| *i != leader).expect("follower");
     let minority = [leader, follower];
     let majority: Vec<usize> = (0..5).filter(|i| !minority.contains(i)).collect();
-    let names = |ids: &[usize]| ids.iter().map(|i| cluster.addrs[*i].clone()).collect::<Vec<_>>();
+    let names = |ids: &[usize]| {
+        ids.iter()
+            .map(|i| cluster.addrs[*i].clone())
+            .collect::<Vec<_>>()
+    };
     cluster.net.partition(&names(&minority), &names(&majority));
 
     // A write on the minority side cannot commit.

@@ -42,7 +42,9 @@ async fn restarted_follower_behind_compacted_log_catches_up_by_snapshot() {
     cluster.stop_node(follower).await;
 
     for k in 0..200 {
-        cluster.write(leader, &format!("k{k}"), &k.to_string()).await;
+        cluster
+            .write(leader, &format!("k{k}"), &k.to_string())
+            .await;
     }
     // The leader has compacted its log past what the follower holds.
     cluster
@@ -74,7 +76,9 @@ async fn whole_cluster_restarted_from_disk_keeps_every_acknowledged_write() {
     let leader = cluster.wait_leader().await;
     let ids: Vec<u64> = (0..3).map(|i| cluster.node(i).id()).collect();
     for k in 0..150 {
-        cluster.write(leader, &format!("k{k}"), &k.to_string()).await;
+        cluster
+            .write(leader, &format!("k{k}"), &k.to_string())
+            .await;
     }
     for i in 0..3 {
         cluster.stop_node(i).await;
@@ -84,7 +88,13 @@ async fn whole_cluster_restarted_from_disk_keeps_every_acknowledged_write() {
     }
     let leader = cluster.wait_leader().await;
     // Same servers, same membership: restarts never bootstrap a second cluster.
-    let mut voters: Vec<u64> = cluster.node(leader).info().voters.iter().map(|v| v.0).collect();
+    let mut voters: Vec<u64> = cluster
+        .node(leader)
+        .info()
+        .voters
+        .iter()
+        .map(|v| v.0)
+        .collect();
     voters.sort();
     let mut expected = ids.clone();
     expected.sort();

@@ -31,13 +31,19 @@ async fn a_new_server_joins_through_retry_join_and_can_be_removed() {
         .expect("the new server becomes a voter");
     let id = node.id();
     cluster.addrs.push(addr);
-    cluster.members.insert(3, crate::support::Member { node, kv });
+    cluster
+        .members
+        .insert(3, crate::support::Member { node, kv });
     let state = cluster.wait_converged(leader).await;
     assert_eq!(cluster.members[&3].kv.dump(), state);
 
     // Removed again, through a follower.
     let follower = (0..3).find(|i| *i != leader).expect("follower");
-    cluster.node(follower).remove_server(id).await.expect("remove");
+    cluster
+        .node(follower)
+        .remove_server(id)
+        .await
+        .expect("remove");
     cluster
         .node(leader)
         .raft()
@@ -74,10 +80,17 @@ async fn id_and_address_clashes_at_join_are_refused() {
         .await
         .expect_err("an address clash is refused");
     assert!(
-        matches!(err, MembershipError::Remote(RemoteFailure::AddrClash { .. })),
+        matches!(
+            err,
+            MembershipError::Remote(RemoteFailure::AddrClash { .. })
+        ),
         "{err}"
     );
-    assert_eq!(cluster.node(leader).info().voters.len(), 3, "nothing changed");
+    assert_eq!(
+        cluster.node(leader).info().voters.len(),
+        3,
+        "nothing changed"
+    );
     cluster.shutdown().await;
 }
 

@@ -140,5 +140,9 @@ async fn tcp_cluster_fails_over_and_restarts_from_disk() {
     }
     let leader = cluster.leader().await;
     let state = cluster.converged(leader).await;
-    assert_eq!(state.len(), 60, "every acknowledged write survives a full restart");
+    assert_eq!(
+        state.len(),
+        60,
+        "every acknowledged write survives a full restart"
+    );
 }

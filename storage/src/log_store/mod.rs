@@ -19,7 +19,9 @@ use std::ops::RangeBounds;
 use std::sync::Arc;
 
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
-use openraft::{LogId, OptionalSend, RaftLogId, RaftLogReader, RaftTypeConfig, StorageIOError, Vote};
+use openraft::{
+    LogId, OptionalSend, RaftLogId, RaftLogReader, RaftTypeConfig, StorageIOError, Vote,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -58,10 +60,12 @@ where
             db: db.clone(),
             logs: db.tree("raft_logs")?,
             meta: db.tree("raft_meta")?,
-            flusher: Arc::new(Flusher::start(db.clone()).map_err(|source| StorageError::Io {
-                path: db.path().to_path_buf(),
-                source,
-            })?),
+            flusher: Arc::new(
+                Flusher::start(db.clone()).map_err(|source| StorageError::Io {
+                    path: db.path().to_path_buf(),
+                    source,
+                })?,
+            ),
             _types: PhantomData,
         };
         store.check()?;
@@ -174,9 +178,14 @@ where
     type LogReader = SledLogReader<C>;
 
     async fn get_log_state(&mut self) -> RaftResult<LogState<C>> {
-        let last_purged: Option<LogId<NodeId>> =
-            self.read_meta(LAST_PURGED).map_err(|e| StorageIOError::read_logs(&e))?;
-        let last = match self.logs.last().map_err(|e| StorageIOError::read_logs(&e))? {
+        let last_purged: Option<LogId<NodeId>> = self
+            .read_meta(LAST_PURGED)
+            .map_err(|e| StorageIOError::read_logs(&e))?;
+        let last = match self
+            .logs
+            .last()
+            .map_err(|e| StorageIOError::read_logs(&e))?
+        {
             None => None,
             Some((_, bytes)) => {
                 let entry: C::Entry =
@@ -205,7 +214,9 @@ where
     }
 
     async fn read_vote(&mut self) -> RaftResult<Option<Vote<NodeId>>> {
-        Ok(self.read_meta(VOTE).map_err(|e| StorageIOError::read_vote(&e))?)
+        Ok(self
+            .read_meta(VOTE)
+            .map_err(|e| StorageIOError::read_vote(&e))?)
     }
 
     /// Not flushed on its own: the next flush carries it. A lost committed
@@ -217,8 +228,9 @@ where
     }
 
     async fn read_committed(&mut self) -> RaftResult<Option<LogId<NodeId>>> {
-        let c: Option<Option<LogId<NodeId>>> =
-            self.read_meta(COMMITTED).map_err(|e| StorageIOError::read(&e))?;
+        let c: Option<Option<LogId<NodeId>>> = self
+            .read_meta(COMMITTED)
+            .map_err(|e| StorageIOError::read(&e))?;
         Ok(c.flatten())
     }
 

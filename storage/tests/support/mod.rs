@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! A test-only in-memory state machine and type config, enough for
 //! openraft's storage conformance suite to drive the sled log store.
 
@@ -109,7 +110,9 @@ impl RaftStateMachine<TC> for MemSm {
         }
     }
 
-    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError<u64>> {
+    async fn begin_receiving_snapshot(
+        &mut self,
+    ) -> Result<Box<Cursor<Vec<u8>>>, StorageError<u64>> {
         Ok(Box::new(Cursor::new(Vec::new())))
     }
 
@@ -125,9 +128,14 @@ impl RaftStateMachine<TC> for MemSm {
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TC>>, StorageError<u64>> {
-        Ok(self.current.lock().expect("lock").as_ref().map(|(meta, data)| Snapshot {
-            meta: meta.clone(),
-            snapshot: Box::new(Cursor::new(data.clone())),
-        }))
+        Ok(self
+            .current
+            .lock()
+            .expect("lock")
+            .as_ref()
+            .map(|(meta, data)| Snapshot {
+                meta: meta.clone(),
+                snapshot: Box::new(Cursor::new(data.clone())),
+            }))
     }
 }
