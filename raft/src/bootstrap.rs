@@ -102,13 +102,13 @@ async fn step(node: &NodeInner) -> Result<Step, String> {
     }
     let mut members: BTreeMap<NodeId, BasicNode> = node.initial_members();
     for p in &peers {
-        if let Some(existing) = members.get(&p.id) {
-            if existing.addr != p.addr {
-                return Err(format!(
-                    "node id {} is used by both {} and {}",
-                    p.id, existing.addr, p.addr
-                ));
-            }
+        if let Some(existing) = members.get(&p.id)
+            && existing.addr != p.addr
+        {
+            return Err(format!(
+                "node id {} is used by both {} and {}",
+                p.id, existing.addr, p.addr
+            ));
         }
         members.insert(p.id, BasicNode::new(p.addr.clone()));
     }

@@ -34,10 +34,10 @@ impl SnapshotSlot {
     /// is already current.
     fn store(&self, meta: &Meta, data: Vec<u8>) -> Result<(), StorageError<NodeId>> {
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((cur, _)) = current.as_ref() {
-            if cur.last_log_id > meta.last_log_id {
-                return Ok(());
-            }
+        if let Some((cur, _)) = current.as_ref()
+            && cur.last_log_id > meta.last_log_id
+        {
+            return Ok(());
         }
         let meta_bytes = serde_json::to_vec(meta)
             .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;

@@ -52,11 +52,11 @@ impl TcpTransport {
         };
         // A pooled connection may have been closed by the peer while idle:
         // on failure retry once on a fresh connection.
-        if let Some(mut stream) = self.take_idle(addr) {
-            if let Ok(resp) = round_trip(&mut stream, frame).await {
-                self.put_idle(addr, stream);
-                return decode_response(&resp).map_err(network);
-            }
+        if let Some(mut stream) = self.take_idle(addr)
+            && let Ok(resp) = round_trip(&mut stream, frame).await
+        {
+            self.put_idle(addr, stream);
+            return decode_response(&resp).map_err(network);
         }
         let mut stream =
             TcpStream::connect(addr)

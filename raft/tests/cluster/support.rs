@@ -105,14 +105,12 @@ impl TestCluster {
                 .iter()
                 .map(|i| self.node(*i).raft().metrics().borrow().current_leader)
                 .collect();
-            if leaders.len() == 1 {
-                if let Some(Some(id)) = leaders.into_iter().next() {
-                    if let Some(i) = among.iter().find(|i| self.node(**i).id() == id) {
-                        if self.node(*i).is_leader() {
-                            return *i;
-                        }
-                    }
-                }
+            if leaders.len() == 1
+                && let Some(Some(id)) = leaders.into_iter().next()
+                && let Some(i) = among.iter().find(|i| self.node(**i).id() == id)
+                && self.node(*i).is_leader()
+            {
+                return *i;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,

@@ -99,8 +99,8 @@ async fn whole_cluster_restarted_from_disk_keeps_every_acknowledged_write() {
     let mut expected = ids.clone();
     expected.sort();
     assert_eq!(voters, expected);
-    for i in 0..3 {
-        assert_eq!(cluster.node(i).id(), ids[i], "server {i} keeps its id");
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(cluster.node(i).id(), *id, "server {i} keeps its id");
     }
 
     cluster.write(leader, "after", "1").await;

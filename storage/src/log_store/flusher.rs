@@ -62,10 +62,10 @@ impl Drop for Flusher {
     /// is released when the store is dropped.
     fn drop(&mut self) {
         self.tx.take();
-        if let Some(thread) = self.thread.take() {
-            if thread.join().is_err() {
-                tracing::error!("raft log flusher panicked");
-            }
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("raft log flusher panicked");
         }
     }
 }

@@ -121,10 +121,10 @@ where
                     entry.get_log_id().index
                 )));
             }
-            if let Some(e) = expect {
-                if index != e {
-                    return Err(self.corrupt(format!("hole in log between {} and {index}", e - 1)));
-                }
+            if let Some(e) = expect
+                && index != e
+            {
+                return Err(self.corrupt(format!("hole in log between {} and {index}", e - 1)));
             }
             expect = Some(index + 1);
         }
