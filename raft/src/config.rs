@@ -54,7 +54,7 @@ impl RaftConfig {
             election_timeout: (Duration::from_millis(500), Duration::from_millis(1000)),
             snapshot_every: 8192,
             logs_to_keep: 1024,
-            max_payload_entries: 512,
+            max_payload_entries: 64,
         }
     }
 

@@ -22,6 +22,7 @@
 // its traits; boxing them would only add conversions at every call.
 #![allow(clippy::result_large_err)]
 
+mod batcher;
 mod bootstrap;
 pub mod config;
 pub mod error;
@@ -40,6 +41,6 @@ pub use node::RaftNode;
 pub use rpc::{Committed, NodeInfo, RemoteFailure};
 pub use state_machine::StateMachine;
 pub use transport::{RpcHandler, Transport, TransportError};
-pub use types::{Command, CommandResponse, NodeId, TypeConfig};
+pub use types::{Commands, NodeId, Responses, TypeConfig};
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

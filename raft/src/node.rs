@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::batcher::Batcher;
 use crate::config::RaftConfig;
 use crate::error::{Leader, MembershipError, StartError, WriteError};
 use crate::network::NetworkFactory;
@@ -21,7 +22,8 @@ use crate::rpc::{Committed, NodeInfo, RemoteFailure, RpcRequest, RpcResponse};
 use crate::sm_store::SmStore;
 use crate::state_machine::StateMachine;
 use crate::transport::{RpcHandler, Transport, tcp};
-use crate::types::{Command, NodeId, Raft};
+use crate::types::{NodeId, Raft};
+use serde_bytes::ByteBuf;
 
 /// How long a forwarded write or membership change may take.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
@@ -41,6 +43,7 @@ pub(crate) struct NodeInner {
     pub(crate) transport: Arc<dyn Transport>,
     pub(crate) config: RaftConfig,
     leader_rx: watch::Receiver<Option<Leader>>,
+    batcher: Batcher,
     pub(crate) shutdown: CancellationToken,
     tasks: TaskTracker,
     pub(crate) formation_error: Mutex<Option<String>>,
@@ -75,6 +78,9 @@ impl RaftNode {
         .map_err(|e| StartError::Raft(e.to_string()))?;
 
         let (leader_tx, leader_rx) = watch::channel(None);
+        let shutdown = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        let batcher = Batcher::start(raft.clone(), &tasks, shutdown.clone());
         let inner = Arc::new(NodeInner {
             id,
             addr: config.advertise_addr.clone(),
@@ -82,8 +88,9 @@ impl RaftNode {
             transport,
             config,
             leader_rx,
-            shutdown: CancellationToken::new(),
-            tasks: TaskTracker::new(),
+            batcher,
+            shutdown,
+            tasks,
             formation_error: Mutex::new(None),
         });
         inner.tasks.spawn(watch_leader(
@@ -308,23 +315,17 @@ impl NodeInner {
     }
 
     async fn write_local(&self, command: Vec<u8>) -> Result<Committed, WriteError> {
-        match self.raft.client_write(Command(command)).await {
-            Ok(resp) => Ok(Committed {
-                index: resp.log_id.index,
-                response: resp.data,
-            }),
-            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
-                Err(self.forward_error(f.leader_id, f.leader_node))
-            }
-            Err(RaftError::APIError(e)) => Err(WriteError::Fatal(e.to_string())),
-            Err(RaftError::Fatal(f)) => Err(WriteError::Fatal(f.to_string())),
-        }
+        self.batcher.write(command).await
     }
 
     async fn forward_write(&self, addr: &str, command: Vec<u8>) -> Result<Committed, WriteError> {
         let resp = self
             .transport
-            .call(addr, RpcRequest::Write(Command(command)), FORWARD_TIMEOUT)
+            .call(
+                addr,
+                RpcRequest::Write(ByteBuf::from(command)),
+                FORWARD_TIMEOUT,
+            )
             .await?;
         match resp {
             RpcResponse::Write(Ok(c)) => Ok(c),
@@ -492,14 +493,16 @@ impl RpcHandler for NodeInner {
                     RpcResponse::Join(self.add_server_local(id, addr).await)
                 }
                 RpcRequest::Leave { id } => RpcResponse::Leave(self.remove_server_local(id).await),
-                RpcRequest::Write(cmd) => RpcResponse::Write(match self.write_local(cmd.0).await {
-                    Ok(c) => Ok(c),
-                    Err(WriteError::ForwardToLeader(l)) => Err(RemoteFailure::NotLeader {
-                        leader: l.map(|l| (l.id, l.addr)),
-                    }),
-                    Err(WriteError::NoLeader) => Err(RemoteFailure::NoLeader),
-                    Err(e) => Err(RemoteFailure::Other(e.to_string())),
-                }),
+                RpcRequest::Write(cmd) => {
+                    RpcResponse::Write(match self.write_local(cmd.into_vec()).await {
+                        Ok(c) => Ok(c),
+                        Err(WriteError::ForwardToLeader(l)) => Err(RemoteFailure::NotLeader {
+                            leader: l.map(|l| (l.id, l.addr)),
+                        }),
+                        Err(WriteError::NoLeader) => Err(RemoteFailure::NoLeader),
+                        Err(e) => Err(RemoteFailure::Other(e.to_string())),
+                    })
+                }
             }
         })
     }

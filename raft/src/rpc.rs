@@ -12,7 +12,9 @@ use openraft::raft::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::types::{Command, CommandResponse, NodeId, TypeConfig};
+use serde_bytes::ByteBuf;
+
+use crate::types::{NodeId, TypeConfig};
 
 /// A request from one server to another.
 #[derive(Debug, Serialize, Deserialize)]
@@ -32,7 +34,7 @@ pub enum RpcRequest {
         id: NodeId,
     },
     /// Commit a command (sent to any server; forwarded to the leader).
-    Write(Command),
+    Write(ByteBuf),
 }
 
 /// What a server knows of itself and the cluster.
@@ -50,7 +52,8 @@ pub struct NodeInfo {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Committed {
     pub index: u64,
-    pub response: CommandResponse,
+    #[serde(with = "serde_bytes")]
+    pub response: Vec<u8>,
 }
 
 /// A cluster RPC refused by the remote server.
@@ -106,7 +109,9 @@ mod tests {
             prev_log_id: Some(LogId::new(openraft::CommittedLeaderId::new(3, 1), 7)),
             entries: vec![Entry {
                 log_id: LogId::new(openraft::CommittedLeaderId::new(3, 1), 8),
-                payload: EntryPayload::Normal(Command(b"set x 1".to_vec())),
+                payload: EntryPayload::Normal(crate::types::Commands(vec![ByteBuf::from(
+                    b"set x 1".to_vec(),
+                )])),
             }],
             leader_commit: None,
         };

@@ -19,7 +19,9 @@ use openraft::{
 
 use crate::error::StartError;
 use crate::state_machine::StateMachine;
-use crate::types::{CommandResponse, NodeId, TypeConfig};
+use serde_bytes::ByteBuf;
+
+use crate::types::{NodeId, Responses, TypeConfig};
 
 type Meta = SnapshotMeta<NodeId, BasicNode>;
 
@@ -147,7 +149,7 @@ impl<S: StateMachine> RaftStateMachine<TypeConfig> for SmStore<S> {
         Ok((self.last_applied, self.membership.clone()))
     }
 
-    async fn apply<I>(&mut self, entries: I) -> Result<Vec<CommandResponse>, StorageError<NodeId>>
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Responses>, StorageError<NodeId>>
     where
         I: IntoIterator<Item = Entry<TypeConfig>> + OptionalSend,
         I::IntoIter: OptionalSend,
@@ -157,13 +159,19 @@ impl<S: StateMachine> RaftStateMachine<TypeConfig> for SmStore<S> {
         for entry in entries {
             self.last_applied = Some(entry.log_id);
             match entry.payload {
-                EntryPayload::Blank => out.push(CommandResponse::default()),
-                EntryPayload::Normal(cmd) => {
-                    out.push(CommandResponse(self.sm.apply(entry.log_id.index, &cmd.0)))
+                EntryPayload::Blank => out.push(Responses::default()),
+                EntryPayload::Normal(commands) => {
+                    let index = entry.log_id.index;
+                    let answers = commands
+                        .0
+                        .iter()
+                        .map(|cmd| ByteBuf::from(self.sm.apply(index, cmd)))
+                        .collect();
+                    out.push(Responses(answers));
                 }
                 EntryPayload::Membership(m) => {
                     self.membership = StoredMembership::new(Some(entry.log_id), m);
-                    out.push(CommandResponse::default());
+                    out.push(Responses::default());
                 }
             }
         }

@@ -10,3 +10,4 @@ mod t03_partition;
 mod t04_restart;
 mod t05_membership;
 mod t06_tcp;
+mod t07_bad_disk;

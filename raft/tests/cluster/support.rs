@@ -75,13 +75,16 @@ impl TestCluster {
 
     /// Starts (or restarts from its data directory) server `i`.
     pub async fn start_node(&mut self, i: usize) {
+        self.try_start_node(i).await.expect("start server");
+    }
+
+    pub async fn try_start_node(&mut self, i: usize) -> Result<(), drover_raft::StartError> {
         let kv = Kv::default();
         let addr = self.addrs[i].clone();
-        let node = RaftNode::start(self.config(i), kv.clone(), self.net.transport(&addr))
-            .await
-            .expect("start server");
+        let node = RaftNode::start(self.config(i), kv.clone(), self.net.transport(&addr)).await?;
         self.net.register(&addr, node.rpc_handler());
         self.members.insert(i, Member { node, kv });
+        Ok(())
     }
 
     /// Stops server `i` as a crash would look from outside: it stops answering.
