@@ -6,8 +6,10 @@
 
 use std::time::{Duration, Instant};
 
+use drover_raft::rpc::RpcRequest;
 use drover_raft::testing::Kv;
-use drover_raft::{RaftConfig, RaftNode};
+use drover_raft::transport::tcp::TcpTransport;
+use drover_raft::{RaftConfig, RaftNode, Transport};
 use tokio::net::TcpListener;
 
 struct Args {
@@ -15,6 +17,7 @@ struct Args {
     seconds: u64,
     dir: Option<std::path::PathBuf>,
     value_bytes: usize,
+    servers: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -23,6 +26,7 @@ fn parse_args() -> Result<Args, String> {
         seconds: 5,
         dir: None,
         value_bytes: 64,
+        servers: 3,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -39,6 +43,7 @@ fn parse_args() -> Result<Args, String> {
             "--value-bytes" => {
                 args.value_bytes = value.parse().map_err(|e| format!("--value-bytes: {e}"))?
             }
+            "--servers" => args.servers = value.parse().map_err(|e| format!("--servers: {e}"))?,
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -84,9 +89,9 @@ fn raw_flush(dir: &std::path::Path, seconds: u64, value: &[u8]) -> Result<(), St
     Ok(())
 }
 
-async fn start_cluster(dir: &std::path::Path) -> Result<Vec<RaftNode>, String> {
+async fn start_cluster(dir: &std::path::Path, servers: usize) -> Result<Vec<RaftNode>, String> {
     let mut listeners = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..servers {
         listeners.push(
             TcpListener::bind("127.0.0.1:0")
                 .await
@@ -104,7 +109,7 @@ async fn start_cluster(dir: &std::path::Path) -> Result<Vec<RaftNode>, String> {
     let mut nodes = Vec::new();
     for (i, listener) in listeners.into_iter().enumerate() {
         let mut config = RaftConfig::new(dir.join(format!("s{i}")), &addrs[i]);
-        config.bootstrap_expect = 3;
+        config.bootstrap_expect = servers;
         config.retry_join = addrs.clone();
         config.retry_interval = Duration::from_millis(100);
         let node = RaftNode::start_tcp(config, Kv::default(), listener)
@@ -126,13 +131,29 @@ async fn wait_leader(nodes: &[RaftNode]) -> Result<RaftNode, String> {
     Err("no leader within 30 s".into())
 }
 
-async fn run_writers(
-    dir: &std::path::Path,
-    writers: usize,
-    seconds: u64,
-    value_bytes: usize,
-) -> Result<(), String> {
-    let nodes = start_cluster(dir).await?;
+/// The transport's own cost: one small request and its answer over TCP.
+async fn rpc_round_trip(nodes: &[RaftNode]) -> Result<(), String> {
+    let Some(target) = nodes.iter().find(|n| !n.is_leader()) else {
+        return Ok(());
+    };
+    let transport = TcpTransport::new();
+    let mut lat = Vec::new();
+    let start = Instant::now();
+    for _ in 0..2000 {
+        let t = Instant::now();
+        transport
+            .call(target.addr(), RpcRequest::Info, Duration::from_secs(1))
+            .await
+            .map_err(|e| e.to_string())?;
+        lat.push(t.elapsed());
+    }
+    report("tcp rpc round trip", lat.len(), start.elapsed(), lat);
+    Ok(())
+}
+
+async fn run_writers(dir: &std::path::Path, writers: usize, args: &Args) -> Result<(), String> {
+    let (seconds, value_bytes) = (args.seconds, args.value_bytes);
+    let nodes = start_cluster(dir, args.servers).await?;
     let leader = wait_leader(&nodes).await?;
     // Warm up connections and the log.
     for k in 0..100 {
@@ -140,6 +161,9 @@ async fn run_writers(
             .write(format!("warm{k}=x").into_bytes())
             .await
             .map_err(|e| e.to_string())?;
+    }
+    if writers == 1 {
+        rpc_round_trip(&nodes).await?;
     }
     let value = "v".repeat(value_bytes);
     let start = Instant::now();
@@ -200,19 +224,14 @@ async fn run() -> Result<(), String> {
     };
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     println!(
-        "data directory: {} (3 servers, loopback TCP, sled log, value {} B)",
+        "data directory: {} ({} servers, loopback TCP, sled log, value {} B)",
         dir.display(),
+        args.servers,
         args.value_bytes
     );
     raw_flush(&dir, args.seconds.min(3), &vec![b'v'; args.value_bytes])?;
     for (i, w) in args.writers.iter().enumerate() {
-        run_writers(
-            &dir.join(format!("run{i}")),
-            *w,
-            args.seconds,
-            args.value_bytes,
-        )
-        .await?;
+        run_writers(&dir.join(format!("run{i}")), *w, &args).await?;
     }
     Ok(())
 }

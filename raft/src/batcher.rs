@@ -31,7 +31,7 @@ const MAX_COMMANDS: usize = 4096;
 /// Most command bytes in one entry.
 const MAX_BYTES: usize = 1 << 20;
 /// Entries proposed and not yet committed at once.
-const MAX_IN_FLIGHT: usize = 4;
+const MAX_IN_FLIGHT: usize = 1;
 /// Writes waiting to be batched before writers are held back.
 const QUEUE: usize = 65536;
 
