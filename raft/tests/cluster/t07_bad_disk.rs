@@ -83,3 +83,24 @@ async fn invalid_configuration_names_the_field() {
     let err = config.validate().expect_err("bad address");
     assert!(err.to_string().contains("advertise_addr"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_directory_of_another_server_is_refused() {
+    let mut cluster = TestCluster::start(1).await;
+    cluster.wait_leader().await;
+    let id = cluster.node(0).id();
+    cluster.stop_node(0).await;
+    let mut config = cluster.config(0);
+    config.node_id = Some(id + 1);
+    let net = cluster.net.clone();
+    let err =
+        drover_raft::RaftNode::start(config, crate::support::Kv::default(), net.transport("x"))
+            .await
+            .err()
+            .expect("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("node_id") && text.contains(&id.to_string()),
+        "{text}"
+    );
+}
