@@ -85,7 +85,9 @@ async fn step(node: &NodeInner) -> Result<Step, String> {
                 Ok(Step::Wait)
             }
             Ok(RpcResponse::Join(Err(
-                RemoteFailure::NoLeader | RemoteFailure::NotLeader { .. },
+                RemoteFailure::NoLeader
+                | RemoteFailure::NotLeader { .. }
+                | RemoteFailure::MembershipChangeInProgress,
             ))) => Ok(Step::Wait),
             Ok(RpcResponse::Join(Err(e))) => Err(format!("join refused by {target}: {e}")),
             Ok(other) => Err(format!("unexpected answer from {target}: {other:?}")),

@@ -379,9 +379,11 @@ impl NodeInner {
                 (None, _) => Err(RemoteFailure::NoLeader),
             };
             match result {
-                Err(RemoteFailure::NoLeader | RemoteFailure::NotLeader { .. })
-                    if tokio::time::Instant::now() < deadline =>
-                {
+                Err(
+                    RemoteFailure::NoLeader
+                    | RemoteFailure::NotLeader { .. }
+                    | RemoteFailure::MembershipChangeInProgress,
+                ) if tokio::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 other => return other.map_err(MembershipError::from),
@@ -456,6 +458,9 @@ impl NodeInner {
             RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => RemoteFailure::NotLeader {
                 leader: f.leader_id.zip(f.leader_node.map(|n| n.addr)),
             },
+            RaftError::APIError(ClientWriteError::ChangeMembershipError(
+                openraft::error::ChangeMembershipError::InProgress(_),
+            )) => RemoteFailure::MembershipChangeInProgress,
             other => RemoteFailure::Other(other.to_string()),
         }
     }

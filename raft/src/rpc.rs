@@ -63,6 +63,8 @@ pub enum RemoteFailure {
     NoLeader,
     #[error("not the leader")]
     NotLeader { leader: Option<(NodeId, String)> },
+    #[error("another membership change is in progress")]
+    MembershipChangeInProgress,
     #[error("node id {id} is already used by server {existing_addr}")]
     IdClash { id: NodeId, existing_addr: String },
     #[error("address {addr} is already used by server {existing_id}")]
