@@ -7,3 +7,5 @@
 
 /// The version reported by `drover version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub mod structs;

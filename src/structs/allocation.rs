@@ -1,0 +1,248 @@
+//! An allocation: one instance of a task group placed on a node.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::{AllocMetric, Job, NetworkResource, Resources};
+
+pub const ALLOC_DESIRED_RUN: &str = "run";
+pub const ALLOC_DESIRED_STOP: &str = "stop";
+pub const ALLOC_DESIRED_EVICT: &str = "evict";
+
+pub const ALLOC_CLIENT_PENDING: &str = "pending";
+pub const ALLOC_CLIENT_RUNNING: &str = "running";
+pub const ALLOC_CLIENT_COMPLETE: &str = "complete";
+pub const ALLOC_CLIENT_FAILED: &str = "failed";
+pub const ALLOC_CLIENT_LOST: &str = "lost";
+
+/// An allocation as stored and served.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Allocation {
+    #[serde(rename = "ID")]
+    pub id: String,
+    pub namespace: String,
+    #[serde(rename = "EvalID")]
+    pub eval_id: String,
+    /// `job.group[index]`.
+    pub name: String,
+    #[serde(rename = "NodeID")]
+    pub node_id: String,
+    pub node_name: String,
+    #[serde(rename = "JobID")]
+    pub job_id: String,
+    /// The job as of placement, shared between the allocations of a plan.
+    pub job: Option<Arc<Job>>,
+    pub task_group: String,
+    pub resources: Option<Resources>,
+    pub task_resources: BTreeMap<String, Resources>,
+    pub allocated_resources: Option<AllocatedResources>,
+    pub metrics: Option<AllocMetric>,
+    pub desired_status: String,
+    pub desired_description: String,
+    pub desired_transition: DesiredTransition,
+    pub client_status: String,
+    pub client_description: String,
+    pub task_states: BTreeMap<String, TaskState>,
+    pub previous_allocation: String,
+    pub next_allocation: String,
+    #[serde(rename = "FollowupEvalID")]
+    pub followup_eval_id: String,
+    pub reschedule_tracker: Option<serde_json::Value>,
+    pub create_index: u64,
+    pub modify_index: u64,
+    pub alloc_modify_index: u64,
+    /// Unix nanoseconds.
+    pub create_time: i64,
+    /// Unix nanoseconds.
+    pub modify_time: i64,
+}
+
+impl Allocation {
+    /// The allocation is stopped or finished, on the servers' or the
+    /// client's say.
+    pub fn terminal(&self) -> bool {
+        self.server_terminal() || self.client_terminal()
+    }
+
+    pub fn server_terminal(&self) -> bool {
+        matches!(
+            self.desired_status.as_str(),
+            ALLOC_DESIRED_STOP | ALLOC_DESIRED_EVICT
+        )
+    }
+
+    pub fn client_terminal(&self) -> bool {
+        matches!(
+            self.client_status.as_str(),
+            ALLOC_CLIENT_COMPLETE | ALLOC_CLIENT_FAILED | ALLOC_CLIENT_LOST
+        )
+    }
+
+    /// The index in `job.group[index]`.
+    pub fn index(&self) -> Option<u64> {
+        let open = self.name.rfind('[')?;
+        self.name[open + 1..].strip_suffix(']')?.parse().ok()
+    }
+
+    pub fn stub(&self) -> AllocListStub {
+        AllocListStub {
+            id: self.id.clone(),
+            eval_id: self.eval_id.clone(),
+            name: self.name.clone(),
+            namespace: self.namespace.clone(),
+            node_id: self.node_id.clone(),
+            node_name: self.node_name.clone(),
+            job_id: self.job_id.clone(),
+            job_type: self
+                .job
+                .as_ref()
+                .map(|j| j.job_type.clone())
+                .unwrap_or_default(),
+            job_version: self.job.as_ref().map(|j| j.version).unwrap_or_default(),
+            task_group: self.task_group.clone(),
+            desired_status: self.desired_status.clone(),
+            desired_description: self.desired_description.clone(),
+            client_status: self.client_status.clone(),
+            client_description: self.client_description.clone(),
+            desired_transition: self.desired_transition.clone(),
+            task_states: self.task_states.clone(),
+            followup_eval_id: self.followup_eval_id.clone(),
+            next_allocation: self.next_allocation.clone(),
+            create_index: self.create_index,
+            modify_index: self.modify_index,
+            create_time: self.create_time,
+            modify_time: self.modify_time,
+        }
+    }
+}
+
+/// Server-side wishes about an allocation's future.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DesiredTransition {
+    pub migrate: Option<bool>,
+    pub reschedule: Option<bool>,
+    pub force_reschedule: Option<bool>,
+    pub no_shutdown_delay: Option<bool>,
+}
+
+/// What the scheduler gave an allocation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AllocatedResources {
+    pub tasks: BTreeMap<String, AllocatedTaskResources>,
+    pub shared: AllocatedSharedResources,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AllocatedTaskResources {
+    pub cpu: AllocatedCpu,
+    pub memory: AllocatedMemory,
+    pub networks: Vec<NetworkResource>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AllocatedCpu {
+    pub cpu_shares: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AllocatedMemory {
+    #[serde(rename = "MemoryMB")]
+    pub memory_mb: i64,
+    #[serde(rename = "MemoryMaxMB")]
+    pub memory_max_mb: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AllocatedSharedResources {
+    pub networks: Vec<NetworkResource>,
+    #[serde(rename = "DiskMB")]
+    pub disk_mb: i64,
+    pub ports: Vec<AllocatedPortMapping>,
+}
+
+/// A group port as assigned on the node.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AllocatedPortMapping {
+    pub label: String,
+    pub value: i64,
+    pub to: i64,
+    #[serde(rename = "HostIP")]
+    pub host_ip: String,
+}
+
+/// The state of one task of an allocation, as its client reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TaskState {
+    /// `pending`, `running` or `dead`.
+    pub state: String,
+    pub failed: bool,
+    pub restarts: u64,
+    pub last_restart: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub events: Vec<TaskEvent>,
+}
+
+/// Something that happened to a task.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TaskEvent {
+    #[serde(rename = "Type")]
+    pub event_type: String,
+    /// Unix nanoseconds.
+    pub time: i64,
+    pub message: String,
+    pub display_message: String,
+    pub details: BTreeMap<String, String>,
+    pub fails_task: bool,
+    pub exit_code: i64,
+    pub signal: i64,
+    pub driver_error: String,
+    pub kill_reason: String,
+    pub restart_reason: String,
+    pub setup_error: String,
+}
+
+/// An allocation in a list.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AllocListStub {
+    #[serde(rename = "ID")]
+    pub id: String,
+    #[serde(rename = "EvalID")]
+    pub eval_id: String,
+    pub name: String,
+    pub namespace: String,
+    #[serde(rename = "NodeID")]
+    pub node_id: String,
+    pub node_name: String,
+    #[serde(rename = "JobID")]
+    pub job_id: String,
+    pub job_type: String,
+    pub job_version: u64,
+    pub task_group: String,
+    pub desired_status: String,
+    pub desired_description: String,
+    pub client_status: String,
+    pub client_description: String,
+    pub desired_transition: DesiredTransition,
+    pub task_states: BTreeMap<String, TaskState>,
+    #[serde(rename = "FollowupEvalID")]
+    pub followup_eval_id: String,
+    pub next_allocation: String,
+    pub create_index: u64,
+    pub modify_index: u64,
+    pub create_time: i64,
+    pub modify_time: i64,
+}

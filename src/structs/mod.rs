@@ -1,0 +1,59 @@
+//! The cluster model, serialised with Nomad's JSON field names.
+//!
+//! One file per entity. Every field defaults when absent; request bodies go
+//! through [`strip_nulls`] first, because Go clients send `null` for unset
+//! values, so existing Nomad clients' bodies decode unchanged.
+
+mod alloc_metric;
+mod allocation;
+mod constraint;
+mod ephemeral_disk;
+mod evaluation;
+mod job;
+mod job_diff;
+mod job_summary;
+mod node;
+mod reschedule_policy;
+mod resources;
+mod restart_policy;
+mod service;
+mod task;
+mod task_group;
+mod update_strategy;
+
+pub use alloc_metric::AllocMetric;
+pub use allocation::*;
+pub use constraint::{Affinity, Constraint, Spread, SpreadTarget};
+pub use ephemeral_disk::EphemeralDisk;
+pub use evaluation::*;
+pub use job::*;
+pub use job_diff::{DiffType, FieldDiff, JobDiff, ObjectDiff, TaskDiff, TaskGroupDiff};
+pub use job_summary::{JobChildrenSummary, JobSummary, TaskGroupSummary};
+pub use node::*;
+pub use reschedule_policy::ReschedulePolicy;
+pub use resources::{NetworkResource, Port, Resources};
+pub use restart_policy::RestartPolicy;
+pub use service::{Service, ServiceCheck};
+pub use task::{DEFAULT_KILL_TIMEOUT, DriverConfig, LogConfig, Task};
+pub use task_group::TaskGroup;
+pub use update_strategy::UpdateStrategy;
+
+/// Removes every `null` member of every object in `value`, so absent and
+/// `null` fields both take their defaults. Free-form maps keep working:
+/// a `null` there carries no information either.
+pub fn strip_nulls(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(strip_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+/// A string map as Nomad serves it (`Meta`, `Env`, ...).
+pub type StrMap = std::collections::BTreeMap<String, String>;
+
+/// Nanoseconds in one second, for durations (Nomad sends durations as ns).
+pub const SECOND: i64 = 1_000_000_000;
