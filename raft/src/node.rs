@@ -209,6 +209,40 @@ impl RaftNode {
         }
     }
 
+    /// Waits until this server's state machine holds every write committed
+    /// before the call, so a read of it is linearizable: the leader confirms
+    /// its leadership with a quorum and names its commit index (the "read
+    /// index"); a follower asks the leader for it and waits until it has
+    /// applied that far. Waits briefly for a leader if none is known.
+    pub async fn read_barrier(&self) -> Result<u64, WriteError> {
+        let deadline = tokio::time::Instant::now() + LEADER_WAIT;
+        let mut leader_rx = self.inner.leader_rx.clone();
+        loop {
+            let leader = leader_rx.borrow_and_update().clone();
+            let result = match leader {
+                Some(l) if l.id == self.inner.id => self.inner.read_index_local().await,
+                Some(l) => match self.inner.remote_read_index(&l.addr).await {
+                    Ok(index) => self
+                        .inner
+                        .wait_applied(index, deadline)
+                        .await
+                        .map(|_| index),
+                    Err(e) => Err(e),
+                },
+                None => Err(WriteError::NoLeader),
+            };
+            match result {
+                Err(WriteError::NoLeader | WriteError::ForwardToLeader(_))
+                    if tokio::time::Instant::now() < deadline =>
+                {
+                    let _ = tokio::time::timeout_at(deadline, leader_rx.changed()).await;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Adds a voting server, through the leader wherever it is.
     pub async fn add_server(&self, id: NodeId, addr: String) -> Result<(), MembershipError> {
         self.inner
@@ -336,6 +370,54 @@ impl NodeInner {
             RpcResponse::Write(Err(e)) => Err(WriteError::Fatal(e.to_string())),
             other => Err(WriteError::Fatal(format!("unexpected response {other:?}"))),
         }
+    }
+
+    /// The read index, on the leader; openraft also waits until this
+    /// server has applied it.
+    async fn read_index_local(&self) -> Result<u64, WriteError> {
+        match self.raft.ensure_linearizable().await {
+            Ok(log_id) => Ok(log_id.map(|l| l.index).unwrap_or(0)),
+            Err(RaftError::APIError(e)) => match e {
+                openraft::error::CheckIsLeaderError::ForwardToLeader(f) => {
+                    Err(self.forward_error(f.leader_id, f.leader_node))
+                }
+                openraft::error::CheckIsLeaderError::QuorumNotEnough(_) => {
+                    Err(WriteError::NoLeader)
+                }
+            },
+            Err(RaftError::Fatal(f)) => Err(WriteError::Fatal(f.to_string())),
+        }
+    }
+
+    async fn remote_read_index(&self, addr: &str) -> Result<u64, WriteError> {
+        match self
+            .transport
+            .call(addr, RpcRequest::ReadIndex, FORWARD_TIMEOUT)
+            .await?
+        {
+            RpcResponse::ReadIndex(Ok(index)) => Ok(index),
+            RpcResponse::ReadIndex(Err(RemoteFailure::NotLeader { leader })) => Err(
+                WriteError::ForwardToLeader(leader.map(|(id, addr)| Leader { id, addr })),
+            ),
+            RpcResponse::ReadIndex(Err(RemoteFailure::NoLeader)) => Err(WriteError::NoLeader),
+            RpcResponse::ReadIndex(Err(e)) => Err(WriteError::Fatal(e.to_string())),
+            other => Err(WriteError::Fatal(format!("unexpected response {other:?}"))),
+        }
+    }
+
+    /// Waits until this server has applied `index`.
+    async fn wait_applied(
+        &self,
+        index: u64,
+        deadline: tokio::time::Instant,
+    ) -> Result<(), WriteError> {
+        let timeout = deadline.saturating_duration_since(tokio::time::Instant::now());
+        self.raft
+            .wait(Some(timeout.max(Duration::from_millis(100))))
+            .applied_index_at_least(Some(index), "read barrier")
+            .await
+            .map(|_| ())
+            .map_err(|_| WriteError::NoLeader)
     }
 
     fn not_leader(&self) -> RemoteFailure {
@@ -501,6 +583,16 @@ impl RpcHandler for NodeInner {
                 RpcRequest::Write(cmd) => {
                     RpcResponse::Write(match self.write_local(cmd.into_vec()).await {
                         Ok(c) => Ok(c),
+                        Err(WriteError::ForwardToLeader(l)) => Err(RemoteFailure::NotLeader {
+                            leader: l.map(|l| (l.id, l.addr)),
+                        }),
+                        Err(WriteError::NoLeader) => Err(RemoteFailure::NoLeader),
+                        Err(e) => Err(RemoteFailure::Other(e.to_string())),
+                    })
+                }
+                RpcRequest::ReadIndex => {
+                    RpcResponse::ReadIndex(match self.read_index_local().await {
+                        Ok(index) => Ok(index),
                         Err(WriteError::ForwardToLeader(l)) => Err(RemoteFailure::NotLeader {
                             leader: l.map(|l| (l.id, l.addr)),
                         }),

@@ -2,7 +2,8 @@
 //!
 //! Raft's own RPCs (append, vote, snapshot chunks) travel with the cluster
 //! RPCs drover adds on top: `Info` for discovery at bootstrap, `Join` and
-//! `Leave` for membership, and `Write` to forward a command to the leader.
+//! `Leave` for membership, `Write` to forward a command to the leader and
+//! `ReadIndex` to ask it for a linearizable read index.
 //! Frames are postcard-encoded; openraft's error types, which postcard cannot
 //! carry, travel as JSON text inside the frame.
 
@@ -35,6 +36,8 @@ pub enum RpcRequest {
     },
     /// Commit a command (sent to any server; forwarded to the leader).
     Write(ByteBuf),
+    /// The leader's linearizable read index (sent to the leader).
+    ReadIndex,
 }
 
 /// What a server knows of itself and the cluster.
@@ -84,6 +87,7 @@ pub enum RpcResponse {
     Join(Result<(), RemoteFailure>),
     Leave(Result<(), RemoteFailure>),
     Write(Result<Committed, RemoteFailure>),
+    ReadIndex(Result<u64, RemoteFailure>),
 }
 
 /// The largest frame accepted on the wire (snapshot chunks are the largest).

@@ -11,3 +11,4 @@ mod t04_restart;
 mod t05_membership;
 mod t06_tcp;
 mod t07_bad_disk;
+mod t08_read_barrier;
