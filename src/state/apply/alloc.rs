@@ -1,0 +1,85 @@
+//! Allocations.
+
+use std::sync::Arc;
+
+use crate::state::summary;
+use crate::state::{Applied, ApplyError, JobKey, State, Table};
+use crate::structs::Allocation;
+
+/// Inserts `alloc` and maintains the by-job, by-node and by-eval indexes.
+pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
+    if let Some(old) = state.allocs.get(&alloc.id).cloned() {
+        if old.node_id != alloc.node_id {
+            if let Some(set) = state.allocs_by_node.get_mut(&old.node_id) {
+                set.remove(&old.id);
+            }
+        }
+        if old.eval_id != alloc.eval_id {
+            if let Some(set) = state.allocs_by_eval.get_mut(&old.eval_id) {
+                set.remove(&old.id);
+            }
+        }
+    }
+    let id = alloc.id.clone();
+    state
+        .allocs_by_job
+        .entry(JobKey::new(&alloc.namespace, &alloc.job_id))
+        .or_default()
+        .insert(id.clone());
+    state
+        .allocs_by_node
+        .entry(alloc.node_id.clone())
+        .or_default()
+        .insert(id.clone());
+    state
+        .allocs_by_eval
+        .entry(alloc.eval_id.clone())
+        .or_default()
+        .insert(id.clone());
+    state.allocs.insert(id, alloc);
+}
+
+pub fn upsert(
+    state: &mut State,
+    index: u64,
+    allocs: Vec<Allocation>,
+) -> Result<Applied, ApplyError> {
+    if let Some(a) = allocs
+        .iter()
+        .find(|a| a.id.is_empty() || a.job_id.is_empty())
+    {
+        return Err(ApplyError::Invalid(format!(
+            "allocation {:?} needs an ID and a job ID",
+            a.name
+        )));
+    }
+    let mut jobs = Vec::new();
+    for mut alloc in allocs {
+        match state.allocs.get(&alloc.id) {
+            Some(old) => {
+                alloc.create_index = old.create_index;
+                alloc.alloc_modify_index =
+                    if old.desired_status != alloc.desired_status || old.node_id != alloc.node_id {
+                        index
+                    } else {
+                        old.alloc_modify_index
+                    };
+            }
+            None => {
+                alloc.create_index = index;
+                alloc.alloc_modify_index = index;
+            }
+        }
+        alloc.modify_index = index;
+        let key = JobKey::new(&alloc.namespace, &alloc.job_id);
+        if !jobs.contains(&key) {
+            jobs.push(key);
+        }
+        insert(state, Arc::new(alloc));
+    }
+    state.index.bump(Table::Allocs, index);
+    for key in jobs {
+        summary::refresh(state, index, &key);
+    }
+    Ok(Applied::default())
+}

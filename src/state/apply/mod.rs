@@ -1,0 +1,21 @@
+//! One apply function per command, each in its own file.
+
+pub mod alloc;
+pub mod eval;
+pub mod job;
+pub mod node;
+
+use super::{Applied, ApplyError, Command, State};
+
+/// Applies `command` at `index` to `state` (a clone the caller discards on
+/// error).
+pub fn apply(state: &mut State, index: u64, command: Command) -> Result<Applied, ApplyError> {
+    match command {
+        Command::JobRegister(req) => job::register(state, index, req),
+        Command::JobDeregister(req) => job::deregister(state, index, req),
+        Command::EvalUpsert { evals } => eval::upsert(state, index, evals),
+        Command::AllocUpsert { allocs } => alloc::upsert(state, index, allocs),
+        Command::NodeRegister { node } => node::register(state, index, node),
+        Command::NodeDeregister { node_ids } => node::deregister(state, index, node_ids),
+    }
+}

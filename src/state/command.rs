@@ -1,0 +1,73 @@
+//! The replicated commands: one append-only enum, one variant per change.
+//!
+//! Variants are encoded by name (serde's external tagging) and are never
+//! renamed or removed: a log written by an older server must still apply.
+//! Every value that is not a pure function of the log (IDs, times) is
+//! stamped by the leader's endpoint before proposing.
+
+use serde::{Deserialize, Serialize};
+
+use crate::structs::{Allocation, Evaluation, Job, Node};
+
+/// A change to cluster state, committed through Raft.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Command {
+    /// Register or update a job, with its evaluation (one entry).
+    JobRegister(JobRegister),
+    /// Stop (or purge) a job, with its evaluation.
+    JobDeregister(JobDeregister),
+    /// Create or update evaluations.
+    EvalUpsert { evals: Vec<Evaluation> },
+    /// Create or update allocations.
+    AllocUpsert { allocs: Vec<Allocation> },
+    /// Register or update a client node.
+    NodeRegister { node: Node },
+    /// Remove client nodes.
+    NodeDeregister { node_ids: Vec<String> },
+}
+
+/// `PUT /v1/jobs`: the canonical, validated job and its evaluation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JobRegister {
+    pub job: Job,
+    /// `None` for periodic and parameterized jobs, which get no evaluation.
+    pub eval: Option<Evaluation>,
+    /// `Some(n)`: the job's current `JobModifyIndex` must be `n` (0: the
+    /// job must not exist).
+    pub enforce_index: Option<u64>,
+}
+
+/// `DELETE /v1/job/{id}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JobDeregister {
+    pub namespace: String,
+    pub job_id: String,
+    pub purge: bool,
+    pub eval: Option<Evaluation>,
+    /// Unix nanoseconds, stamped by the leader (the stopped version's
+    /// `SubmitTime`).
+    pub submit_time: i64,
+}
+
+/// What an applied command reports back to its proposer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    /// The job's `JobModifyIndex` after a register or deregister.
+    pub job_modify_index: u64,
+    /// Whether the job existed (deregister of an unknown job is a no-op).
+    pub job_found: bool,
+}
+
+/// Why a command was refused; nothing was changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ApplyError {
+    /// A `-check-index` compare-and-set failed.
+    #[error("{0}")]
+    CheckIndex(String),
+    /// The command breaks a rule of the stored state.
+    #[error("{0}")]
+    Invalid(String),
+    /// The command could not be decoded (a newer server's command?).
+    #[error("cannot decode command: {0}")]
+    Decode(String),
+}

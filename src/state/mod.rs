@@ -1,0 +1,41 @@
+//! The replicated state store.
+//!
+//! ```text
+//!  endpoint (leader)          every server, in log order
+//!  stamp ids, times  ──raft──▶ Fsm::apply(index, Command) ──▶ State' ──▶ watch
+//!                                                                    │
+//!                          readers: StateHandle::snapshot() / wait() ◀┘
+//! ```
+//!
+//! [`State`] is a set of tables over persistent copy-on-write maps (imbl):
+//! cloning it is O(1), so every applied command publishes a new immutable
+//! snapshot that readers, blocking queries and (later) schedulers hold as
+//! long as they like.
+//!
+//! *Invariants*:
+//! - every object is stamped with the Raft index of the entry that created
+//!   it (`CreateIndex`) and last changed it (`ModifyIndex`);
+//! - apply is deterministic (no clock, no randomness, no IDs made here) and
+//!   all-or-nothing: a command works on a clone and is dropped on error;
+//! - `-check-index` is decided here, inside apply ([`apply::job`]).
+
+pub mod apply;
+mod command;
+mod fsm;
+mod handle;
+mod keys;
+mod snapshot;
+mod store;
+mod summary;
+
+pub use command::{Applied, ApplyError, Command, JobDeregister, JobRegister};
+pub use fsm::{Fsm, decode_response};
+pub use handle::StateHandle;
+pub use keys::JobKey;
+pub use store::{State, Table, TableIndexes};
+
+/// How many versions of a job are kept (Nomad's `job_tracked_versions`).
+pub const JOB_TRACKED_VERSIONS: usize = 6;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,89 @@
+//! Snapshot encoding: the primary tables as lists; secondary indexes are
+//! rebuilt on restore, so they can never disagree with the data.
+
+use std::sync::Arc;
+
+use imbl::Vector;
+use serde::{Deserialize, Serialize};
+
+use super::{JobKey, State, TableIndexes, apply};
+use crate::structs::{Allocation, Evaluation, Job, JobSummary, Node};
+
+const FORMAT: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct SnapshotData {
+    format: u32,
+    index: TableIndexes,
+    jobs: Vec<Arc<Job>>,
+    /// Each job's stored versions, newest first.
+    versions: Vec<Vec<Arc<Job>>>,
+    summaries: Vec<Arc<JobSummary>>,
+    evals: Vec<Arc<Evaluation>>,
+    allocs: Vec<Arc<Allocation>>,
+    nodes: Vec<Arc<Node>>,
+}
+
+pub fn encode(state: &State) -> Vec<u8> {
+    let data = SnapshotData {
+        format: FORMAT,
+        index: state.index,
+        jobs: state.jobs.values().cloned().collect(),
+        versions: state
+            .job_versions
+            .values()
+            .map(|v| v.iter().cloned().collect())
+            .collect(),
+        summaries: state.summaries.values().cloned().collect(),
+        evals: state.evals.values().cloned().collect(),
+        allocs: state.allocs.values().cloned().collect(),
+        nodes: state.nodes.values().cloned().collect(),
+    };
+    // Plain data with string keys always encodes.
+    serde_json::to_vec(&data).unwrap_or_default()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("state snapshot is not valid: {0}")]
+    Decode(#[from] serde_json::Error),
+    #[error("state snapshot format {0} is newer than this server understands ({FORMAT})")]
+    Format(u32),
+}
+
+pub fn decode(bytes: &[u8]) -> Result<State, SnapshotError> {
+    let data: SnapshotData = serde_json::from_slice(bytes)?;
+    if data.format > FORMAT {
+        return Err(SnapshotError::Format(data.format));
+    }
+    let mut state = State {
+        index: data.index,
+        ..State::default()
+    };
+    for job in data.jobs {
+        state.jobs.insert(JobKey::new(&job.namespace, &job.id), job);
+    }
+    for versions in data.versions {
+        if let Some(first) = versions.first() {
+            let key = JobKey::new(&first.namespace, &first.id);
+            state
+                .job_versions
+                .insert(key, versions.into_iter().collect::<Vector<_>>());
+        }
+    }
+    for summary in data.summaries {
+        state
+            .summaries
+            .insert(JobKey::new(&summary.namespace, &summary.job_id), summary);
+    }
+    for eval in data.evals {
+        apply::eval::insert(&mut state, eval);
+    }
+    for alloc in data.allocs {
+        apply::alloc::insert(&mut state, alloc);
+    }
+    for node in data.nodes {
+        state.nodes.insert(node.id.clone(), node);
+    }
+    Ok(state)
+}

@@ -1,0 +1,178 @@
+//! The tables and their read API.
+
+use std::sync::Arc;
+
+use imbl::{OrdMap, OrdSet, Vector};
+use serde::{Deserialize, Serialize};
+
+use super::JobKey;
+use crate::structs::{Allocation, Evaluation, Job, JobSummary, Node};
+
+/// The tables a blocking query can watch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    Jobs,
+    JobVersions,
+    JobSummaries,
+    Evals,
+    Allocs,
+    Nodes,
+}
+
+/// The Raft index of the last change to each table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableIndexes {
+    pub jobs: u64,
+    pub job_versions: u64,
+    pub job_summaries: u64,
+    pub evals: u64,
+    pub allocs: u64,
+    pub nodes: u64,
+    /// The last applied index of any command.
+    pub latest: u64,
+}
+
+impl TableIndexes {
+    pub fn get(&self, table: Table) -> u64 {
+        match table {
+            Table::Jobs => self.jobs,
+            Table::JobVersions => self.job_versions,
+            Table::JobSummaries => self.job_summaries,
+            Table::Evals => self.evals,
+            Table::Allocs => self.allocs,
+            Table::Nodes => self.nodes,
+        }
+    }
+
+    pub(crate) fn bump(&mut self, table: Table, index: u64) {
+        let slot = match table {
+            Table::Jobs => &mut self.jobs,
+            Table::JobVersions => &mut self.job_versions,
+            Table::JobSummaries => &mut self.job_summaries,
+            Table::Evals => &mut self.evals,
+            Table::Allocs => &mut self.allocs,
+            Table::Nodes => &mut self.nodes,
+        };
+        *slot = (*slot).max(index);
+    }
+}
+
+/// One immutable version of the cluster state. Cloning is O(1).
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    pub(crate) jobs: OrdMap<JobKey, Arc<Job>>,
+    /// Newest first, at most [`super::JOB_TRACKED_VERSIONS`].
+    pub(crate) job_versions: OrdMap<JobKey, Vector<Arc<Job>>>,
+    pub(crate) summaries: OrdMap<JobKey, Arc<JobSummary>>,
+    pub(crate) evals: OrdMap<String, Arc<Evaluation>>,
+    pub(crate) evals_by_job: OrdMap<JobKey, OrdSet<String>>,
+    pub(crate) allocs: OrdMap<String, Arc<Allocation>>,
+    pub(crate) allocs_by_job: OrdMap<JobKey, OrdSet<String>>,
+    pub(crate) allocs_by_node: OrdMap<String, OrdSet<String>>,
+    pub(crate) allocs_by_eval: OrdMap<String, OrdSet<String>>,
+    pub(crate) nodes: OrdMap<String, Arc<Node>>,
+    pub(crate) index: TableIndexes,
+}
+
+/// Keys of `map` that start with `prefix`, in order.
+fn with_prefix<'a, V: Clone>(
+    map: &'a OrdMap<String, V>,
+    prefix: &'a str,
+) -> impl Iterator<Item = &'a V> + 'a {
+    map.range(prefix.to_string()..)
+        .take_while(move |(k, _)| k.starts_with(prefix))
+        .map(|(_, v)| v)
+}
+
+impl State {
+    pub fn indexes(&self) -> TableIndexes {
+        self.index
+    }
+
+    pub fn index(&self, table: Table) -> u64 {
+        self.index.get(table)
+    }
+
+    pub fn job(&self, namespace: &str, id: &str) -> Option<Arc<Job>> {
+        self.jobs.get(&JobKey::new(namespace, id)).cloned()
+    }
+
+    /// Jobs whose ID starts with `prefix`, in `namespace` (`*`: all).
+    pub fn jobs_by_prefix(&self, namespace: &str, prefix: &str) -> Vec<Arc<Job>> {
+        self.jobs
+            .iter()
+            .filter(|(k, _)| {
+                (namespace == "*" || k.namespace == namespace) && k.id.starts_with(prefix)
+            })
+            .map(|(_, j)| j.clone())
+            .collect()
+    }
+
+    /// Stored versions of a job, newest first.
+    pub fn job_versions(&self, namespace: &str, id: &str) -> Vec<Arc<Job>> {
+        self.job_versions
+            .get(&JobKey::new(namespace, id))
+            .map(|v| v.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn job_summary(&self, namespace: &str, id: &str) -> Option<Arc<JobSummary>> {
+        self.summaries.get(&JobKey::new(namespace, id)).cloned()
+    }
+
+    pub fn eval(&self, id: &str) -> Option<Arc<Evaluation>> {
+        self.evals.get(id).cloned()
+    }
+
+    pub fn evals_by_prefix(&self, prefix: &str) -> Vec<Arc<Evaluation>> {
+        with_prefix(&self.evals, prefix).cloned().collect()
+    }
+
+    pub fn evals_by_job(&self, namespace: &str, id: &str) -> Vec<Arc<Evaluation>> {
+        self.evals_by_job
+            .get(&JobKey::new(namespace, id))
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|e| self.evals.get(e).cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn alloc(&self, id: &str) -> Option<Arc<Allocation>> {
+        self.allocs.get(id).cloned()
+    }
+
+    pub fn allocs_by_prefix(&self, prefix: &str) -> Vec<Arc<Allocation>> {
+        with_prefix(&self.allocs, prefix).cloned().collect()
+    }
+
+    pub fn allocs_by_job(&self, namespace: &str, id: &str) -> Vec<Arc<Allocation>> {
+        self.allocs_of(self.allocs_by_job.get(&JobKey::new(namespace, id)))
+    }
+
+    pub fn allocs_by_node(&self, node_id: &str) -> Vec<Arc<Allocation>> {
+        self.allocs_of(self.allocs_by_node.get(node_id))
+    }
+
+    pub fn allocs_by_eval(&self, eval_id: &str) -> Vec<Arc<Allocation>> {
+        self.allocs_of(self.allocs_by_eval.get(eval_id))
+    }
+
+    fn allocs_of(&self, ids: Option<&OrdSet<String>>) -> Vec<Arc<Allocation>> {
+        ids.map(|ids| {
+            ids.iter()
+                .filter_map(|a| self.allocs.get(a).cloned())
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+
+    pub fn node(&self, id: &str) -> Option<Arc<Node>> {
+        self.nodes.get(id).cloned()
+    }
+
+    pub fn nodes_by_prefix(&self, prefix: &str) -> Vec<Arc<Node>> {
+        with_prefix(&self.nodes, prefix).cloned().collect()
+    }
+}

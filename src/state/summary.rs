@@ -1,0 +1,117 @@
+//! Derived job data kept current on every change: the job summary (counts
+//! of allocations by client status per group) and the job's status.
+
+use std::sync::Arc;
+
+use super::{JobKey, State, Table};
+use crate::structs::{
+    ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_LOST, ALLOC_CLIENT_PENDING,
+    ALLOC_CLIENT_RUNNING, JOB_STATUS_DEAD, JOB_STATUS_PENDING, JOB_STATUS_RUNNING,
+    JOB_TYPE_SYSBATCH, JOB_TYPE_SYSTEM, Job, JobSummary, TaskGroupSummary,
+};
+
+/// Creates the job's summary if it has none.
+pub(crate) fn ensure(state: &mut State, index: u64, key: &JobKey) {
+    if state.summaries.contains_key(key) {
+        return;
+    }
+    let summary = JobSummary {
+        job_id: key.id.clone(),
+        namespace: key.namespace.clone(),
+        create_index: index,
+        modify_index: index,
+        ..JobSummary::default()
+    };
+    state.summaries.insert(key.clone(), Arc::new(summary));
+    state.index.bump(Table::JobSummaries, index);
+}
+
+/// Recomputes the job's summary and status from its allocations and
+/// evaluations; writes only what changed.
+pub(crate) fn refresh(state: &mut State, index: u64, key: &JobKey) {
+    let Some(job) = state.jobs.get(key).cloned() else {
+        return;
+    };
+    let allocs = state.allocs_by_job(&key.namespace, &key.id);
+    let evals = state.evals_by_job(&key.namespace, &key.id);
+
+    if let Some(old) = state.summaries.get(key).cloned() {
+        let mut groups = std::collections::BTreeMap::new();
+        for g in &job.task_groups {
+            groups.insert(g.name.clone(), TaskGroupSummary::default());
+        }
+        for a in &allocs {
+            let s = groups.entry(a.task_group.clone()).or_default();
+            match a.client_status.as_str() {
+                ALLOC_CLIENT_PENDING => s.starting += 1,
+                ALLOC_CLIENT_RUNNING => s.running += 1,
+                ALLOC_CLIENT_COMPLETE => s.complete += 1,
+                ALLOC_CLIENT_FAILED => s.failed += 1,
+                ALLOC_CLIENT_LOST => s.lost += 1,
+                _ => s.unknown += 1,
+            }
+        }
+        // Queued: what the latest evaluation could not place yet.
+        if let Some(latest) = evals.iter().max_by_key(|e| (e.create_index, e.id.clone())) {
+            for (group, queued) in &latest.queued_allocations {
+                groups.entry(group.clone()).or_default().queued = *queued;
+            }
+        }
+        if groups != old.summary {
+            let mut summary = (*old).clone();
+            summary.summary = groups;
+            summary.modify_index = index;
+            state.summaries.insert(key.clone(), Arc::new(summary));
+            state.index.bump(Table::JobSummaries, index);
+        }
+    }
+
+    let status = job_status(&job, &allocs, &evals);
+    if status != job.status {
+        let mut job = (*job).clone();
+        job.status = status.to_string();
+        job.modify_index = index;
+        let job = Arc::new(job);
+        // The history keeps the status of the version it holds.
+        if let Some(versions) = state.job_versions.get_mut(key) {
+            if let Some(front) = versions.front_mut() {
+                if front.version == job.version {
+                    *front = job.clone();
+                }
+            }
+        }
+        state.jobs.insert(key.clone(), job);
+        state.index.bump(Table::Jobs, index);
+    }
+}
+
+/// Nomad's job status: `running` while a live allocation exists, `pending`
+/// while an evaluation is outstanding, otherwise `dead` once anything ran.
+fn job_status(
+    job: &Job,
+    allocs: &[Arc<crate::structs::Allocation>],
+    evals: &[Arc<crate::structs::Evaluation>],
+) -> &'static str {
+    let live_alloc = allocs.iter().any(|a| !a.terminal());
+    if job.stop {
+        return if live_alloc {
+            JOB_STATUS_RUNNING
+        } else {
+            JOB_STATUS_DEAD
+        };
+    }
+    if matches!(job.job_type.as_str(), JOB_TYPE_SYSTEM | JOB_TYPE_SYSBATCH)
+        || job.is_periodic()
+        || job.is_parameterized()
+        || live_alloc
+    {
+        return JOB_STATUS_RUNNING;
+    }
+    if evals.iter().any(|e| !e.terminal()) {
+        return JOB_STATUS_PENDING;
+    }
+    if !allocs.is_empty() || !evals.is_empty() {
+        return JOB_STATUS_DEAD;
+    }
+    JOB_STATUS_PENDING
+}

@@ -1,0 +1,228 @@
+//! Unit tests of apply: check-index, versions, summaries, snapshots.
+
+use super::*;
+use crate::structs::{
+    ALLOC_CLIENT_RUNNING, ALLOC_DESIRED_RUN, Allocation, EVAL_STATUS_PENDING, Evaluation, Job,
+    TaskGroup,
+};
+
+fn job(id: &str, count: i64) -> Job {
+    Job {
+        id: id.into(),
+        name: id.into(),
+        namespace: "default".into(),
+        region: "global".into(),
+        job_type: "service".into(),
+        priority: 50,
+        datacenters: vec!["dc1".into()],
+        task_groups: vec![TaskGroup {
+            name: "cache".into(),
+            count,
+            ..TaskGroup::default()
+        }],
+        ..Job::default()
+    }
+}
+
+fn eval(id: &str, job_id: &str) -> Evaluation {
+    Evaluation {
+        id: id.into(),
+        namespace: "default".into(),
+        job_id: job_id.into(),
+        status: EVAL_STATUS_PENDING.into(),
+        ..Evaluation::default()
+    }
+}
+
+fn register(
+    fsm: &mut Fsm,
+    index: u64,
+    j: Job,
+    enforce: Option<u64>,
+) -> Result<Applied, ApplyError> {
+    let e = eval(&format!("e{index}"), &j.id);
+    fsm.apply_command(
+        index,
+        Command::JobRegister(JobRegister {
+            job: j,
+            eval: Some(e),
+            enforce_index: enforce,
+        }),
+    )
+}
+
+#[test]
+fn register_stamps_indexes_and_creates_the_eval_in_the_same_entry() {
+    let (mut fsm, handle) = Fsm::new();
+    let applied = register(&mut fsm, 7, job("example", 1), Some(0)).expect("register");
+    assert_eq!(applied.job_modify_index, 7);
+    let s = handle.snapshot();
+    let j = s.job("default", "example").expect("job");
+    assert_eq!(
+        (
+            j.create_index,
+            j.modify_index,
+            j.job_modify_index,
+            j.version
+        ),
+        (7, 7, 7, 0)
+    );
+    assert_eq!(j.status, "pending");
+    let e = s.eval("e7").expect("eval");
+    assert_eq!((e.create_index, e.job_modify_index), (7, 7));
+    assert_eq!(s.index(Table::Jobs), 7);
+    assert_eq!(s.index(Table::Evals), 7);
+    assert!(s.job_summary("default", "example").is_some());
+}
+
+#[test]
+fn check_index_is_a_compare_and_set() {
+    let (mut fsm, handle) = Fsm::new();
+    register(&mut fsm, 5, job("example", 1), Some(0)).expect("create");
+    let err = register(&mut fsm, 6, job("example", 2), Some(0)).expect_err("exists");
+    assert_eq!(
+        err.to_string(),
+        "Enforcing job modify index 0: job already exists"
+    );
+    let err = register(&mut fsm, 7, job("example", 2), Some(4)).expect_err("conflict");
+    assert_eq!(
+        err.to_string(),
+        "Enforcing job modify index 4: job exists with conflicting job modify index: 5"
+    );
+    let err = register(&mut fsm, 8, job("other", 2), Some(3)).expect_err("missing");
+    assert_eq!(
+        err.to_string(),
+        "Enforcing job modify index 3: job does not exist"
+    );
+    // Nothing changed on refusal: no version, no eval.
+    let s = handle.snapshot();
+    assert_eq!(
+        s.job("default", "example").expect("job").task_groups[0].count,
+        1
+    );
+    assert!(s.eval("e6").is_none() && s.eval("e7").is_none());
+    assert!(s.job("default", "other").is_none());
+
+    let ok = register(&mut fsm, 9, job("example", 15), Some(5)).expect("update");
+    assert_eq!(ok.job_modify_index, 9);
+    let j = handle.snapshot().job("default", "example").expect("job");
+    assert_eq!((j.version, j.job_modify_index, j.create_index), (1, 9, 5));
+    // Of two registrations expecting the same index, only the first wins.
+    assert!(register(&mut fsm, 10, job("example", 3), Some(9)).is_ok());
+    assert!(register(&mut fsm, 10, job("example", 4), Some(9)).is_err());
+}
+
+#[test]
+fn identical_spec_writes_no_version_but_a_new_eval() {
+    let (mut fsm, handle) = Fsm::new();
+    register(&mut fsm, 3, job("example", 1), None).expect("create");
+    let applied = register(&mut fsm, 4, job("example", 1), None).expect("again");
+    let s = handle.snapshot();
+    let j = s.job("default", "example").expect("job");
+    assert_eq!((j.version, j.job_modify_index), (0, 3));
+    assert_eq!(applied.job_modify_index, j.modify_index);
+    assert_eq!(s.job_versions("default", "example").len(), 1);
+    assert!(s.eval("e4").is_some());
+}
+
+#[test]
+fn versions_keep_the_last_six_newest_first() {
+    let (mut fsm, handle) = Fsm::new();
+    for i in 1..=9u64 {
+        register(&mut fsm, i, job("example", i as i64), None).expect("register");
+    }
+    let versions = handle.snapshot().job_versions("default", "example");
+    assert_eq!(versions.len(), JOB_TRACKED_VERSIONS);
+    let got: Vec<u64> = versions.iter().map(|j| j.version).collect();
+    assert_eq!(got, vec![8, 7, 6, 5, 4, 3]);
+}
+
+#[test]
+fn deregister_stops_then_purge_removes() {
+    let (mut fsm, handle) = Fsm::new();
+    register(&mut fsm, 3, job("example", 1), None).expect("create");
+    let cmd = |purge| {
+        Command::JobDeregister(JobDeregister {
+            namespace: "default".into(),
+            job_id: "example".into(),
+            purge,
+            eval: None,
+            submit_time: 1,
+        })
+    };
+    let applied = fsm.apply_command(4, cmd(false)).expect("stop");
+    assert!(applied.job_found);
+    let j = handle.snapshot().job("default", "example").expect("job");
+    assert!(j.stop);
+    assert_eq!(
+        (j.version, j.job_modify_index, j.status.as_str()),
+        (1, 4, "dead")
+    );
+    fsm.apply_command(5, cmd(true)).expect("purge");
+    assert!(handle.snapshot().job("default", "example").is_none());
+    let applied = fsm
+        .apply_command(6, cmd(true))
+        .expect("unknown job is a no-op");
+    assert!(!applied.job_found);
+}
+
+#[test]
+fn allocations_drive_the_summary_and_status() {
+    let (mut fsm, handle) = Fsm::new();
+    register(&mut fsm, 3, job("example", 1), None).expect("create");
+    let alloc = Allocation {
+        id: "a1".into(),
+        namespace: "default".into(),
+        eval_id: "e3".into(),
+        name: "example.cache[0]".into(),
+        node_id: "n1".into(),
+        job_id: "example".into(),
+        task_group: "cache".into(),
+        desired_status: ALLOC_DESIRED_RUN.into(),
+        client_status: ALLOC_CLIENT_RUNNING.into(),
+        ..Allocation::default()
+    };
+    fsm.apply_command(
+        4,
+        Command::AllocUpsert {
+            allocs: vec![alloc],
+        },
+    )
+    .expect("alloc");
+    let s = handle.snapshot();
+    assert_eq!(s.job("default", "example").expect("job").status, "running");
+    let summary = s.job_summary("default", "example").expect("summary");
+    assert_eq!(summary.summary["cache"].running, 1);
+    assert_eq!(s.allocs_by_node("n1").len(), 1);
+    assert_eq!(s.allocs_by_eval("e3").len(), 1);
+    assert_eq!(s.allocs_by_job("default", "example").len(), 1);
+    assert_eq!(s.alloc("a1").expect("alloc").index(), Some(0));
+}
+
+#[test]
+fn snapshot_round_trips_and_rebuilds_indexes() {
+    let (mut fsm, handle) = Fsm::new();
+    register(&mut fsm, 3, job("example", 1), None).expect("create");
+    register(&mut fsm, 4, job("example", 2), None).expect("update");
+    let state = handle.snapshot();
+    let bytes = snapshot::encode(&state);
+    let back = snapshot::decode(&bytes).expect("decode");
+    assert_eq!(back.indexes(), state.indexes());
+    assert_eq!(
+        back.job("default", "example"),
+        state.job("default", "example")
+    );
+    assert_eq!(back.job_versions("default", "example").len(), 2);
+    assert_eq!(back.evals_by_job("default", "example").len(), 2);
+    assert!(snapshot::decode(b"{not json").is_err());
+}
+
+#[test]
+fn a_bad_command_changes_nothing() {
+    use drover_raft::StateMachine;
+    let (mut fsm, handle) = Fsm::new();
+    let out = fsm.apply(3, b"garbage");
+    assert!(decode_response(&out).is_err());
+    assert!(handle.snapshot().jobs_by_prefix("*", "").is_empty());
+    assert_eq!(handle.snapshot().indexes().latest, 3);
+}
