@@ -10,3 +10,6 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub mod state;
 pub mod structs;
+pub mod jobspec;
+pub mod server;
+pub mod api;

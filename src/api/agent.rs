@@ -1,0 +1,158 @@
+//! `/v1/agent/self`, `/v1/agent/members`, `/v1/agent/health`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+use serde_json::json;
+
+use super::ApiError;
+use super::query::{QueryOptions, reply};
+use crate::server::Server;
+
+pub fn routes() -> Router<Server> {
+    Router::new()
+        .route("/v1/agent/self", get(agent_self))
+        .route("/v1/agent/members", get(members))
+        .route("/v1/agent/health", get(health))
+}
+
+type Params = Query<HashMap<String, String>>;
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Member {
+    name: String,
+    addr: String,
+    port: u16,
+    tags: BTreeMap<String, String>,
+    status: String,
+    protocol_min: u8,
+    protocol_max: u8,
+    protocol_cur: u8,
+    delegate_min: u8,
+    delegate_max: u8,
+    delegate_cur: u8,
+}
+
+fn split_addr(addr: &str) -> (String, u16) {
+    match addr.rsplit_once(':') {
+        Some((h, p)) => (h.to_string(), p.parse().unwrap_or(0)),
+        None => (addr.to_string(), 0),
+    }
+}
+
+/// The servers of the Raft group as members (there is no gossip pool:
+/// membership is the Raft configuration).
+fn members_of(s: &Server) -> Vec<Member> {
+    let cfg = s.config();
+    let info = s.raft().info();
+    let leader = info.leader.as_ref().map(|(id, _)| *id);
+    info.voters
+        .iter()
+        .map(|(id, addr)| {
+            let (host, port) = split_addr(addr);
+            let me = *id == info.id;
+            let mut tags = BTreeMap::from([
+                ("role".to_string(), "nomad".to_string()),
+                ("region".to_string(), cfg.region.clone()),
+                ("id".to_string(), id.to_string()),
+                ("rpc_addr".to_string(), host.clone()),
+                ("port".to_string(), port.to_string()),
+                ("build".to_string(), crate::VERSION.to_string()),
+                ("raft_vsn".to_string(), "3".to_string()),
+                (
+                    "leader".to_string(),
+                    (Some(*id) == leader).to_string(),
+                ),
+            ]);
+            if me {
+                tags.insert("dc".into(), cfg.datacenter.clone());
+                tags.insert("expect".into(), cfg.bootstrap_expect.to_string());
+            }
+            Member {
+                name: if me {
+                    format!("{}.{}", cfg.node_name, cfg.region)
+                } else {
+                    format!("{addr}.{}", cfg.region)
+                },
+                addr: host,
+                port,
+                tags,
+                status: "alive".into(),
+                protocol_min: 1,
+                protocol_max: 5,
+                protocol_cur: 2,
+                delegate_min: 2,
+                delegate_max: 5,
+                delegate_cur: 4,
+            }
+        })
+        .collect()
+}
+
+async fn agent_self(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    let cfg = s.config();
+    let info = s.raft().info();
+    let member = members_of(&s).into_iter().find(|m| m.tags.get("id") == Some(&info.id.to_string()));
+    let leader_addr = info.leader.as_ref().map(|(_, a)| a.clone()).unwrap_or_default();
+    let body = json!({
+        "config": {
+            "Region": cfg.region,
+            "Datacenter": cfg.datacenter,
+            "NodeName": cfg.node_name,
+            "Version": { "Version": crate::VERSION },
+            "Server": { "Enabled": true, "BootstrapExpect": cfg.bootstrap_expect },
+            "Client": { "Enabled": false },
+            "Addresses": { "HTTP": cfg.http_addr, "RPC": cfg.rpc_addr },
+        },
+        "member": member,
+        "stats": {
+            "nomad": {
+                "server": "true",
+                "leader": s.raft().is_leader().to_string(),
+                "leader_addr": leader_addr,
+                "bootstrap": (cfg.bootstrap_expect == 1).to_string(),
+                "known_regions": "1",
+            },
+            "raft": {
+                "node_id": info.id.to_string(),
+                "num_peers": info.voters.len().saturating_sub(1).to_string(),
+                "applied_index": s.state().snapshot().indexes().latest.to_string(),
+            },
+        },
+    });
+    Ok(reply(&s, &opts, &body, 0))
+}
+
+async fn members(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    let cfg = s.config();
+    let body = json!({
+        "ServerName": cfg.node_name,
+        "ServerRegion": cfg.region,
+        "ServerDC": cfg.datacenter,
+        "Members": members_of(&s),
+    });
+    Ok(reply(&s, &opts, &body, 0))
+}
+
+async fn health(State(s): State<Server>) -> Response {
+    let (ok, message) = match (s.known_leader(), s.raft().formation_error()) {
+        (true, _) => (true, "ok".to_string()),
+        (false, Some(e)) => (false, e),
+        (false, None) => (false, "No cluster leader".to_string()),
+    };
+    let body = json!({ "server": { "ok": ok, "message": message } });
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    (status, axum::Json(body)).into_response()
+}

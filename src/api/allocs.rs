@@ -1,0 +1,50 @@
+//! `/v1/allocations`, `/v1/allocation/{id}`.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+
+use super::ApiError;
+use super::query::{QueryOptions, blocking};
+use crate::server::Server;
+use crate::state::Table;
+
+pub fn routes() -> Router<Server> {
+    Router::new()
+        .route("/v1/allocations", get(list))
+        .route("/v1/allocation/{id}", get(read))
+}
+
+type Params = Query<HashMap<String, String>>;
+
+async fn list(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    blocking(&s, &opts, Table::Allocs, |st| {
+        let stubs: Vec<_> = st
+            .allocs_by_prefix(&opts.prefix)
+            .iter()
+            .map(|a| a.stub())
+            .collect();
+        Ok((stubs, st.index(Table::Allocs)))
+    })
+    .await
+}
+
+async fn read(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    blocking(&s, &opts, Table::Allocs, |st| {
+        let alloc = st
+            .alloc(&id)
+            .ok_or_else(|| ApiError::not_found("alloc not found"))?;
+        let index = alloc.modify_index;
+        Ok((alloc, index))
+    })
+    .await
+}

@@ -1,0 +1,71 @@
+//! One error type for every handler: an HTTP status and Nomad's plain-text
+//! message.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::server::ServerError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ServerError> for ApiError {
+    fn from(e: ServerError) -> Self {
+        let status = match &e {
+            ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ServerError::NotFound(_) => StatusCode::NOT_FOUND,
+            // Nomad answers 500 for validation and check-index failures,
+            // and for a missing leader; clients match on the text.
+            ServerError::Validation(_)
+            | ServerError::CheckIndex(_)
+            | ServerError::Refused(_)
+            | ServerError::NoLeader
+            | ServerError::Unavailable(_)
+            | ServerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError {
+            status,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::warn!(status = self.status.as_u16(), error = %self.message, "request failed");
+        }
+        (
+            self.status,
+            [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            self.message,
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,254 @@
+//! `/v1/jobs`, `/v1/job/{id}/...`, `/v1/jobs/parse`, `/v1/validate/job`.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+
+use super::query::{QueryOptions, blocking, reply};
+use super::{ApiError, body, writes};
+use crate::jobspec;
+use crate::server::Server;
+use crate::server::endpoints::{JobRegisterRequest, job};
+use crate::state::Table;
+use crate::structs::{Job, JobDiff};
+
+pub fn routes() -> Router<Server> {
+    Router::new()
+        .route("/v1/jobs", get(list).put(register).post(register))
+        .route("/v1/jobs/parse", writes(parse))
+        .route("/v1/validate/job", writes(validate))
+        .route(
+            "/v1/job/{id}",
+            get(read).put(update).post(update).delete(deregister),
+        )
+        .route("/v1/job/{id}/versions", get(versions))
+        .route("/v1/job/{id}/allocations", get(allocations))
+        .route("/v1/job/{id}/evaluations", get(evaluations))
+        .route("/v1/job/{id}/summary", get(summary))
+}
+
+type Params = Query<HashMap<String, String>>;
+
+async fn list(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    blocking(&s, &opts, Table::Jobs, |st| {
+        let stubs: Vec<_> = st
+            .jobs_by_prefix(&opts.namespace, &opts.prefix)
+            .iter()
+            .map(|j| j.stub(st.job_summary(&j.namespace, &j.id).map(|s| (*s).clone())))
+            .collect();
+        Ok((stubs, st.index(Table::Jobs)))
+    })
+    .await
+}
+
+async fn register(
+    State(s): State<Server>,
+    Query(q): Params,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    let mut req: JobRegisterRequest = body::decode(&body)?;
+    if let Some(j) = req.job.as_mut() {
+        if j.namespace.is_empty() {
+            j.namespace = opts.namespace.clone();
+        }
+    }
+    let resp = job::register(&s, req).await?;
+    Ok(reply(&s, &opts, &resp, resp.index))
+}
+
+async fn update(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    let mut req: JobRegisterRequest = body::decode(&body)?;
+    match req.job.as_mut() {
+        Some(j) if j.id != id => return Err(ApiError::bad_request("Job ID does not match name")),
+        Some(j) if j.namespace.is_empty() => j.namespace = opts.namespace.clone(),
+        _ => {}
+    }
+    let resp = job::register(&s, req).await?;
+    Ok(reply(&s, &opts, &resp, resp.index))
+}
+
+async fn read(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    blocking(&s, &opts, Table::Jobs, |st| {
+        let job = st
+            .job(&opts.namespace, &id)
+            .ok_or_else(|| ApiError::not_found("job not found"))?;
+        let index = job.modify_index;
+        Ok((job, index))
+    })
+    .await
+}
+
+async fn deregister(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    let purge = opts.flag("purge")?;
+    let resp = job::deregister(&s, &opts.namespace, &id, purge).await?;
+    Ok(reply(&s, &opts, &resp, resp.index))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct VersionsResponse {
+    versions: Vec<std::sync::Arc<Job>>,
+    diffs: Option<Vec<JobDiff>>,
+    index: u64,
+}
+
+async fn versions(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    blocking(&s, &opts, Table::JobVersions, |st| {
+        let versions = st.job_versions(&opts.namespace, &id);
+        if versions.is_empty() {
+            return Err(ApiError::not_found("job versions not found"));
+        }
+        let index = versions.first().map(|j| j.modify_index).unwrap_or_default();
+        Ok((
+            VersionsResponse {
+                versions,
+                diffs: None,
+                index,
+            },
+            index,
+        ))
+    })
+    .await
+}
+
+async fn allocations(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    blocking(&s, &opts, Table::Allocs, |st| {
+        let stubs: Vec<_> = st
+            .allocs_by_job(&opts.namespace, &id)
+            .iter()
+            .map(|a| a.stub())
+            .collect();
+        Ok((stubs, st.index(Table::Allocs)))
+    })
+    .await
+}
+
+async fn evaluations(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    blocking(&s, &opts, Table::Evals, |st| {
+        Ok((st.evals_by_job(&opts.namespace, &id), st.index(Table::Evals)))
+    })
+    .await
+}
+
+async fn summary(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    blocking(&s, &opts, Table::JobSummaries, |st| {
+        let summary = st
+            .job_summary(&opts.namespace, &id)
+            .ok_or_else(|| ApiError::not_found("job not found"))?;
+        let index = summary.modify_index;
+        Ok((summary, index))
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct ParseRequest {
+    #[serde(rename = "JobHCL")]
+    job_hcl: String,
+    canonicalize: bool,
+}
+
+async fn parse(
+    State(s): State<Server>,
+    Query(q): Params,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    let req: ParseRequest = body::decode(&body)?;
+    if req.job_hcl.trim().is_empty() {
+        return Err(ApiError::bad_request("Job spec is empty"));
+    }
+    let mut job = jobspec::parse("input.nomad", &req.job_hcl)
+        .map_err(|e| ApiError::bad_request(format!("Failed to parse job: {e}")))?;
+    if req.canonicalize {
+        jobspec::canonicalize(&mut job);
+    }
+    Ok(reply(&s, &opts, &job, 0))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ValidateResponse {
+    driver_config_validated: bool,
+    validation_errors: Vec<String>,
+    error: String,
+    warnings: String,
+}
+
+async fn validate(
+    State(s): State<Server>,
+    Query(q): Params,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    let req: JobRegisterRequest = body::decode(&body)?;
+    let mut job = req
+        .job
+        .ok_or_else(|| ApiError::bad_request("Job must be specified"))?;
+    let resp = match job::prepare(&mut job) {
+        Ok(()) => ValidateResponse {
+            driver_config_validated: true,
+            validation_errors: Vec::new(),
+            error: String::new(),
+            warnings: String::new(),
+        },
+        Err(e) => {
+            let text = e.to_string();
+            ValidateResponse {
+                driver_config_validated: false,
+                validation_errors: text
+                    .lines()
+                    .filter_map(|l| l.trim().strip_prefix("* "))
+                    .map(str::to_string)
+                    .collect(),
+                error: text,
+                warnings: String::new(),
+            }
+        }
+    };
+    Ok(reply(&s, &opts, &resp, 0))
+}

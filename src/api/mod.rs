@@ -1,0 +1,67 @@
+//! The HTTP API on port 4646: Nomad's paths, JSON shapes, blocking queries
+//! and plain-text errors, served by axum. One file per resource.
+//!
+//! Every server answers every request: writes go through
+//! [`Server::propose`] (forwarded to the leader by Raft), reads are
+//! consistent (a read barrier) unless `stale` is given.
+
+mod agent;
+mod allocs;
+pub mod body;
+mod error;
+mod evals;
+mod jobs;
+mod nodes;
+pub mod query;
+mod status;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::http::StatusCode;
+use axum::routing::{MethodRouter, put};
+use tokio::net::TcpListener;
+
+pub use error::ApiError;
+
+use crate::server::Server;
+
+/// A route that accepts both PUT and POST, as Nomad's writes do.
+fn writes<H, T>(handler: H) -> MethodRouter<Server>
+where
+    H: Handler<T, Server> + Clone,
+    T: 'static,
+{
+    put(handler.clone()).post(handler)
+}
+
+async fn invalid_method() -> (StatusCode, &'static str) {
+    (StatusCode::METHOD_NOT_ALLOWED, "Invalid method")
+}
+
+/// The whole API.
+pub fn router(server: Server) -> Router {
+    Router::new()
+        .merge(jobs::routes())
+        .merge(evals::routes())
+        .merge(allocs::routes())
+        .merge(nodes::routes())
+        .merge(status::routes())
+        .merge(agent::routes())
+        .method_not_allowed_fallback(invalid_method)
+        .layer(DefaultBodyLimit::max(body::MAX_BODY))
+        .with_state(server)
+}
+
+/// Serves the API on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    server: Server,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(server))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,144 @@
+//! Query parameters of reads, blocking queries and the index headers.
+//!
+//! A blocking query (`?index=N&wait=D`) runs the read; while the result's
+//! index is not past `N` it waits for the watched table to change (or the
+//! wait to end) and runs it again.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rand::Rng;
+use serde::Serialize;
+
+use super::ApiError;
+use crate::server::Server;
+use crate::state::{State, Table};
+
+/// Default and maximum wait of a blocking query.
+pub const MAX_WAIT: Duration = Duration::from_secs(300);
+
+/// The common query parameters.
+#[derive(Clone, Debug, Default)]
+pub struct QueryOptions {
+    pub index: u64,
+    pub wait: Duration,
+    pub stale: bool,
+    pub prefix: String,
+    pub namespace: String,
+    pub pretty: bool,
+    params: HashMap<String, String>,
+}
+
+/// `true` for a flag given as `?x`, `?x=true`, `?x=1`.
+fn flag(params: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> {
+    match params.get(name).map(String::as_str) {
+        None => Ok(false),
+        Some("" | "true" | "1") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "Invalid {name} value {other:?}: must be true or false"
+        ))),
+    }
+}
+
+impl QueryOptions {
+    pub fn parse(params: HashMap<String, String>) -> Result<Self, ApiError> {
+        let index = match params.get("index") {
+            None => 0,
+            Some(v) => v
+                .parse::<u64>()
+                .map_err(|_| ApiError::bad_request("Invalid index"))?,
+        };
+        let wait = match params.get("wait") {
+            None => MAX_WAIT,
+            Some(v) => crate::jobspec::parse_duration(v)
+                .ok()
+                .filter(|d| *d >= 0)
+                .map(|ns| Duration::from_nanos(ns as u64).min(MAX_WAIT))
+                .ok_or_else(|| ApiError::bad_request("Invalid wait time"))?,
+        };
+        let pretty = params.get("pretty").is_some_and(|v| v != "0");
+        Ok(QueryOptions {
+            index,
+            wait,
+            stale: flag(&params, "stale")?,
+            prefix: params.get("prefix").cloned().unwrap_or_default(),
+            namespace: params
+                .get("namespace")
+                .filter(|n| !n.is_empty())
+                .cloned()
+                .unwrap_or_else(|| "default".into()),
+            pretty,
+            params,
+        })
+    }
+
+    /// A boolean parameter such as `purge` or `diffs`.
+    pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
+        flag(&self.params, name)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+}
+
+/// Encodes `value` as the JSON reply with Nomad's index headers.
+pub fn reply<T: Serialize>(server: &Server, opts: &QueryOptions, value: &T, index: u64) -> Response {
+    let body = if opts.pretty {
+        serde_json::to_vec_pretty(value)
+    } else {
+        serde_json::to_vec(value)
+    };
+    let Ok(body) = body else {
+        return ApiError::internal("cannot encode the response").into_response();
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert("Content-Type", HeaderValue::from_static("application/json"));
+    headers.insert("X-Nomad-Index", HeaderValue::from(index.max(1)));
+    let known = server.known_leader();
+    headers.insert(
+        "X-Nomad-KnownLeader",
+        HeaderValue::from_static(if known { "true" } else { "false" }),
+    );
+    headers.insert("X-Nomad-LastContact", HeaderValue::from(0u64));
+    (StatusCode::OK, headers, body).into_response()
+}
+
+/// Runs `query` as a (possibly blocking) read watching `table`; `query`
+/// returns the value and its index.
+pub async fn blocking<T, F>(
+    server: &Server,
+    opts: &QueryOptions,
+    table: Table,
+    query: F,
+) -> Result<Response, ApiError>
+where
+    T: Serialize,
+    F: Fn(&State) -> Result<(T, u64), ApiError>,
+{
+    let mut state: Arc<State> = if opts.stale {
+        server.state().snapshot()
+    } else {
+        server.consistent_state().await?
+    };
+    if opts.index == 0 {
+        let (value, index) = query(&state)?;
+        return Ok(reply(server, opts, &value, index));
+    }
+    let jitter = opts.wait.as_millis() as u64 / 16;
+    let wait = opts.wait + Duration::from_millis(rand::rng().random_range(0..=jitter));
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let (value, index) = query(&state)?;
+        let now = tokio::time::Instant::now();
+        if index > opts.index || now >= deadline {
+            return Ok(reply(server, opts, &value, index));
+        }
+        let seen = state.index(table).max(opts.index);
+        state = server.state().wait_past(table, seen, deadline - now).await;
+    }
+}

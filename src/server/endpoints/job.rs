@@ -1,0 +1,138 @@
+//! Job registration and deregistration.
+
+use serde::{Deserialize, Serialize};
+
+use super::super::{Server, ServerError, ids};
+use crate::jobspec;
+use crate::state::{Command, JobDeregister, JobRegister};
+use crate::structs::{
+    EVAL_STATUS_PENDING, Evaluation, Job, TRIGGER_JOB_DEREGISTER, TRIGGER_JOB_REGISTER,
+};
+
+/// The body of `PUT /v1/jobs` and `PUT /v1/job/{id}`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct JobRegisterRequest {
+    pub job: Option<Job>,
+    pub enforce_index: bool,
+    pub job_modify_index: u64,
+    pub policy_override: bool,
+    pub preserve_counts: bool,
+    pub eval_priority: i64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct JobRegisterResponse {
+    #[serde(rename = "EvalID")]
+    pub eval_id: String,
+    pub eval_create_index: u64,
+    pub job_modify_index: u64,
+    pub warnings: String,
+    pub index: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct JobDeregisterResponse {
+    #[serde(rename = "EvalID")]
+    pub eval_id: String,
+    pub eval_create_index: u64,
+    pub job_modify_index: u64,
+    pub index: u64,
+}
+
+/// Canonicalises and validates a job as every write path does.
+pub fn prepare(job: &mut Job) -> Result<(), ServerError> {
+    jobspec::canonicalize(job);
+    jobspec::validate(job).map_err(|e| ServerError::Validation(e.to_string()))
+}
+
+fn new_eval(job: &Job, triggered_by: &str, priority: i64, now: i64) -> Evaluation {
+    Evaluation {
+        id: ids::uuid(),
+        namespace: job.namespace.clone(),
+        priority: if priority > 0 { priority } else { job.priority },
+        eval_type: job.job_type.clone(),
+        triggered_by: triggered_by.into(),
+        job_id: job.id.clone(),
+        status: EVAL_STATUS_PENDING.into(),
+        create_time: now,
+        modify_time: now,
+        ..Evaluation::default()
+    }
+}
+
+pub async fn register(
+    server: &Server,
+    req: JobRegisterRequest,
+) -> Result<JobRegisterResponse, ServerError> {
+    let mut job = req
+        .job
+        .ok_or_else(|| ServerError::BadRequest("Job must be specified".into()))?;
+    if job.id.is_empty() {
+        return Err(ServerError::BadRequest("Job ID hasn't been provided".into()));
+    }
+    if job.region.is_empty() {
+        job.region = server.config().region.clone();
+    }
+    prepare(&mut job)?;
+    let now = ids::now_nanos();
+    job.submit_time = now;
+    job.status.clear();
+    let eval = (!job.is_periodic() && !job.is_parameterized())
+        .then(|| new_eval(&job, TRIGGER_JOB_REGISTER, req.eval_priority, now));
+    let eval_id = eval.as_ref().map(|e| e.id.clone()).unwrap_or_default();
+    let command = Command::JobRegister(JobRegister {
+        job,
+        eval,
+        enforce_index: req.enforce_index.then_some(req.job_modify_index),
+    });
+    let (index, applied) = server.propose(&command).await?;
+    Ok(JobRegisterResponse {
+        eval_create_index: if eval_id.is_empty() { 0 } else { index },
+        eval_id,
+        job_modify_index: applied.job_modify_index,
+        warnings: String::new(),
+        index,
+    })
+}
+
+pub async fn deregister(
+    server: &Server,
+    namespace: &str,
+    job_id: &str,
+    purge: bool,
+) -> Result<JobDeregisterResponse, ServerError> {
+    let state = server.consistent_state().await?;
+    let Some(job) = state.job(namespace, job_id) else {
+        return Ok(JobDeregisterResponse {
+            index: state.indexes().latest,
+            ..JobDeregisterResponse::default()
+        });
+    };
+    let now = ids::now_nanos();
+    let eval = (!job.is_periodic() && !job.is_parameterized())
+        .then(|| new_eval(&job, TRIGGER_JOB_DEREGISTER, 0, now));
+    let eval_id = eval.as_ref().map(|e| e.id.clone()).unwrap_or_default();
+    let command = Command::JobDeregister(JobDeregister {
+        namespace: namespace.into(),
+        job_id: job_id.into(),
+        purge,
+        eval,
+        submit_time: now,
+    });
+    let (index, applied) = server.propose(&command).await?;
+    if !applied.job_found {
+        return Ok(JobDeregisterResponse {
+            index,
+            ..JobDeregisterResponse::default()
+        });
+    }
+    Ok(JobDeregisterResponse {
+        eval_create_index: if eval_id.is_empty() { 0 } else { index },
+        eval_id,
+        job_modify_index: applied.job_modify_index,
+        index,
+    })
+}

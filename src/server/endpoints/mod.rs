@@ -1,0 +1,9 @@
+//! Request handling on servers: one file per resource. Each endpoint
+//! validates, stamps IDs and times, and proposes exactly one command.
+
+pub mod job;
+pub mod node;
+
+pub use job::{
+    JobDeregisterResponse, JobRegisterRequest, JobRegisterResponse,
+};

@@ -1,0 +1,40 @@
+//! Errors of the server endpoints; the API maps each to an HTTP status.
+
+use crate::state::ApplyError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The request itself is wrong (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The job, node, ... does not exist (404); the text is Nomad's.
+    #[error("{0}")]
+    NotFound(String),
+    /// A job failed validation (500 in Nomad; the text lists every error).
+    #[error("{0}")]
+    Validation(String),
+    /// A `-check-index` compare-and-set failed (Nomad answers 500).
+    #[error("{0}")]
+    CheckIndex(String),
+    /// The state refused the change.
+    #[error("{0}")]
+    Refused(String),
+    /// No leader could be found in time.
+    #[error("No cluster leader")]
+    NoLeader,
+    /// The leader could not be reached.
+    #[error("cannot reach the cluster leader: {0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<ApplyError> for ServerError {
+    fn from(e: ApplyError) -> Self {
+        match e {
+            ApplyError::CheckIndex(m) => ServerError::CheckIndex(m),
+            ApplyError::Invalid(m) => ServerError::Refused(m),
+            ApplyError::Decode(m) => ServerError::Internal(m),
+        }
+    }
+}

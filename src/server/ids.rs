@@ -1,0 +1,44 @@
+//! IDs and times the leader's endpoints stamp into commands.
+
+use rand::Rng;
+
+/// A random UUID (v4 layout), as Nomad's IDs are.
+pub fn uuid() -> String {
+    let mut b: [u8; 16] = rand::rng().random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// Unix nanoseconds now.
+pub fn now_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}
+
+/// Whether `s` looks like an ID or an ID prefix (hex and dashes).
+pub fn is_id_prefix(s: &str) -> bool {
+    s.len() <= 36 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uuids_are_well_formed_and_distinct() {
+        let a = super::uuid();
+        assert_eq!(a.len(), 36);
+        assert_eq!(a.matches('-').count(), 4);
+        assert!(super::is_id_prefix(&a));
+        assert_ne!(a, super::uuid());
+    }
+}

@@ -1,0 +1,118 @@
+//! A Drover server: the Raft node, the replicated state, and the endpoints
+//! that turn requests into commands.
+//!
+//! *Boundary*: endpoints stamp IDs and times, then propose one command; the
+//! state machine decides (e.g. `-check-index`). Any server accepts any
+//! request: writes are forwarded to the leader by the Raft layer, and
+//! consistent reads wait on a read barrier so a follower serves them with
+//! the leader's view.
+
+mod config;
+pub mod endpoints;
+mod error;
+pub mod ids;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use drover_raft::{RaftConfig, RaftNode, WriteError};
+use tokio::net::TcpListener;
+
+pub use config::ServerConfig;
+pub use error::ServerError;
+
+use crate::state::{Applied, Command, Fsm, State, StateHandle, decode_response};
+
+/// A running server. Cheap to clone.
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    raft: RaftNode,
+    state: StateHandle,
+    config: ServerConfig,
+}
+
+/// How long a consistent read waits for the local state to catch up.
+const READ_CATCH_UP: Duration = Duration::from_secs(10);
+
+impl Server {
+    /// Starts the Raft node on `rpc_listener` and the state machine.
+    pub async fn start(
+        config: ServerConfig,
+        raft_config: RaftConfig,
+        rpc_listener: TcpListener,
+    ) -> Result<Self, drover_raft::StartError> {
+        let (fsm, state) = Fsm::new();
+        let raft = RaftNode::start_tcp(raft_config, fsm, rpc_listener).await?;
+        Ok(Server {
+            inner: Arc::new(Inner {
+                raft,
+                state,
+                config,
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    pub fn raft(&self) -> &RaftNode {
+        &self.inner.raft
+    }
+
+    /// The latest applied state on this server (a stale read).
+    pub fn state(&self) -> &StateHandle {
+        &self.inner.state
+    }
+
+    /// Commits `command` through the leader and returns its index and
+    /// outcome.
+    pub async fn propose(&self, command: &Command) -> Result<(u64, Applied), ServerError> {
+        let bytes = serde_json::to_vec(command)
+            .map_err(|e| ServerError::Internal(format!("cannot encode command: {e}")))?;
+        let committed = self
+            .inner
+            .raft
+            .write_forwarded(bytes)
+            .await
+            .map_err(write_error)?;
+        let applied = decode_response(&committed.response)?;
+        // Let this server's readers see the write once it answers.
+        self.inner
+            .state
+            .wait_applied(committed.index, READ_CATCH_UP)
+            .await;
+        Ok((committed.index, applied))
+    }
+
+    /// A state that includes every write committed before the call.
+    pub async fn consistent_state(&self) -> Result<Arc<State>, ServerError> {
+        let index = self.inner.raft.read_barrier().await.map_err(write_error)?;
+        self.inner
+            .state
+            .wait_applied(index, READ_CATCH_UP)
+            .await
+            .ok_or(ServerError::NoLeader)
+    }
+
+    /// Whether a leader is known.
+    pub fn known_leader(&self) -> bool {
+        self.inner.raft.leader().borrow().is_some()
+    }
+
+    pub async fn shutdown(&self) {
+        self.inner.raft.shutdown().await;
+    }
+}
+
+fn write_error(e: WriteError) -> ServerError {
+    match e {
+        WriteError::NoLeader | WriteError::ForwardToLeader(_) => ServerError::NoLeader,
+        WriteError::Transport(t) => ServerError::Unavailable(t.to_string()),
+        WriteError::Fatal(m) => ServerError::Internal(m),
+    }
+}
