@@ -8,8 +8,9 @@
 /// The version reported by `drover version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-pub mod state;
-pub mod structs;
+pub mod agent;
+pub mod api;
 pub mod jobspec;
 pub mod server;
-pub mod api;
+pub mod state;
+pub mod structs;

@@ -1,23 +1,7 @@
 //! The `drover` command.
 
-use clap::{Parser, Subcommand};
+mod cli;
 
-#[derive(Parser)]
-#[command(name = "drover", version = drover::VERSION, about = "A Nomad-compatible workload orchestrator")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Prints the version.
-    Version,
-}
-
-fn main() {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Version => println!("Drover v{}", drover::VERSION),
-    }
+fn main() -> std::process::ExitCode {
+    cli::main()
 }

@@ -65,10 +65,7 @@ fn members_of(s: &Server) -> Vec<Member> {
                 ("port".to_string(), port.to_string()),
                 ("build".to_string(), crate::VERSION.to_string()),
                 ("raft_vsn".to_string(), "3".to_string()),
-                (
-                    "leader".to_string(),
-                    (Some(*id) == leader).to_string(),
-                ),
+                ("leader".to_string(), (Some(*id) == leader).to_string()),
             ]);
             if me {
                 tags.insert("dc".into(), cfg.datacenter.clone());
@@ -99,8 +96,14 @@ async fn agent_self(State(s): State<Server>, Query(q): Params) -> Result<Respons
     let opts = QueryOptions::parse(q)?;
     let cfg = s.config();
     let info = s.raft().info();
-    let member = members_of(&s).into_iter().find(|m| m.tags.get("id") == Some(&info.id.to_string()));
-    let leader_addr = info.leader.as_ref().map(|(_, a)| a.clone()).unwrap_or_default();
+    let member = members_of(&s)
+        .into_iter()
+        .find(|m| m.tags.get("id") == Some(&info.id.to_string()));
+    let leader_addr = info
+        .leader
+        .as_ref()
+        .map(|(_, a)| a.clone())
+        .unwrap_or_default();
     let body = json!({
         "config": {
             "Region": cfg.region,

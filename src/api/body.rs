@@ -19,6 +19,10 @@ pub fn decode<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
         .map_err(|e| ApiError::bad_request(format!("Request body is not valid JSON: {e}")))?;
     strip_nulls(&mut value);
     serde_path_to_error::deserialize(value).map_err(|e| {
-        ApiError::bad_request(format!("Invalid request body at {}: {}", e.path(), e.inner()))
+        ApiError::bad_request(format!(
+            "Invalid request body at {}: {}",
+            e.path(),
+            e.inner()
+        ))
     })
 }

@@ -63,7 +63,10 @@ impl IntoResponse for ApiError {
         }
         (
             self.status,
-            [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
             self.message,
         )
             .into_response()

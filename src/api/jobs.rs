@@ -163,7 +163,10 @@ async fn evaluations(
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
     blocking(&s, &opts, Table::Evals, |st| {
-        Ok((st.evals_by_job(&opts.namespace, &id), st.index(Table::Evals)))
+        Ok((
+            st.evals_by_job(&opts.namespace, &id),
+            st.index(Table::Evals),
+        ))
     })
     .await
 }

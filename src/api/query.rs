@@ -87,7 +87,12 @@ impl QueryOptions {
 }
 
 /// Encodes `value` as the JSON reply with Nomad's index headers.
-pub fn reply<T: Serialize>(server: &Server, opts: &QueryOptions, value: &T, index: u64) -> Response {
+pub fn reply<T: Serialize>(
+    server: &Server,
+    opts: &QueryOptions,
+    value: &T,
+    index: u64,
+) -> Response {
     let body = if opts.pretty {
         serde_json::to_vec_pretty(value)
     } else {

@@ -32,13 +32,23 @@ async fn leader(State(s): State<Server>, Query(q): Params) -> Result<Response, A
         .as_ref()
         .map(|l| l.addr.clone())
         .unwrap_or_default();
-    Ok(reply(&s, &opts, &addr, s.state().snapshot().indexes().latest))
+    Ok(reply(
+        &s,
+        &opts,
+        &addr,
+        s.state().snapshot().indexes().latest,
+    ))
 }
 
 async fn peers(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
     let peers: Vec<String> = s.raft().info().voters.into_iter().map(|(_, a)| a).collect();
-    Ok(reply(&s, &opts, &peers, s.state().snapshot().indexes().latest))
+    Ok(reply(
+        &s,
+        &opts,
+        &peers,
+        s.state().snapshot().indexes().latest,
+    ))
 }
 
 async fn regions(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {

@@ -71,7 +71,9 @@ pub async fn register(
         .job
         .ok_or_else(|| ServerError::BadRequest("Job must be specified".into()))?;
     if job.id.is_empty() {
-        return Err(ServerError::BadRequest("Job ID hasn't been provided".into()));
+        return Err(ServerError::BadRequest(
+            "Job ID hasn't been provided".into(),
+        ));
     }
     if job.region.is_empty() {
         job.region = server.config().region.clone();

@@ -4,6 +4,4 @@
 pub mod job;
 pub mod node;
 
-pub use job::{
-    JobDeregisterResponse, JobRegisterRequest, JobRegisterResponse,
-};
+pub use job::{JobDeregisterResponse, JobRegisterRequest, JobRegisterResponse};

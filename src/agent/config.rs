@@ -1,0 +1,355 @@
+//! Agent configuration: Nomad's agent file layout (HCL) merged with flags.
+//!
+//! Files are read in order, later files override earlier ones, and flags
+//! override files. The result is validated once, with errors that name the
+//! file or flag and the rule.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The agent's settings after merging files and flags.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentConfig {
+    pub region: String,
+    pub datacenter: String,
+    /// The agent's name (`server1`); defaults to the host name.
+    pub name: String,
+    /// `None` in dev mode: a temporary directory.
+    pub data_dir: Option<PathBuf>,
+    pub bind_addr: IpAddr,
+    pub http_port: u16,
+    pub rpc_port: u16,
+    /// Addresses others reach this agent on; default: the bind address
+    /// (or 127.0.0.1 when binding every interface).
+    pub advertise_http: Option<String>,
+    pub advertise_rpc: Option<String>,
+    pub server: bool,
+    pub client: bool,
+    pub bootstrap_expect: usize,
+    pub retry_join: Vec<String>,
+    pub dev: bool,
+    pub log_level: String,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            region: "global".into(),
+            datacenter: "dc1".into(),
+            name: String::new(),
+            data_dir: None,
+            bind_addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            http_port: 4646,
+            rpc_port: drover_raft::DEFAULT_RPC_PORT,
+            advertise_http: None,
+            advertise_rpc: None,
+            server: false,
+            client: false,
+            bootstrap_expect: 0,
+            retry_join: Vec::new(),
+            dev: false,
+            log_level: "info".into(),
+        }
+    }
+}
+
+/// A configuration that breaks a rule.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("{field}: {rule}")]
+    Invalid { field: String, rule: String },
+}
+
+fn invalid(field: &str, rule: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        field: field.into(),
+        rule: rule.into(),
+    }
+}
+
+/// One agent file, as Nomad lays it out; every key optional. Keys that
+/// Nomad accepts but Drover does not use yet are parsed (so typos are still
+/// caught) and ignored, hence `dead_code`.
+#[allow(dead_code)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    region: Option<String>,
+    datacenter: Option<String>,
+    name: Option<String>,
+    data_dir: Option<String>,
+    bind_addr: Option<String>,
+    log_level: Option<String>,
+    ports: Option<FilePorts>,
+    advertise: Option<FileAdvertise>,
+    server: Option<FileServer>,
+    /// Read by the client role (a later part of the agent).
+    client: Option<serde_json::Value>,
+    // Accepted and ignored: they configure features Drover serves
+    // differently or not yet.
+    addresses: Option<serde_json::Value>,
+    consul: Option<serde_json::Value>,
+    telemetry: Option<serde_json::Value>,
+    plugin: Option<serde_json::Value>,
+    leave_on_interrupt: Option<bool>,
+    leave_on_terminate: Option<bool>,
+    enable_debug: Option<bool>,
+}
+
+#[allow(dead_code)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePorts {
+    http: Option<u16>,
+    rpc: Option<u16>,
+    serf: Option<u16>,
+}
+
+#[allow(dead_code)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAdvertise {
+    http: Option<String>,
+    rpc: Option<String>,
+    serf: Option<String>,
+}
+
+#[allow(dead_code)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileServer {
+    enabled: Option<bool>,
+    bootstrap_expect: Option<usize>,
+    retry_join: Option<Vec<String>>,
+    server_join: Option<FileServerJoin>,
+    num_schedulers: Option<usize>,
+    heartbeat_grace: Option<String>,
+    job_gc_threshold: Option<String>,
+    encrypt: Option<String>,
+}
+
+#[allow(dead_code)]
+#[allow(dead_code)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileServerJoin {
+    retry_join: Option<Vec<String>>,
+    retry_interval: Option<String>,
+    retry_max: Option<i64>,
+}
+
+fn parse_ip(field: &str, s: &str) -> Result<IpAddr, ConfigError> {
+    s.parse()
+        .map_err(|_| invalid(field, format!("{s:?} is not an IP address")))
+}
+
+impl AgentConfig {
+    /// Merges the agent file at `path` over `self`.
+    pub fn merge_file(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let shown = path.display().to_string();
+        let src = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let src = crate::jobspec::normalize(&src);
+        let file: FileConfig = hcl::from_str(&src).map_err(|e| ConfigError::Parse {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
+        let at = |field: &str| format!("{shown}: {field}");
+        if let Some(v) = file.region {
+            self.region = v;
+        }
+        if let Some(v) = file.datacenter {
+            self.datacenter = v;
+        }
+        if let Some(v) = file.name {
+            self.name = v;
+        }
+        if let Some(v) = file.data_dir {
+            self.data_dir = Some(v.into());
+        }
+        if let Some(v) = file.bind_addr {
+            self.bind_addr = parse_ip(&at("bind_addr"), &v)?;
+        }
+        if let Some(v) = file.log_level {
+            self.log_level = v;
+        }
+        if let Some(p) = file.ports {
+            self.http_port = p.http.unwrap_or(self.http_port);
+            self.rpc_port = p.rpc.unwrap_or(self.rpc_port);
+        }
+        if let Some(a) = file.advertise {
+            self.advertise_http = a.http.or(self.advertise_http.take());
+            self.advertise_rpc = a.rpc.or(self.advertise_rpc.take());
+        }
+        if let Some(s) = file.server {
+            self.server = s.enabled.unwrap_or(self.server);
+            self.bootstrap_expect = s.bootstrap_expect.unwrap_or(self.bootstrap_expect);
+            if let Some(j) = s.retry_join {
+                self.retry_join = j;
+            }
+            if let Some(j) = s.server_join.and_then(|j| j.retry_join) {
+                self.retry_join = j;
+            }
+        }
+        if let Some(c) = file.client {
+            if let Some(enabled) = c.get("enabled").and_then(|v| v.as_bool()) {
+                self.client = enabled;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the merged configuration.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !self.server && !self.client && !self.dev {
+            return Err(invalid(
+                "agent",
+                "must run as a server (-server), a client (-client) or in dev mode (-dev)",
+            ));
+        }
+        if self.client && !self.server && !self.dev {
+            return Err(invalid(
+                "client",
+                "the client role is not available yet; run -server or -dev",
+            ));
+        }
+        if self.region.is_empty() || self.region.contains(' ') {
+            return Err(invalid("region", "must be a non-empty name without spaces"));
+        }
+        if self.datacenter.is_empty() || self.datacenter.contains(' ') {
+            return Err(invalid(
+                "datacenter",
+                "must be a non-empty name without spaces",
+            ));
+        }
+        if self.server && !self.dev {
+            if self.data_dir.is_none() {
+                return Err(invalid("data_dir", "a server needs -data-dir"));
+            }
+            if self.bootstrap_expect == 0 && self.retry_join.is_empty() {
+                return Err(invalid(
+                    "bootstrap_expect",
+                    "a server needs -bootstrap-expect N (N >= 1) or -retry-join ADDR to join a cluster",
+                ));
+            }
+        }
+        if self.http_port != 0 && self.http_port == self.rpc_port {
+            return Err(invalid("ports", "http and rpc must differ"));
+        }
+        for addr in &self.retry_join {
+            if addr.is_empty() || addr.contains(' ') {
+                return Err(invalid("retry_join", format!("{addr:?} is not an address")));
+            }
+        }
+        Ok(())
+    }
+
+    /// `host:port` for `retry_join` entries given without a port.
+    pub fn join_addrs(&self) -> Vec<String> {
+        self.retry_join
+            .iter()
+            .map(|a| {
+                if a.parse::<std::net::SocketAddr>().is_ok()
+                    || a.rsplit_once(':')
+                        .is_some_and(|(h, p)| !h.contains(':') && p.parse::<u16>().is_ok())
+                {
+                    a.clone()
+                } else {
+                    format!("{a}:{}", drover_raft::DEFAULT_RPC_PORT)
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let f = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(f.path(), text).expect("write");
+        f
+    }
+
+    #[test]
+    fn reads_nomads_agent_file_layout() {
+        let f = file(
+            r#"
+data_dir  = "/var/lib/drover"
+bind_addr = "127.0.0.2"
+datacenter = "eu-west-1a"
+ports { http = 5646  rpc = 5647 }
+server {
+  enabled          = true
+  bootstrap_expect = 3
+  server_join { retry_join = ["127.0.0.3:5647", "127.0.0.4"] }
+}
+"#,
+        );
+        let mut c = AgentConfig::default();
+        c.merge_file(f.path()).expect("parse");
+        assert_eq!(c.data_dir, Some(PathBuf::from("/var/lib/drover")));
+        assert_eq!(c.bind_addr.to_string(), "127.0.0.2");
+        assert_eq!((c.http_port, c.rpc_port), (5646, 5647));
+        assert!(c.server);
+        assert_eq!(c.bootstrap_expect, 3);
+        assert_eq!(c.datacenter, "eu-west-1a");
+        assert_eq!(c.join_addrs(), vec!["127.0.0.3:5647", "127.0.0.4:4647"]);
+        c.validate().expect("valid");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_file() {
+        let f = file("server { enabled = true\n bogus = 1 }\n");
+        let err = AgentConfig::default()
+            .merge_file(f.path())
+            .expect_err("unknown");
+        let text = err.to_string();
+        assert!(text.contains(&f.path().display().to_string()), "{text}");
+        assert!(text.contains("bogus"), "{text}");
+
+        let f = file("bind_addr = \"not-an-ip\"\n");
+        let err = AgentConfig::default()
+            .merge_file(f.path())
+            .expect_err("bad ip");
+        assert!(err.to_string().contains("bind_addr"), "{err}");
+    }
+
+    #[test]
+    fn a_server_needs_a_data_dir_and_a_way_to_form() {
+        let c = AgentConfig {
+            server: true,
+            ..AgentConfig::default()
+        };
+        assert!(
+            c.validate()
+                .expect_err("no dir")
+                .to_string()
+                .contains("data_dir")
+        );
+        let c = AgentConfig {
+            server: true,
+            data_dir: Some("/tmp/x".into()),
+            ..AgentConfig::default()
+        };
+        assert!(
+            c.validate()
+                .expect_err("no expect")
+                .to_string()
+                .contains("bootstrap_expect")
+        );
+        assert!(AgentConfig::default().validate().is_err());
+    }
+}

@@ -1,0 +1,162 @@
+//! The `drover agent` process: configuration, start-up of the server role
+//! and the HTTP API, and ordered shutdown.
+//!
+//! Shutdown order: stop accepting HTTP requests (in-flight ones finish
+//! under a deadline), then shut Raft down, which releases the data
+//! directory.
+
+pub mod config;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use config::{AgentConfig, ConfigError};
+
+use crate::server::{Server, ServerConfig};
+
+/// How long in-flight HTTP requests may take once shutdown starts.
+const HTTP_DRAIN: Duration = Duration::from_secs(5);
+
+/// Why the agent could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot bind {what} on {addr}: {source}")]
+    Bind {
+        what: &'static str,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot create a temporary data directory: {0}")]
+    TempDir(std::io::Error),
+    #[error(transparent)]
+    Raft(#[from] drover_raft::StartError),
+}
+
+/// A started agent: its addresses and the handles to stop it.
+pub struct Agent {
+    pub server: Server,
+    pub http_addr: SocketAddr,
+    pub rpc_addr: SocketAddr,
+    http: tokio::task::JoinHandle<std::io::Result<()>>,
+    stop_http: CancellationToken,
+    _temp_dir: Option<tempfile::TempDir>,
+}
+
+async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, AgentError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| AgentError::Bind { what, addr, source })
+}
+
+fn advertised(configured: &Option<String>, bound: SocketAddr) -> String {
+    if let Some(a) = configured {
+        return a.clone();
+    }
+    if bound.ip().is_unspecified() {
+        return SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), bound.port()).to_string();
+    }
+    bound.to_string()
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "drover".into())
+}
+
+impl Agent {
+    /// Binds the ports, starts the server role and serves the API.
+    pub async fn start(mut config: AgentConfig) -> Result<Agent, AgentError> {
+        if config.dev {
+            config.server = true;
+            if config.bootstrap_expect == 0 {
+                config.bootstrap_expect = 1;
+            }
+        }
+        config.validate()?;
+        let (data_dir, temp_dir): (PathBuf, _) = match &config.data_dir {
+            Some(d) => (d.clone(), None),
+            None => {
+                let t = tempfile::Builder::new()
+                    .prefix("drover-dev-")
+                    .tempdir()
+                    .map_err(AgentError::TempDir)?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
+        let http_listener =
+            bind("http", SocketAddr::new(config.bind_addr, config.http_port)).await?;
+        let rpc_listener = bind("rpc", SocketAddr::new(config.bind_addr, config.rpc_port)).await?;
+        let http_addr = http_listener
+            .local_addr()
+            .map_err(|source| AgentError::Bind {
+                what: "http",
+                addr: SocketAddr::new(config.bind_addr, config.http_port),
+                source,
+            })?;
+        let rpc_addr = rpc_listener
+            .local_addr()
+            .map_err(|source| AgentError::Bind {
+                what: "rpc",
+                addr: SocketAddr::new(config.bind_addr, config.rpc_port),
+                source,
+            })?;
+        let rpc_advertise = advertised(&config.advertise_rpc, rpc_addr);
+        let name = if config.name.is_empty() {
+            host_name()
+        } else {
+            config.name.clone()
+        };
+
+        let mut raft = drover_raft::RaftConfig::new(data_dir.join("server"), rpc_advertise.clone());
+        raft.bootstrap_expect = config.bootstrap_expect;
+        raft.retry_join = config.join_addrs();
+        let server_config = ServerConfig {
+            region: config.region.clone(),
+            datacenter: config.datacenter.clone(),
+            node_name: name,
+            http_addr: advertised(&config.advertise_http, http_addr),
+            rpc_addr: rpc_advertise,
+            bootstrap_expect: config.bootstrap_expect,
+        };
+        let server = Server::start(server_config, raft, rpc_listener).await?;
+
+        let stop_http = CancellationToken::new();
+        let stopped = stop_http.clone();
+        let http = tokio::spawn(crate::api::serve(
+            http_listener,
+            server.clone(),
+            async move { stopped.cancelled().await },
+        ));
+        tracing::info!(http = %http_addr, rpc = %rpc_addr, data_dir = %data_dir.display(), "agent started");
+        Ok(Agent {
+            server,
+            http_addr,
+            rpc_addr,
+            http,
+            stop_http,
+            _temp_dir: temp_dir,
+        })
+    }
+
+    /// Stops the agent in order; returns once the data directory is free.
+    pub async fn shutdown(self) {
+        self.stop_http.cancel();
+        match tokio::time::timeout(HTTP_DRAIN, self.http).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "http server failed"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "http server task failed"),
+            Err(_) => tracing::warn!("http requests still running after the drain deadline"),
+        }
+        self.server.shutdown().await;
+        tracing::info!("agent stopped");
+    }
+}

@@ -1,0 +1,165 @@
+//! `drover agent`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use drover::agent::{Agent, AgentConfig};
+
+#[derive(Args, Debug)]
+pub struct AgentArgs {
+    /// Run a one-server cluster for a quick try (data in a temporary
+    /// directory unless -data-dir is given).
+    #[arg(long)]
+    dev: bool,
+    /// Run the server role.
+    #[arg(long)]
+    server: bool,
+    /// Run the client role.
+    #[arg(long)]
+    client: bool,
+    /// Agent configuration files (HCL), read in order; flags override them.
+    #[arg(long = "config", value_name = "FILE")]
+    config: Vec<PathBuf>,
+    /// Where the agent keeps its state.
+    #[arg(long = "data-dir", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The address to bind (HTTP and RPC).
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<String>,
+    /// The number of servers to wait for before forming a cluster.
+    #[arg(long = "bootstrap-expect", value_name = "N")]
+    bootstrap_expect: Option<usize>,
+    /// A server to join (host or host:port of its RPC address); repeatable.
+    #[arg(long = "retry-join", value_name = "ADDR")]
+    retry_join: Vec<String>,
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+    #[arg(long = "dc", value_name = "DC")]
+    datacenter: Option<String>,
+    /// The agent's name.
+    #[arg(long = "node", value_name = "NAME")]
+    node: Option<String>,
+    /// The HTTP port (default 4646).
+    #[arg(long = "http-port", value_name = "PORT")]
+    http_port: Option<u16>,
+    /// The server RPC port (default 4647).
+    #[arg(long = "rpc-port", value_name = "PORT")]
+    rpc_port: Option<u16>,
+    /// Log level: trace, debug, info, warn, error.
+    #[arg(long = "log-level", value_name = "LEVEL")]
+    log_level: Option<String>,
+}
+
+fn build_config(args: AgentArgs) -> Result<AgentConfig, String> {
+    let mut c = AgentConfig::default();
+    if args.dev {
+        c.dev = true;
+        c.bind_addr = std::net::Ipv4Addr::LOCALHOST.into();
+        c.name = "dev".into();
+    }
+    for file in &args.config {
+        c.merge_file(file).map_err(|e| e.to_string())?;
+    }
+    c.server |= args.server;
+    c.client |= args.client;
+    if let Some(d) = args.data_dir {
+        c.data_dir = Some(d);
+    }
+    if let Some(b) = args.bind {
+        c.bind_addr = b
+            .parse()
+            .map_err(|_| format!("-bind: {b:?} is not an IP address"))?;
+    }
+    if let Some(n) = args.bootstrap_expect {
+        c.bootstrap_expect = n;
+    }
+    if !args.retry_join.is_empty() {
+        c.retry_join = args.retry_join;
+    }
+    if let Some(r) = args.region {
+        c.region = r;
+    }
+    if let Some(d) = args.datacenter {
+        c.datacenter = d;
+    }
+    if let Some(n) = args.node {
+        c.name = n;
+    }
+    if let Some(p) = args.http_port {
+        c.http_port = p;
+    }
+    if let Some(p) = args.rpc_port {
+        c.rpc_port = p;
+    }
+    if let Some(l) = args.log_level {
+        c.log_level = l;
+    }
+    c.validate().map_err(|e| e.to_string())?;
+    Ok(c)
+}
+
+fn init_tracing(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DROVER_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("{level},openraft=warn,sled=warn"))
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut int), Ok(mut term)) => {
+            tokio::select! {
+                _ = int.recv() => tracing::info!("caught interrupt, shutting down"),
+                _ = term.recv() => tracing::info!("caught terminate, shutting down"),
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+pub fn run(args: AgentArgs) -> ExitCode {
+    let config = match build_config(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    init_tracing(&config.log_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("Error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async move {
+        let agent = match Agent::start(config).await {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("Error: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        println!(
+            "==> Drover agent started! HTTP on {}, RPC on {}",
+            agent.http_addr, agent.rpc_addr
+        );
+        wait_for_signal().await;
+        agent.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}
