@@ -21,7 +21,7 @@ use crate::node_id;
 use crate::rpc::{Committed, NodeInfo, RemoteFailure, RpcRequest, RpcResponse};
 use crate::sm_store::SmStore;
 use crate::state_machine::StateMachine;
-use crate::transport::{RpcHandler, Transport, tcp};
+use crate::transport::{RpcHandler, Transport, TransportError, tcp};
 use crate::types::{NodeId, Raft};
 use serde_bytes::ByteBuf;
 
@@ -188,6 +188,15 @@ impl RaftNode {
                     let _ = tokio::time::timeout_at(deadline, leader_rx.changed()).await;
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
+                // The leader we knew is gone (nothing was sent): wait for
+                // the group to notice and elect another.
+                Err(WriteError::Transport(TransportError::Unreachable { .. })) => {
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(WriteError::NoLeader);
+                    }
+                    let _ = tokio::time::timeout_at(deadline, leader_rx.changed()).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
                 other => return other,
             }
         }
@@ -237,6 +246,15 @@ impl RaftNode {
                 {
                     let _ = tokio::time::timeout_at(deadline, leader_rx.changed()).await;
                     tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                // The leader we knew is gone (nothing was sent): wait for
+                // the group to notice and elect another.
+                Err(WriteError::Transport(TransportError::Unreachable { .. })) => {
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(WriteError::NoLeader);
+                    }
+                    let _ = tokio::time::timeout_at(deadline, leader_rx.changed()).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 other => return other,
             }

@@ -74,7 +74,18 @@ fn host_name() -> String {
 
 impl Agent {
     /// Binds the ports, starts the server role and serves the API.
-    pub async fn start(mut config: AgentConfig) -> Result<Agent, AgentError> {
+    pub async fn start(config: AgentConfig) -> Result<Agent, AgentError> {
+        let http = bind("http", SocketAddr::new(config.bind_addr, config.http_port)).await?;
+        let rpc = bind("rpc", SocketAddr::new(config.bind_addr, config.rpc_port)).await?;
+        Self::start_with_listeners(config, http, rpc).await
+    }
+
+    /// Starts on listeners the caller bound (tests bind port 0).
+    pub async fn start_with_listeners(
+        mut config: AgentConfig,
+        http_listener: TcpListener,
+        rpc_listener: TcpListener,
+    ) -> Result<Agent, AgentError> {
         if config.dev {
             config.server = true;
             if config.bootstrap_expect == 0 {
@@ -92,23 +103,15 @@ impl Agent {
                 (t.path().to_path_buf(), Some(t))
             }
         };
-        let http_listener =
-            bind("http", SocketAddr::new(config.bind_addr, config.http_port)).await?;
-        let rpc_listener = bind("rpc", SocketAddr::new(config.bind_addr, config.rpc_port)).await?;
-        let http_addr = http_listener
-            .local_addr()
-            .map_err(|source| AgentError::Bind {
-                what: "http",
-                addr: SocketAddr::new(config.bind_addr, config.http_port),
+        let local = |what, l: &TcpListener| {
+            l.local_addr().map_err(|source| AgentError::Bind {
+                what,
+                addr: SocketAddr::new(config.bind_addr, 0),
                 source,
-            })?;
-        let rpc_addr = rpc_listener
-            .local_addr()
-            .map_err(|source| AgentError::Bind {
-                what: "rpc",
-                addr: SocketAddr::new(config.bind_addr, config.rpc_port),
-                source,
-            })?;
+            })
+        };
+        let http_addr = local("http", &http_listener)?;
+        let rpc_addr = local("rpc", &rpc_listener)?;
         let rpc_advertise = advertised(&config.advertise_rpc, rpc_addr);
         let name = if config.name.is_empty() {
             host_name()

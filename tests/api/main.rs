@@ -1,0 +1,10 @@
+//! The HTTP API against in-process clusters of real servers.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod t01_jobs;
+mod t02_check_index;
+mod t03_blocking;
+mod t04_bad_input;
+mod t05_cluster;

@@ -1,0 +1,74 @@
+use serde_json::json;
+
+use crate::common::{TestCluster, job_json, register_body};
+
+async fn raw_put(c: &TestCluster, path: &str, body: Vec<u8>) -> (u16, String) {
+    let r = c
+        .client
+        .put(c.url(0, path))
+        .body(body)
+        .send()
+        .await
+        .expect("PUT");
+    (r.status().as_u16(), r.text().await.expect("body"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_bodies_and_parameters_get_clear_4xx_and_write_nothing() {
+    let c = TestCluster::start(1).await;
+    let (status, body) = raw_put(&c, "/v1/jobs", b"{not json".to_vec()).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("not valid JSON"), "{body}");
+    let (status, body) = raw_put(&c, "/v1/jobs", Vec::new()).await;
+    assert_eq!((status, body.as_str()), (400, "Request body is empty"));
+    let (status, body) = c
+        .put(
+            0,
+            "/v1/jobs",
+            &json!({"Job": {"ID": "x", "Priority": "high"}}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body.as_str().is_some_and(|b| b.contains("Job.Priority")),
+        "{body}"
+    );
+    let (status, body) = c.put(0, "/v1/jobs", &json!({})).await;
+    assert_eq!((status, body), (400, json!("Job must be specified")));
+    let (status, body) = c.put(0, "/v1/jobs", &json!({"Job": {"Name": "x"}})).await;
+    assert_eq!((status, body), (400, json!("Job ID hasn't been provided")));
+    let (status, body) = c
+        .put(0, "/v1/job/other", &register_body(job_json("x", 1), None))
+        .await;
+    assert_eq!((status, body), (400, json!("Job ID does not match name")));
+    let (status, _) = raw_put(&c, "/v1/jobs", vec![b' '; 5 * 1024 * 1024]).await;
+    assert_eq!(status, 413);
+
+    // Go clients send null for unset values: they decode as absent.
+    let mut job = job_json("nulls", 1);
+    job["Meta"] = serde_json::Value::Null;
+    job["Constraints"] = serde_json::Value::Null;
+    job["TaskGroups"][0]["Tasks"][0]["Env"] = serde_json::Value::Null;
+    let (status, body) = c
+        .put(0, "/v1/jobs", &json!({"Job": job, "EnforceIndex": null}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    for q in ["index=abc", "wait=forever", "stale=maybe"] {
+        let (status, _) = c.get(0, &format!("/v1/jobs?{q}")).await;
+        assert_eq!(status, 400, "{q}");
+    }
+    let r = c
+        .client
+        .patch(c.url(0, "/v1/jobs"))
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(r.status().as_u16(), 405);
+    assert_eq!(r.text().await.expect("body"), "Invalid method");
+
+    // Only the one valid job was written.
+    let (_, list) = c.get(0, "/v1/jobs").await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    c.shutdown().await;
+}
