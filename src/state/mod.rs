@@ -32,7 +32,7 @@ pub use command::{Applied, ApplyError, Command, JobDeregister, JobRegister};
 pub use fsm::{Fsm, decode_response};
 pub use handle::StateHandle;
 pub use keys::JobKey;
-pub use store::{State, Table, TableIndexes};
+pub use store::{NodeUsage, State, Table, TableIndexes};
 
 /// How many versions of a job are kept (Nomad's `job_tracked_versions`).
 pub const JOB_TRACKED_VERSIONS: usize = 6;

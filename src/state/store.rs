@@ -6,7 +6,7 @@ use imbl::{OrdMap, OrdSet, Vector};
 use serde::{Deserialize, Serialize};
 
 use super::JobKey;
-use crate::structs::{Allocation, Evaluation, Job, JobSummary, Node};
+use crate::structs::{Allocation, Evaluation, Job, JobSummary, Node, Usage};
 
 /// The tables a blocking query can watch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,7 +71,18 @@ pub struct State {
     pub(crate) allocs_by_node: OrdMap<String, OrdSet<String>>,
     pub(crate) allocs_by_eval: OrdMap<String, OrdSet<String>>,
     pub(crate) nodes: OrdMap<String, Arc<Node>>,
+    /// What the live allocations on each node hold (derived, kept current
+    /// by every allocation change, rebuilt on restore).
+    pub(crate) node_usage: OrdMap<String, NodeUsage>,
     pub(crate) index: TableIndexes,
+}
+
+/// The resources and ports that live allocations hold on one node.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeUsage {
+    pub usage: Usage,
+    pub ports: OrdSet<u16>,
+    pub allocs: u32,
 }
 
 /// Keys of `map` that start with `prefix`, in order.
@@ -170,6 +181,26 @@ impl State {
 
     pub fn node(&self, id: &str) -> Option<Arc<Node>> {
         self.nodes.get(id).cloned()
+    }
+
+    /// What live allocations hold on `node_id`.
+    pub fn node_usage(&self, node_id: &str) -> NodeUsage {
+        self.node_usage.get(node_id).cloned().unwrap_or_default()
+    }
+
+    /// Every node, in ID order.
+    pub fn nodes(&self) -> impl Iterator<Item = &Arc<Node>> {
+        self.nodes.values()
+    }
+
+    /// Every job, in key order.
+    pub fn jobs(&self) -> impl Iterator<Item = &Arc<Job>> {
+        self.jobs.values()
+    }
+
+    /// Every evaluation, in ID order.
+    pub fn evals(&self) -> impl Iterator<Item = &Arc<Evaluation>> {
+        self.evals.values()
     }
 
     pub fn nodes_by_prefix(&self, prefix: &str) -> Vec<Arc<Node>> {

@@ -246,3 +246,70 @@ pub struct AllocListStub {
     pub create_time: i64,
     pub modify_time: i64,
 }
+
+/// The resources an allocation holds on its node, for fit checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub cpu: i64,
+    pub memory_mb: i64,
+    pub disk_mb: i64,
+}
+
+impl Usage {
+    pub fn add(&mut self, other: Usage) {
+        self.cpu += other.cpu;
+        self.memory_mb += other.memory_mb;
+        self.disk_mb += other.disk_mb;
+    }
+
+    pub fn sub(&mut self, other: Usage) {
+        self.cpu -= other.cpu;
+        self.memory_mb -= other.memory_mb;
+        self.disk_mb -= other.disk_mb;
+    }
+}
+
+impl Allocation {
+    /// CPU, memory and disk this allocation holds.
+    pub fn usage(&self) -> Usage {
+        match &self.allocated_resources {
+            Some(r) => {
+                let mut u = Usage {
+                    disk_mb: r.shared.disk_mb,
+                    ..Usage::default()
+                };
+                for t in r.tasks.values() {
+                    u.cpu += t.cpu.cpu_shares;
+                    u.memory_mb += t.memory.memory_mb;
+                }
+                u
+            }
+            None => self
+                .task_resources
+                .values()
+                .fold(Usage::default(), |mut u, r| {
+                    u.cpu += r.cpu;
+                    u.memory_mb += r.memory_mb;
+                    u.disk_mb += r.disk_mb;
+                    u
+                }),
+        }
+    }
+
+    /// Host ports this allocation holds.
+    pub fn host_ports(&self) -> Vec<u16> {
+        let Some(r) = &self.allocated_resources else {
+            return Vec::new();
+        };
+        let shared = r.shared.ports.iter().map(|p| p.value);
+        let tasks = r
+            .tasks
+            .values()
+            .flat_map(|t| t.networks.iter())
+            .flat_map(|n| n.ports().map(|p| p.value));
+        shared
+            .chain(tasks)
+            .filter_map(|v| u16::try_from(v).ok())
+            .collect()
+    }
+}

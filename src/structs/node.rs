@@ -194,3 +194,104 @@ pub struct NodeListStub {
     pub create_index: u64,
     pub modify_index: u64,
 }
+
+/// What a node offers to allocations: its resources minus what it
+/// reserves for itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Capacity {
+    pub cpu: i64,
+    pub memory_mb: i64,
+    pub disk_mb: i64,
+}
+
+impl Node {
+    /// The node can take new allocations: ready, not draining, eligible.
+    pub fn ready(&self) -> bool {
+        self.status == NODE_STATUS_READY
+            && self.drain_strategy.is_none()
+            && !self.drain
+            && self.scheduling_eligibility != NODE_INELIGIBLE
+    }
+
+    /// Total resources minus reserved ones.
+    pub fn capacity(&self) -> Capacity {
+        let (mut cpu, mut mem, mut disk) = match (&self.node_resources, &self.resources) {
+            (Some(r), _) => (r.cpu.cpu_shares, r.memory.memory_mb, r.disk.disk_mb),
+            (None, Some(r)) => (r.cpu, r.memory_mb, r.disk_mb),
+            (None, None) => (0, 0, 0),
+        };
+        match (&self.reserved_resources, &self.reserved) {
+            (Some(r), _) => {
+                cpu -= r.cpu.cpu_shares;
+                mem -= r.memory.memory_mb;
+                disk -= r.disk.disk_mb;
+            }
+            (None, Some(r)) => {
+                cpu -= r.cpu;
+                mem -= r.memory_mb;
+                disk -= r.disk_mb;
+            }
+            (None, None) => {}
+        }
+        Capacity {
+            cpu: cpu.max(0),
+            memory_mb: mem.max(0),
+            disk_mb: disk.max(0),
+        }
+    }
+
+    /// The address ports are given on.
+    pub fn ip(&self) -> String {
+        self.node_resources
+            .as_ref()
+            .and_then(|r| r.networks.iter().find(|n| !n.ip.is_empty()))
+            .map(|n| n.ip.clone())
+            .or_else(|| self.attributes.get("unique.network.ip-address").cloned())
+            .unwrap_or_else(|| self.address())
+    }
+
+    /// The dynamic port range.
+    pub fn dynamic_ports(&self) -> (u16, u16) {
+        let (lo, hi) = self
+            .node_resources
+            .as_ref()
+            .map(|r| (r.min_dynamic_port, r.max_dynamic_port))
+            .unwrap_or((0, 0));
+        match (u16::try_from(lo), u16::try_from(hi)) {
+            (Ok(lo), Ok(hi)) if lo > 0 && hi > lo => (lo, hi),
+            _ => (20000, 32000),
+        }
+    }
+
+    /// Ports reserved on the node (`22,80,8000-8100`).
+    pub fn reserved_ports(&self) -> Vec<u16> {
+        let spec = self
+            .reserved_resources
+            .as_ref()
+            .map(|r| r.networks.reserved_host_ports.as_str())
+            .unwrap_or("");
+        let mut out = Vec::new();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part.split_once('-') {
+                Some((a, b)) => {
+                    if let (Ok(a), Ok(b)) = (a.trim().parse::<u16>(), b.trim().parse::<u16>()) {
+                        out.extend(a..=b);
+                    }
+                }
+                None => out.extend(part.parse::<u16>().ok()),
+            }
+        }
+        out
+    }
+
+    /// Whether the node can run tasks of `driver`.
+    pub fn has_driver(&self, driver: &str) -> bool {
+        match self.drivers.get(driver) {
+            Some(d) => d.detected && d.healthy,
+            None => self
+                .attributes
+                .get(&format!("driver.{driver}"))
+                .is_some_and(|v| matches!(v.as_str(), "1" | "true")),
+        }
+    }
+}

@@ -6,9 +6,33 @@ use crate::state::summary;
 use crate::state::{Applied, ApplyError, JobKey, State, Table};
 use crate::structs::Allocation;
 
-/// Inserts `alloc` and maintains the by-job, by-node and by-eval indexes.
+fn account(state: &mut State, alloc: &Allocation, add: bool) {
+    if alloc.terminal() {
+        return;
+    }
+    let entry = state.node_usage.entry(alloc.node_id.clone()).or_default();
+    let ports = alloc.host_ports();
+    if add {
+        entry.usage.add(alloc.usage());
+        entry.allocs += 1;
+        for p in ports {
+            entry.ports.insert(p);
+        }
+    } else {
+        entry.usage.sub(alloc.usage());
+        entry.allocs = entry.allocs.saturating_sub(1);
+        for p in ports {
+            entry.ports.remove(&p);
+        }
+    }
+}
+
+/// Inserts `alloc` and maintains the by-job, by-node and by-eval indexes
+/// and the node usage.
 pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
+    account(state, &alloc, true);
     if let Some(old) = state.allocs.get(&alloc.id).cloned() {
+        account(state, &old, false);
         if old.node_id != alloc.node_id {
             if let Some(set) = state.allocs_by_node.get_mut(&old.node_id) {
                 set.remove(&old.id);
