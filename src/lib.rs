@@ -8,4 +8,5 @@
 /// The version reported by `drover version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+pub mod jobspec;
 pub mod structs;
