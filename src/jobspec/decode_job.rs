@@ -18,6 +18,7 @@ impl Ctx<'_> {
         let path = format!("job {:?}", job.id);
         let line = self.block_line(b);
         self.lines.record(String::new(), line);
+        self.lines.set_root(&path);
         self.record_block(&path, b);
         self.check_dups(&b.body, &path)?;
 

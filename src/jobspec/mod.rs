@@ -49,11 +49,7 @@ pub fn parse_and_validate(file_name: &str, src: &str) -> Result<Job, JobspecErro
             .into_iter()
             .map(|e| LocatedError {
                 line: lines.lookup(&e.path, e.field.as_deref()),
-                path: if e.path.is_empty() {
-                    format!("job {:?}", job.id)
-                } else {
-                    e.path
-                },
+                path: lines.rooted(&e.path),
                 message: e.message,
             })
             .collect(),

@@ -24,6 +24,10 @@ pub struct Normalized {
     /// For each output line (0-based): its source line (1-based) and the
     /// column (0-based, in chars) in that source line where it starts.
     starts: Vec<(usize, usize)>,
+    /// The first lexical problem seen (line, column, message), if any: an
+    /// unterminated string, or a `{` never closed. hcl-rs reports these
+    /// further down the file; this is where the user has to look.
+    pub problem: Option<(usize, usize, String)>,
 }
 
 impl Normalized {
@@ -65,6 +69,8 @@ struct Frame {
     in_expr: bool,
     /// The previous token on this line completed an item.
     item_done: bool,
+    /// Where it was opened (source line, column).
+    opened: (usize, usize),
 }
 
 struct Pass<'a> {
@@ -79,6 +85,7 @@ struct Pass<'a> {
     line_content: bool,
     /// A `{` was just emitted and content on its line must move down.
     break_pending: bool,
+    problem: Option<(usize, usize, String)>,
 }
 
 /// Runs the pass over `src`.
@@ -96,11 +103,22 @@ pub fn normalize(src: &str) -> Normalized {
             object: false,
             in_expr: false,
             item_done: false,
+            opened: (1, 1),
         }],
         line_content: false,
         break_pending: false,
+        problem: None,
     };
     p.run();
+    if p.problem.is_none()
+        && let Some(f) = p.frames.iter().skip(1).find(|f| f.brace)
+    {
+        p.problem = Some((
+            f.opened.0,
+            f.opened.1,
+            "unclosed `{`: it is never closed".into(),
+        ));
+    }
     let text = match String::from_utf8(p.out) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
@@ -108,6 +126,7 @@ pub fn normalize(src: &str) -> Normalized {
     Normalized {
         text,
         starts: p.starts,
+        problem: p.problem,
     }
 }
 
@@ -151,13 +170,18 @@ impl Pass<'_> {
         }
     }
 
+    /// The 0-based column (in chars) of the current source position.
+    fn column(&self) -> usize {
+        self.src[self.src_line_start..self.pos]
+            .iter()
+            .filter(|b| (**b & 0xC0) != 0x80)
+            .count()
+    }
+
     /// Emits a newline that is not in the source; the next output line
     /// starts at the current source position.
     fn insert_break(&mut self) {
-        let col = self.src[self.src_line_start..self.pos]
-            .iter()
-            .filter(|b| (**b & 0xC0) != 0x80)
-            .count();
+        let col = self.column();
         self.out.push(b'\n');
         self.starts.push((self.src_line, col));
         self.line_content = false;
@@ -208,12 +232,14 @@ impl Pass<'_> {
                 b'[' | b'(' => {
                     self.before_token();
                     self.top().item_done = false;
+                    let opened = (self.src_line, self.column() + 1);
                     self.frames.push(Frame {
                         kind: Kind::Passive,
                         brace: false,
                         object: false,
                         in_expr: true,
                         item_done: false,
+                        opened,
                     });
                     self.copy();
                 }
@@ -265,6 +291,7 @@ impl Pass<'_> {
     /// A quoted string, starting at its `"`; stops at the closing quote or
     /// (unterminated) before the end of the line.
     fn string(&mut self) {
+        let start = (self.src_line, self.column() + 1);
         self.copy();
         while self.pos < self.src.len() {
             match self.peek(0) {
@@ -272,7 +299,7 @@ impl Pass<'_> {
                     self.copy();
                     return;
                 }
-                b'\n' => return,
+                b'\n' => break,
                 b'\\' => {
                     self.copy();
                     if self.peek(0) != b'\n' {
@@ -290,6 +317,9 @@ impl Pass<'_> {
                 }
                 _ => self.copy(),
             }
+        }
+        if self.problem.is_none() {
+            self.problem = Some((start.0, start.1, "unterminated string".into()));
         }
     }
 
@@ -368,6 +398,7 @@ impl Pass<'_> {
             top.item_done = false;
             top.in_expr || top.kind == Kind::Passive
         };
+        let opened = (self.src_line, self.column() + 1);
         self.copy();
         let kind = if parent_active && !self.starts_for() {
             Kind::Body
@@ -380,6 +411,7 @@ impl Pass<'_> {
             object,
             in_expr: false,
             item_done: false,
+            opened,
         });
         self.line_content = false;
         // An object may stay on one line (`{ a = 1, b = 2 }`); only items

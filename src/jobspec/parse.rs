@@ -20,12 +20,17 @@ pub(crate) type Res<T> = Result<T, JobspecError>;
 #[derive(Debug, Clone, Default)]
 pub struct LineTable {
     lines: HashMap<String, usize>,
+    /// The job's own path (`job "example"`), under which job-level blocks
+    /// are recorded.
+    root: String,
 }
 
 impl LineTable {
     /// The best line for an error at `path` (and `field`, when known):
     /// the attribute's line, else the block's, else its nearest parent's.
     pub fn lookup(&self, path: &str, field: Option<&str>) -> usize {
+        let rooted = self.rooted(path);
+        let path = rooted.as_str();
         if let Some(f) = field
             && let Some(l) = self.lines.get(&format!("{path}.{f}"))
         {
@@ -43,8 +48,36 @@ impl LineTable {
         }
     }
 
-    pub(crate) fn record(&mut self, key: String, line: usize) {
-        self.lines.entry(key).or_insert(line);
+    /// A validation path (relative to the job for job-level blocks) as a
+    /// full path: `constraint #1` -> `job "x" -> constraint #1`.
+    pub fn rooted(&self, path: &str) -> String {
+        if path.is_empty() {
+            self.root.clone()
+        } else if path.starts_with("group ") || self.root.is_empty() {
+            path.to_string()
+        } else {
+            format!("{} -> {path}", self.root)
+        }
+    }
+
+    pub(crate) fn set_root(&mut self, root: &str) {
+        self.root = root.to_string();
+    }
+
+    /// Records a line; a repeated key (a second `task "redis"`) is kept as
+    /// `key (2)`, `key (3)`, ... (see [`occurrence`]).
+    pub(crate) fn record(&mut self, key: String, line: usize) -> String {
+        if !self.lines.contains_key(&key) {
+            self.lines.insert(key.clone(), line);
+            return key;
+        }
+        let mut n = 2;
+        while self.lines.contains_key(&occurrence(&key, n)) {
+            n += 1;
+        }
+        let key = occurrence(&key, n);
+        self.lines.insert(key.clone(), line);
+        key
     }
 }
 
@@ -57,13 +90,21 @@ pub fn parse(file_name: &str, src: &str) -> Result<Job, JobspecError> {
 pub fn parse_with_lines(file_name: &str, src: &str) -> Result<(Job, LineTable), JobspecError> {
     let norm = normalize(src);
     let body = hcl::edit::parser::parse_body(&norm.text).map_err(|e| {
-        let loc = e.location();
-        let (line, column) = norm.map(loc.line(), loc.column());
+        // The lexical pass knows where a string or brace was left open;
+        // the parser only notices further down.
+        let (line, column, message) = match &norm.problem {
+            Some((line, column, message)) => (*line, *column, message.clone()),
+            None => {
+                let loc = e.location();
+                let (line, column) = norm.map(loc.line(), loc.column());
+                (line, column, e.message().to_string())
+            }
+        };
         JobspecError::Syntax {
             file: file_name.to_string(),
             line,
             column,
-            message: e.message().to_string(),
+            message,
         }
     })?;
     let mut cx = Ctx {
@@ -121,10 +162,10 @@ impl Ctx<'_> {
     /// Records the line of a block at `path` and of its attributes.
     pub fn record_block(&mut self, path: &str, b: &Block) {
         let line = self.block_line(b);
-        self.lines.record(path.to_string(), line);
+        let key = self.lines.record(path.to_string(), line);
         for a in b.body.attributes() {
             let l = self.attr_line(a);
-            self.lines.record(format!("{path}.{}", a.key.as_str()), l);
+            self.lines.record(format!("{key}.{}", a.key.as_str()), l);
         }
     }
 
@@ -296,6 +337,11 @@ fn json_strmap(m: serde_json::Map<String, serde_json::Value>) -> Result<StrMap, 
             )),
         })
         .collect()
+}
+
+/// The path of the `n`th (from 2) block with the same path.
+pub fn occurrence(path: &str, n: usize) -> String {
+    format!("{path} ({n})")
 }
 
 /// `a -> b`, or `b` at the root.

@@ -9,6 +9,7 @@ use std::fmt;
 
 use crate::structs::{JOB_TYPE_SYSTEM, Job, Service, Task, TaskGroup};
 
+use super::parse::occurrence;
 use super::validate_task::validate_task;
 
 /// One broken rule.
@@ -112,7 +113,14 @@ pub fn validate(job: &Job) -> Result<(), ValidationErrors> {
     }
     let mut names: Vec<(&str, usize)> = Vec::new();
     for (i, g) in job.task_groups.iter().enumerate() {
-        let path = format!("group {:?}", g.name);
+        let mut path = format!("group {:?}", g.name);
+        let n = job.task_groups[..i]
+            .iter()
+            .filter(|x| x.name == g.name)
+            .count();
+        if n > 0 {
+            path = occurrence(&path, n + 1);
+        }
         if g.name.is_empty() {
             e.add("", format!("Job task group {} missing name", i + 1));
         } else if let Some((_, first)) = names.iter().find(|(n, _)| *n == g.name) {
@@ -194,8 +202,10 @@ fn validate_group(e: &mut Errs, path: &str, job: &Job, g: &TaskGroup) {
     let mut seen: HashSet<&str> = HashSet::new();
     let mut leaders = 0;
     for (i, t) in g.tasks.iter().enumerate() {
-        let tpath = format!("{path} -> task {:?}", t.name);
+        let mut tpath = format!("{path} -> task {:?}", t.name);
         if !t.name.is_empty() && !seen.insert(&t.name) {
+            let n = g.tasks[..i].iter().filter(|x| x.name == t.name).count() + 1;
+            tpath = occurrence(&tpath, n);
             e.add(
                 &tpath,
                 format!("Task {} redefines '{}' from an earlier task", i + 1, t.name),
@@ -306,14 +316,14 @@ fn check_service(e: &mut Errs, path: &str, s: &Service) {
                     e.at(
                         &cpath,
                         "interval",
-                        format!("check {:?}: interval must be greater than 0", c.name),
+                        format!("{} check interval must be greater than 0", c.kind),
                     );
                 }
                 if c.timeout <= 0 {
                     e.at(
                         &cpath,
                         "timeout",
-                        format!("check {:?}: timeout must be greater than 0", c.name),
+                        format!("{} check timeout must be greater than 0", c.kind),
                     );
                 }
             }
