@@ -23,6 +23,7 @@ mod duration;
 mod error;
 mod freeform;
 pub mod normalize;
+mod normalize_scan;
 mod parse;
 mod validate;
 mod validate_task;

@@ -73,19 +73,19 @@ struct Frame {
     opened: (usize, usize),
 }
 
-struct Pass<'a> {
-    src: &'a [u8],
-    pos: usize,
-    out: Vec<u8>,
-    starts: Vec<(usize, usize)>,
-    src_line: usize,
-    src_line_start: usize,
+pub(super) struct Pass<'a> {
+    pub(super) src: &'a [u8],
+    pub(super) pos: usize,
+    pub(super) out: Vec<u8>,
+    pub(super) starts: Vec<(usize, usize)>,
+    pub(super) src_line: usize,
+    pub(super) src_line_start: usize,
     frames: Vec<Frame>,
     /// Significant content since the last newline or `{` in the output.
-    line_content: bool,
+    pub(super) line_content: bool,
     /// A `{` was just emitted and content on its line must move down.
-    break_pending: bool,
-    problem: Option<(usize, usize, String)>,
+    pub(super) break_pending: bool,
+    pub(super) problem: Option<(usize, usize, String)>,
 }
 
 /// Runs the pass over `src`.
@@ -130,16 +130,16 @@ pub fn normalize(src: &str) -> Normalized {
     }
 }
 
-fn is_word_byte(b: u8) -> bool {
+pub(super) fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.' || b >= 0x80
 }
 
-fn is_ident_start(b: u8) -> bool {
+pub(super) fn is_ident_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
 }
 
 impl Pass<'_> {
-    fn peek(&self, ahead: usize) -> u8 {
+    pub(super) fn peek(&self, ahead: usize) -> u8 {
         self.src.get(self.pos + ahead).copied().unwrap_or(0)
     }
 
@@ -153,7 +153,7 @@ impl Pass<'_> {
     }
 
     /// Copies one source byte, keeping the line map.
-    fn copy(&mut self) {
+    pub(super) fn copy(&mut self) {
         let b = self.peek(0);
         self.out.push(b);
         self.pos += 1;
@@ -164,14 +164,14 @@ impl Pass<'_> {
         }
     }
 
-    fn copy_until(&mut self, end: usize) {
+    pub(super) fn copy_until(&mut self, end: usize) {
         while self.pos < end.min(self.src.len()) {
             self.copy();
         }
     }
 
     /// The 0-based column (in chars) of the current source position.
-    fn column(&self) -> usize {
+    pub(super) fn column(&self) -> usize {
         self.src[self.src_line_start..self.pos]
             .iter()
             .filter(|b| (**b & 0xC0) != 0x80)
@@ -218,6 +218,7 @@ impl Pass<'_> {
                 b'/' if self.peek(1) == b'/' => self.line_comment(),
                 b'/' if self.peek(1) == b'*' => self.block_comment(),
                 b'"' => {
+                    self.quoted_key_break();
                     self.before_token();
                     self.string();
                     self.value_end();
@@ -269,123 +270,8 @@ impl Pass<'_> {
         }
     }
 
-    fn line_comment(&mut self) {
-        while self.pos < self.src.len() && self.peek(0) != b'\n' {
-            self.copy();
-        }
-    }
-
-    fn block_comment(&mut self) {
-        self.copy();
-        self.copy();
-        while self.pos < self.src.len() {
-            if self.peek(0) == b'*' && self.peek(1) == b'/' {
-                self.copy();
-                self.copy();
-                return;
-            }
-            self.copy();
-        }
-    }
-
-    /// A quoted string, starting at its `"`; stops at the closing quote or
-    /// (unterminated) before the end of the line.
-    fn string(&mut self) {
-        let start = (self.src_line, self.column() + 1);
-        self.copy();
-        while self.pos < self.src.len() {
-            match self.peek(0) {
-                b'"' => {
-                    self.copy();
-                    return;
-                }
-                b'\n' => break,
-                b'\\' => {
-                    self.copy();
-                    if self.peek(0) != b'\n' {
-                        self.copy();
-                    }
-                }
-                b'$' | b'%' if self.peek(1) == self.peek(0) => {
-                    // `$${` and `%%{` are escapes for a literal `${` / `%{`.
-                    self.copy();
-                    self.copy();
-                }
-                b'$' | b'%' if self.peek(1) == b'{' => {
-                    self.copy();
-                    self.template_expr();
-                }
-                _ => self.copy(),
-            }
-        }
-        if self.problem.is_none() {
-            self.problem = Some((start.0, start.1, "unterminated string".into()));
-        }
-    }
-
-    /// The inside of `${ ... }`, starting at its `{`: nested braces and
-    /// strings are followed until the matching `}`.
-    fn template_expr(&mut self) {
-        let mut depth = 0usize;
-        while self.pos < self.src.len() {
-            match self.peek(0) {
-                b'{' => {
-                    depth += 1;
-                    self.copy();
-                }
-                b'}' => {
-                    self.copy();
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        return;
-                    }
-                }
-                b'"' => self.string(),
-                b'\n' => return,
-                _ => self.copy(),
-            }
-        }
-    }
-
-    /// Whether `<<` at the current position starts a heredoc.
-    fn heredoc_start(&self) -> bool {
-        let mut i = 2;
-        if self.peek(i) == b'-' {
-            i += 1;
-        }
-        is_ident_start(self.peek(i))
-    }
-
-    fn heredoc(&mut self) {
-        let mut i = self.pos + 2;
-        if self.src.get(i) == Some(&b'-') {
-            i += 1;
-        }
-        let start = i;
-        while i < self.src.len() && is_word_byte(self.src[i]) && self.src[i] != b'.' {
-            i += 1;
-        }
-        let marker = self.src[start..i].to_vec();
-        // The rest of the marker line, then whole lines until the marker.
-        while self.pos < self.src.len() && self.peek(0) != b'\n' {
-            self.copy();
-        }
-        while self.pos < self.src.len() {
-            self.copy(); // the newline
-            let line_end = self.src[self.pos..]
-                .iter()
-                .position(|b| *b == b'\n')
-                .map_or(self.src.len(), |n| self.pos + n);
-            let is_end = self.src[self.pos..line_end].trim_ascii() == marker.as_slice();
-            self.copy_until(line_end);
-            if is_end {
-                return;
-            }
-        }
-    }
-
     /// Marks the end of a value: an item is complete if it had its `=`.
-    fn value_end(&mut self) {
+    pub(super) fn value_end(&mut self) {
         let top = self.top();
         top.item_done = top.in_expr;
     }
@@ -470,6 +356,27 @@ impl Pass<'_> {
         }
         top.item_done = false;
         self.copy();
+    }
+
+    /// A quoted key (`"a.b" = 1`) after a complete item on the same line
+    /// starts a new item, as an identifier would.
+    fn quoted_key_break(&mut self) {
+        if !(self.active() && self.top().item_done) {
+            return;
+        }
+        let Some(end) = self.string_end() else {
+            return;
+        };
+        let mut after = end;
+        while after < self.src.len() && matches!(self.src[after], b' ' | b'\t') {
+            after += 1;
+        }
+        let next = self.src.get(after).copied().unwrap_or(0);
+        let next2 = self.src.get(after + 1).copied().unwrap_or(0);
+        if next == b'=' && next2 != b'=' && next2 != b'>' {
+            self.break_pending = false;
+            self.insert_break();
+        }
     }
 
     fn word(&mut self) {

@@ -144,3 +144,14 @@ fn arbitrary_utf8_does_not_panic() {
         let _ = normalize(s);
     }
 }
+
+#[test]
+fn quoted_keys_start_items() {
+    let src = "meta = { owner = \"a\" \"cost.center\" = 42 }";
+    assert!(parses(src), "{}", norm(src));
+    let once = norm(src);
+    assert_eq!(norm(&once), once);
+    // A string value followed by `==` is an expression, not a key.
+    let expr = "x { a = b == \"c\" }";
+    assert!(!norm(expr).contains("\n\"c\""));
+}

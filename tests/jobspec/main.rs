@@ -159,3 +159,39 @@ fn json_jobs_are_canonicalized_too() {
     );
     assert!(text.ends_with("\t* Missing job task groups\n\n"), "{text}");
 }
+
+#[test]
+fn mangled_files_never_panic() {
+    for p in corpus("good") {
+        let (name, src) = load(&p);
+        // Every prefix cut at a char boundary (with a multi-byte char
+        // appended so slicing near the end is exercised too).
+        for (i, _) in src.char_indices().step_by(3) {
+            let cut = format!("{}é\"{{", &src[..i]);
+            let _ = parse_and_validate(&name, &cut);
+            let _ = parse_and_validate(&name, &src[..i]);
+        }
+        // Every line removed in turn.
+        let lines: Vec<&str> = src.lines().collect();
+        for skip in 0..lines.len() {
+            let mut s = String::new();
+            for (i, l) in lines.iter().enumerate() {
+                if i != skip {
+                    s.push_str(l);
+                    s.push('\n');
+                }
+            }
+            let _ = parse_and_validate(&name, &s);
+        }
+        // Everything on one line, as an HCL1 user might.
+        let flat = src
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#') && !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !flat.contains("<<") {
+            let job = parse_and_validate(&name, &flat);
+            assert!(job.is_ok(), "{name} on one line: {:?}", job.err());
+        }
+    }
+}
