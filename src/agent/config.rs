@@ -161,7 +161,7 @@ impl AgentConfig {
             source,
         })?;
         let src = crate::jobspec::normalize(&src);
-        let file: FileConfig = hcl::from_str(&src).map_err(|e| ConfigError::Parse {
+        let file: FileConfig = hcl::from_str(&src.text).map_err(|e| ConfigError::Parse {
             path: shown.clone(),
             message: e.to_string(),
         })?;

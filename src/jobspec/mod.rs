@@ -1,36 +1,64 @@
-//! Placeholder until the job file parser lands: canonicalisation and
-//! validation entry points used by the server.
+//! Nomad job files: HCL (the HCL1 of Nomad 0.5 and the HCL2 of today) into
+//! the [`Job`] model, Nomad's defaults and Nomad's validation rules.
+//!
+//! * [`parse`]: text to job, refusing unknown keys and bad values, errors at
+//!   `FILE:LINE` of the user's file;
+//! * [`canonicalize`]: the server's defaults, for jobs from HCL or JSON;
+//! * [`validate`]: the server's rules;
+//! * [`parse_and_validate`]: all three, with validation errors located at
+//!   the line of the block (or attribute) at fault.
+//!
+//! The pipeline inside [`parse`] is [`normalize`] (HCL1 one-line blocks to
+//! HCL2 lines), hcl-rs's span-keeping parser, then the `decode_*` files.
+
+mod canonicalize;
+mod decode_group;
+mod decode_job;
+mod decode_network;
+mod decode_place;
+mod decode_policy;
+mod decode_service;
+mod decode_task;
+mod duration;
+mod error;
+mod freeform;
+pub mod normalize;
+mod normalize_scan;
+mod parse;
+mod validate;
+mod validate_task;
+mod value;
+
+pub use canonicalize::{DEFAULT_CPU, DEFAULT_MEMORY_MB, canonicalize};
+pub use duration::{format_duration, parse_duration};
+pub use error::{JobspecError, LocatedError};
+pub use normalize::{Normalized, normalize};
+pub use parse::{LineTable, parse, parse_with_lines};
+pub use validate::{OPERATORS, ValidationError, ValidationErrors, validate};
 
 use crate::structs::Job;
 
-pub fn canonicalize(_job: &mut Job) {}
-
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ValidationErrors(pub String);
-
-pub fn validate(_job: &Job) -> Result<(), ValidationErrors> {
-    Ok(())
+/// Parses, canonicalises and validates a job file. A validation error is
+/// reported at the line of the block (or attribute) that caused it.
+pub fn parse_and_validate(file_name: &str, src: &str) -> Result<Job, JobspecError> {
+    let (mut job, lines) = parse_with_lines(file_name, src)?;
+    canonicalize(&mut job);
+    validate(&job).map_err(|errs| JobspecError::Validation {
+        file: file_name.to_string(),
+        errors: errs
+            .errors
+            .into_iter()
+            .map(|e| LocatedError {
+                line: lines.lookup(&e.path, e.field.as_deref()),
+                path: lines.rooted(&e.path),
+                message: e.message,
+            })
+            .collect(),
+    })?;
+    Ok(job)
 }
 
-pub fn parse_duration(s: &str) -> Result<i64, String> {
-    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = n.parse().map_err(|_| format!("bad duration {s:?}"))?;
-    let mult = match unit {
-        "ns" => 1,
-        "ms" => 1_000_000,
-        "s" | "" => 1_000_000_000,
-        "m" => 60_000_000_000,
-        "h" => 3_600_000_000_000,
-        _ => return Err(format!("bad duration {s:?}")),
-    };
-    Ok(n * mult)
-}
-
-pub fn parse(_file: &str, _src: &str) -> Result<Job, ValidationErrors> {
-    Err(ValidationErrors("not yet".into()))
-}
-
-pub fn normalize(src: &str) -> String {
-    src.to_string()
+/// The job as Nomad's JSON (the `Job` object of the HTTP API).
+pub fn to_json(job: &Job) -> serde_json::Value {
+    serde_json::to_value(job).unwrap_or(serde_json::Value::Null)
 }

@@ -1,0 +1,345 @@
+//! Nomad's job validation rules and messages, on a canonicalised job.
+//!
+//! Every failure carries the path of the block at fault (`group "cache" ->
+//! task "redis"`) so a job file reader can point at its line; the messages
+//! are Nomad's where it has one.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use crate::structs::{JOB_TYPE_SYSTEM, Job, Service, Task, TaskGroup};
+
+use super::parse::occurrence;
+use super::validate_task::validate_task;
+
+/// One broken rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    /// Where: empty for the job itself, else `group "g"`,
+    /// `group "g" -> task "t"`, `... -> resources`, `... -> service #1`.
+    pub path: String,
+    pub message: String,
+    /// The attribute at fault when known (`memory`), to locate its line.
+    pub field: Option<String>,
+}
+
+/// Every broken rule of a job, rendered as Nomad's multierror.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ValidationErrors {
+    pub errors: Vec<ValidationError>,
+}
+
+impl std::error::Error for ValidationErrors {}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.errors.len() {
+            1 => writeln!(f, "1 error occurred:")?,
+            n => writeln!(f, "{n} errors occurred:")?,
+        }
+        for e in &self.errors {
+            if e.path.is_empty() {
+                writeln!(f, "\t* {}", e.message)?;
+            } else {
+                writeln!(f, "\t* {}: {}", e.path, e.message)?;
+            }
+        }
+        writeln!(f)
+    }
+}
+
+/// Collects errors while walking a job.
+#[derive(Default)]
+pub(crate) struct Errs(pub Vec<ValidationError>);
+
+impl Errs {
+    pub fn add(&mut self, path: &str, message: impl Into<String>) {
+        self.0.push(ValidationError {
+            path: path.to_string(),
+            message: message.into(),
+            field: None,
+        });
+    }
+
+    pub fn at(&mut self, path: &str, field: &str, message: impl Into<String>) {
+        self.0.push(ValidationError {
+            path: path.to_string(),
+            message: message.into(),
+            field: Some(field.to_string()),
+        });
+    }
+}
+
+/// Checks `job` against Nomad's rules.
+pub fn validate(job: &Job) -> Result<(), ValidationErrors> {
+    let mut e = Errs::default();
+    if job.region.is_empty() {
+        e.at("", "region", "Missing job region");
+    }
+    if job.id.is_empty() {
+        e.add("", "Missing job ID");
+    } else if job.id.contains(' ') {
+        e.add("", "Job ID contains a space");
+    }
+    if job.name.is_empty() {
+        e.at("", "name", "Missing job name");
+    }
+    match job.job_type.as_str() {
+        "" => e.at("", "type", "Missing job type"),
+        "service" | "batch" | "system" | "sysbatch" => {}
+        other => e.at("", "type", format!("Invalid job type: {other:?}")),
+    }
+    if !(1..=100).contains(&job.priority) {
+        e.at("", "priority", "job priority must be between [1, 100]");
+    }
+    if job.datacenters.is_empty() || job.datacenters.iter().any(|d| d.is_empty()) {
+        e.at("", "datacenters", "Missing job datacenters");
+    }
+    let system = job.job_type == JOB_TYPE_SYSTEM;
+    for (i, c) in job.constraints.iter().enumerate() {
+        check_operand(&mut e, &format!("constraint #{}", i + 1), &c.operand);
+    }
+    check_placement(&mut e, "", system, job.affinities.len(), job.spreads.len());
+    for (i, a) in job.affinities.iter().enumerate() {
+        check_affinity(
+            &mut e,
+            &format!("affinity #{}", i + 1),
+            a.weight,
+            &a.operand,
+        );
+    }
+    if job.task_groups.is_empty() {
+        e.add("", "Missing job task groups");
+    }
+    let mut names: Vec<(&str, usize)> = Vec::new();
+    for (i, g) in job.task_groups.iter().enumerate() {
+        let mut path = format!("group {:?}", g.name);
+        let n = job.task_groups[..i]
+            .iter()
+            .filter(|x| x.name == g.name)
+            .count();
+        if n > 0 {
+            path = occurrence(&path, n + 1);
+        }
+        if g.name.is_empty() {
+            e.add("", format!("Job task group {} missing name", i + 1));
+        } else if let Some((_, first)) = names.iter().find(|(n, _)| *n == g.name) {
+            e.add(
+                &path,
+                format!(
+                    "Job task group {} redefines '{}' from group {}",
+                    i + 1,
+                    g.name,
+                    first + 1
+                ),
+            );
+        } else {
+            names.push((&g.name, i));
+        }
+        if system && g.count > 1 {
+            e.at(
+                &path,
+                "count",
+                format!(
+                    "Job task group {} has count {}. Count cannot exceed 1 with system scheduler",
+                    g.name, g.count
+                ),
+            );
+        }
+        validate_group(&mut e, &path, job, g);
+    }
+    if e.0.is_empty() {
+        Ok(())
+    } else {
+        Err(ValidationErrors { errors: e.0 })
+    }
+}
+
+fn validate_group(e: &mut Errs, path: &str, job: &Job, g: &TaskGroup) {
+    let system = job.job_type == JOB_TYPE_SYSTEM || job.job_type == "sysbatch";
+    if g.count < 0 {
+        e.at(path, "count", "Task group count can't be negative");
+    }
+    if g.tasks.is_empty() {
+        e.add(path, "Missing tasks for task group");
+    }
+    for (i, c) in g.constraints.iter().enumerate() {
+        check_operand(e, &format!("{path} -> constraint #{}", i + 1), &c.operand);
+    }
+    check_placement(e, path, system, g.affinities.len(), g.spreads.len());
+    for (i, a) in g.affinities.iter().enumerate() {
+        check_affinity(
+            e,
+            &format!("{path} -> affinity #{}", i + 1),
+            a.weight,
+            &a.operand,
+        );
+    }
+    if system && g.reschedule_policy.is_some() {
+        e.add(
+            &format!("{path} -> reschedule"),
+            "System jobs should not have a reschedule policy",
+        );
+    }
+    if let Some(r) = &g.restart_policy {
+        check_restart(e, &format!("{path} -> restart"), &r.mode);
+    }
+    if let Some(d) = &g.ephemeral_disk
+        && d.size_mb < 0
+    {
+        e.at(
+            &format!("{path} -> ephemeral_disk"),
+            "size",
+            "Task group ephemeral disk size can't be negative",
+        );
+    }
+    for n in &g.networks {
+        super::validate_task::check_network(e, &format!("{path} -> network"), n);
+    }
+    for (i, s) in g.services.iter().enumerate() {
+        check_service(e, &format!("{path} -> service #{}", i + 1), s);
+    }
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut leaders = 0;
+    for (i, t) in g.tasks.iter().enumerate() {
+        let mut tpath = format!("{path} -> task {:?}", t.name);
+        if !t.name.is_empty() && !seen.insert(&t.name) {
+            let n = g.tasks[..i].iter().filter(|x| x.name == t.name).count() + 1;
+            tpath = occurrence(&tpath, n);
+            e.add(
+                &tpath,
+                format!("Task {} redefines '{}' from an earlier task", i + 1, t.name),
+            );
+        }
+        if t.leader {
+            leaders += 1;
+        }
+        validate_task(e, &tpath, t);
+        for (j, s) in t.services.iter().enumerate() {
+            check_service(e, &format!("{tpath} -> service #{}", j + 1), s);
+        }
+        check_task_placement(e, &tpath, t);
+    }
+    if leaders > 1 {
+        e.add(path, "Only one task may be marked as leader");
+    }
+}
+
+fn check_task_placement(e: &mut Errs, path: &str, t: &Task) {
+    for (i, c) in t.constraints.iter().enumerate() {
+        check_operand(e, &format!("{path} -> constraint #{}", i + 1), &c.operand);
+    }
+    for (i, a) in t.affinities.iter().enumerate() {
+        check_affinity(
+            e,
+            &format!("{path} -> affinity #{}", i + 1),
+            a.weight,
+            &a.operand,
+        );
+    }
+    if let Some(r) = &t.restart_policy {
+        check_restart(e, &format!("{path} -> restart"), &r.mode);
+    }
+}
+
+fn check_placement(e: &mut Errs, path: &str, system: bool, affinities: usize, spreads: usize) {
+    if system && affinities > 0 {
+        e.add(path, "System jobs may not have an affinity block");
+    }
+    if system && spreads > 0 {
+        e.add(path, "System jobs may not have a spread block");
+    }
+}
+
+fn check_affinity(e: &mut Errs, path: &str, weight: i8, operand: &str) {
+    if weight == 0 {
+        e.at(path, "weight", "Affinity weight cannot be zero");
+    }
+    if !(-100..=100).contains(&weight) {
+        e.at(
+            path,
+            "weight",
+            format!("Affinity weight must be within the range [-100,100], got {weight}"),
+        );
+    }
+    check_operand(e, path, operand);
+}
+
+/// The operators Nomad knows.
+pub const OPERATORS: &[&str] = &[
+    "=",
+    "==",
+    "is",
+    "!=",
+    "not",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "regexp",
+    "version",
+    "semver",
+    "set_contains",
+    "set_contains_all",
+    "set_contains_any",
+    "distinct_hosts",
+    "distinct_property",
+    "is_set",
+    "is_not_set",
+];
+
+fn check_operand(e: &mut Errs, path: &str, operand: &str) {
+    if !OPERATORS.contains(&operand) {
+        e.at(
+            path,
+            "operator",
+            format!("Unknown constraint type {operand:?}"),
+        );
+    }
+}
+
+fn check_restart(e: &mut Errs, path: &str, mode: &str) {
+    if mode != "delay" && mode != "fail" {
+        e.at(path, "mode", format!("Unsupported restart mode: {mode:?}"));
+    }
+}
+
+fn check_service(e: &mut Errs, path: &str, s: &Service) {
+    if s.name.is_empty() {
+        e.at(path, "name", "Missing service name");
+    }
+    for (i, c) in s.checks.iter().enumerate() {
+        let cpath = format!("{path} -> check #{}", i + 1);
+        match c.kind.as_str() {
+            "tcp" | "http" | "script" | "grpc" => {
+                if c.interval <= 0 {
+                    e.at(
+                        &cpath,
+                        "interval",
+                        format!("{} check interval must be greater than 0", c.kind),
+                    );
+                }
+                if c.timeout <= 0 {
+                    e.at(
+                        &cpath,
+                        "timeout",
+                        format!("{} check timeout must be greater than 0", c.kind),
+                    );
+                }
+            }
+            "" => e.at(&cpath, "type", format!("check {:?}: missing type", c.name)),
+            other => e.at(
+                &cpath,
+                "type",
+                format!("check {:?}: invalid type {other:?}", c.name),
+            ),
+        }
+        if c.kind == "http" && c.path.is_empty() {
+            e.at(
+                &cpath,
+                "path",
+                format!("check {:?}: http checks need a path", c.name),
+            );
+        }
+    }
+}

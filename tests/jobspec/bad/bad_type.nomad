@@ -1,0 +1,6 @@
+# expect: Invalid job type: "daemon"
+# line: 4
+job "example" {
+  type = "daemon"
+  group "g" { task "t" { driver = "exec" } }
+}

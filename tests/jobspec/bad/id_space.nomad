@@ -1,0 +1,4 @@
+# expect: Job ID contains a space
+job "my job" {
+  group "g" { task "t" { driver = "exec" } }
+}

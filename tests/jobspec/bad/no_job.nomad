@@ -1,0 +1,2 @@
+# expect: 'job' stanza not found
+# A file with only comments.

@@ -1,0 +1,4 @@
+# expect: Task name cannot include slashes
+job "example" {
+  group "g" { task "a/b" { driver = "exec" } }
+}
