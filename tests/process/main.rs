@@ -34,10 +34,22 @@ impl Drop for Proc {
 
 fn spawn(p: &mut Proc, peers: &[u16], log: &Path) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_drover"));
-    cmd.args(["agent", "-server", "-bootstrap-expect", "3", "-bind", "127.0.0.1"])
-        .arg("-data-dir")
-        .arg(&p.dir)
-        .args(["-http-port", &p.http.to_string(), "-rpc-port", &p.rpc.to_string()]);
+    cmd.args([
+        "agent",
+        "-server",
+        "-bootstrap-expect",
+        "3",
+        "-bind",
+        "127.0.0.1",
+    ])
+    .arg("-data-dir")
+    .arg(&p.dir)
+    .args([
+        "-http-port",
+        &p.http.to_string(),
+        "-rpc-port",
+        &p.rpc.to_string(),
+    ]);
     for peer in peers {
         cmd.args(["-retry-join", &format!("127.0.0.1:{peer}")]);
     }
@@ -53,7 +65,9 @@ fn spawn(p: &mut Proc, peers: &[u16], log: &Path) {
 
 fn signal(p: &mut Proc, sig: &str) {
     if let Some(mut c) = p.child.take() {
-        let _ = Command::new("kill").args([sig, &c.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args([sig, &c.id().to_string()])
+            .status();
         let _ = c.wait();
     }
 }
@@ -67,10 +81,18 @@ async fn get(client: &reqwest::Client, port: u16, path: &str) -> Option<(u16, Va
         .ok()?;
     let status = r.status().as_u16();
     let text = r.text().await.ok()?;
-    Some((status, serde_json::from_str(&text).unwrap_or(Value::String(text))))
+    Some((
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    ))
 }
 
-async fn put(client: &reqwest::Client, port: u16, path: &str, body: &Value) -> Option<(u16, Value)> {
+async fn put(
+    client: &reqwest::Client,
+    port: u16,
+    path: &str,
+    body: &Value,
+) -> Option<(u16, Value)> {
     let r = client
         .put(format!("http://127.0.0.1:{port}{path}"))
         .timeout(Duration::from_secs(15))
@@ -80,7 +102,10 @@ async fn put(client: &reqwest::Client, port: u16, path: &str, body: &Value) -> O
         .ok()?;
     let status = r.status().as_u16();
     let text = r.text().await.ok()?;
-    Some((status, serde_json::from_str(&text).unwrap_or(Value::String(text))))
+    Some((
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    ))
 }
 
 /// Waits until one of `procs` reports itself leader; returns its position.
@@ -94,7 +119,10 @@ async fn wait_leader(client: &reqwest::Client, procs: &[&Proc]) -> usize {
                 }
             }
         }
-        assert!(tokio::time::Instant::now() < deadline, "no leader within 60 s");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no leader within 60 s"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -148,9 +176,16 @@ async fn three_processes_survive_a_killed_leader_and_a_full_restart() {
     // acknowledged job and take new writes.
     signal(&mut procs[leader], "-KILL");
     let rest: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
-    let new = rest[wait_leader(&client, &rest.iter().map(|i| &procs[*i]).collect::<Vec<_>>()).await];
+    let new = rest[wait_leader(
+        &client,
+        &rest.iter().map(|i| &procs[*i]).collect::<Vec<_>>(),
+    )
+    .await];
     for id in &acked {
-        assert!(job_ids(&client, procs[new].http).await.contains(id), "{id} lost after failover");
+        assert!(
+            job_ids(&client, procs[new].http).await.contains(id),
+            "{id} lost after failover"
+        );
     }
     for k in 20..25 {
         let id = format!("job-{k}");
@@ -160,7 +195,10 @@ async fn three_processes_survive_a_killed_leader_and_a_full_restart() {
             match put(&client, procs[via].http, "/v1/jobs", &job(&id)).await {
                 Some((200, _)) => break,
                 other => {
-                    assert!(tokio::time::Instant::now() < deadline, "write after failover: {other:?}");
+                    assert!(
+                        tokio::time::Instant::now() < deadline,
+                        "write after failover: {other:?}"
+                    );
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
@@ -181,7 +219,9 @@ async fn three_processes_survive_a_killed_leader_and_a_full_restart() {
         assert!(ids.contains(id), "{id} lost after a full restart");
     }
     assert_eq!(ids.len(), acked.len());
-    let (_, job) = get(&client, procs[leader].http, "/v1/job/job-3").await.expect("job");
+    let (_, job) = get(&client, procs[leader].http, "/v1/job/job-3")
+        .await
+        .expect("job");
     assert_eq!(job["ID"], "job-3");
     for p in procs.iter_mut() {
         signal(p, "-TERM");
