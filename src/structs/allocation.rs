@@ -253,6 +253,8 @@ pub struct Usage {
     pub cpu: i64,
     pub memory_mb: i64,
     pub disk_mb: i64,
+    /// Network bandwidth asked for (legacy `mbits`).
+    pub mbits: i64,
 }
 
 impl Usage {
@@ -260,12 +262,14 @@ impl Usage {
         self.cpu += other.cpu;
         self.memory_mb += other.memory_mb;
         self.disk_mb += other.disk_mb;
+        self.mbits += other.mbits;
     }
 
     pub fn sub(&mut self, other: Usage) {
         self.cpu -= other.cpu;
         self.memory_mb -= other.memory_mb;
         self.disk_mb -= other.disk_mb;
+        self.mbits -= other.mbits;
     }
 }
 
@@ -276,11 +280,13 @@ impl Allocation {
             Some(r) => {
                 let mut u = Usage {
                     disk_mb: r.shared.disk_mb,
+                    mbits: r.shared.networks.iter().map(|n| n.mbits).sum(),
                     ..Usage::default()
                 };
                 for t in r.tasks.values() {
                     u.cpu += t.cpu.cpu_shares;
                     u.memory_mb += t.memory.memory_mb;
+                    u.mbits += t.networks.iter().map(|n| n.mbits).sum::<i64>();
                 }
                 u
             }

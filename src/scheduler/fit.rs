@@ -1,0 +1,81 @@
+//! Does a set of allocations fit on a node? Shared by ranking and by the
+//! plan applier, so both judge a node the same way.
+
+use std::collections::BTreeSet;
+
+use crate::structs::{Allocation, Node, Usage};
+
+/// The first resource dimension a node lacks, as Nomad names it in
+/// `DimensionExhausted`.
+pub fn exhausted_dimension(node: &Node, used: Usage) -> Option<&'static str> {
+    let cap = node.capacity();
+    if used.cpu > cap.cpu {
+        return Some("cpu");
+    }
+    if used.memory_mb > cap.memory_mb {
+        return Some("memory");
+    }
+    if used.disk_mb > cap.disk_mb {
+        return Some("disk");
+    }
+    let mbits = node_mbits(node);
+    if mbits > 0 && used.mbits > mbits {
+        return Some("network: bandwidth exceeded");
+    }
+    None
+}
+
+/// The bandwidth of the node's first network, 0 when unknown (unlimited).
+pub fn node_mbits(node: &Node) -> i64 {
+    node.node_resources
+        .as_ref()
+        .and_then(|r| r.networks.first())
+        .map(|n| n.mbits)
+        .or_else(|| {
+            node.resources
+                .as_ref()
+                .and_then(|r| r.networks.first())
+                .map(|n| n.mbits)
+        })
+        .unwrap_or(0)
+}
+
+/// Checks that `allocs` (every live allocation proposed for the node) fit:
+/// resources and no two using the same host port.
+pub fn allocs_fit<'a>(
+    node: &Node,
+    allocs: impl Iterator<Item = &'a Allocation>,
+) -> Result<(), &'static str> {
+    let mut used = Usage::default();
+    let mut ports = BTreeSet::new();
+    for p in node.reserved_ports() {
+        ports.insert(p);
+    }
+    for a in allocs {
+        used.add(a.usage());
+        for p in a.host_ports() {
+            if !ports.insert(p) {
+                return Err("network: port collision");
+            }
+        }
+    }
+    match exhausted_dimension(node, used) {
+        Some(d) => Err(d),
+        None => Ok(()),
+    }
+}
+
+/// Nomad's "best fit" bin-packing score in [0, 1]: fuller nodes score
+/// higher. `used` includes the allocation being placed.
+pub fn binpack_score(node: &Node, used: Usage) -> f64 {
+    let cap = node.capacity();
+    let free = |used: i64, cap: i64| {
+        if cap <= 0 {
+            0.0
+        } else {
+            1.0 - used as f64 / cap as f64
+        }
+    };
+    let total = 10f64.powf(free(used.cpu, cap.cpu)) + 10f64.powf(free(used.memory_mb, cap.memory_mb));
+    (20.0 - total).clamp(0.0, 18.0) / 18.0
+}

@@ -1,0 +1,136 @@
+//! The service and batch schedulers: reconcile every group, then place.
+//!
+//! ```text
+//!  job + its allocs ─▶ reconcile (per group) ─▶ stops, in-place updates
+//!                                           └─▶ placements ─▶ Stack::select
+//!                                                              │ none fits
+//!                                                              ▼
+//!                                             FailedTGAllocs + queued count
+//! ```
+//! Stops go into the plan first so that destructive updates and
+//! replacements can reuse what the stopped allocations free.
+
+use std::sync::Arc;
+
+use super::Outcome;
+use super::reconcile::{self, GroupPlan};
+use super::stack::Stack;
+use super::{destructive_change, seed_for};
+use crate::server::ids;
+use crate::state::State;
+use crate::structs::{
+    ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN, ALLOC_DESIRED_STOP, Allocation, Evaluation, Job,
+    JOB_TYPE_BATCH,
+};
+
+/// Computes the plan for `eval` on `state` (pure apart from the IDs and the
+/// random node order it draws).
+pub fn compute(state: &State, eval: &Evaluation, now: i64) -> Outcome {
+    let job = state.job(&eval.namespace, &eval.job_id);
+    let batch = job
+        .as_ref()
+        .map(|j| j.job_type == JOB_TYPE_BATCH)
+        .unwrap_or(eval.eval_type == JOB_TYPE_BATCH);
+    let allocs = state.allocs_by_job(&eval.namespace, &eval.job_id);
+    let mut out = Outcome::new(eval, job.clone(), state.indexes().latest);
+
+    // Every group the job names or an allocation still belongs to.
+    let mut groups: Vec<String> = job
+        .iter()
+        .flat_map(|j| j.task_groups.iter().map(|g| g.name.clone()))
+        .collect();
+    for a in &allocs {
+        if !groups.contains(&a.task_group) {
+            groups.push(a.task_group.clone());
+        }
+    }
+
+    let new_job = job.as_deref();
+    let destructive = |old: &Job| new_job.is_some_and(|new| destructive_change(old, new));
+    let mut plans: Vec<(String, GroupPlan)> = Vec::new();
+    for g in &groups {
+        let mine: Vec<Arc<Allocation>> = allocs.iter().filter(|a| &a.task_group == g).cloned().collect();
+        let plan = reconcile::reconcile_group(state, job.as_deref(), g, &mine, batch, &destructive);
+        plans.push((g.clone(), plan));
+    }
+
+    let mut stack = job
+        .as_deref()
+        .map(|j| Stack::new(state, j, seed_for(&eval.id, state.indexes().latest), batch));
+    for (g, plan) in &plans {
+        out.annotations.insert(g.clone(), plan.updates.clone());
+        for s in &plan.stop {
+            if let Some(stack) = stack.as_mut() {
+                stack.note_stop(&s.alloc);
+            }
+            let mut a = (*s.alloc).clone();
+            a.desired_status = ALLOC_DESIRED_STOP.into();
+            a.desired_description = s.description.into();
+            if let Some(cs) = s.client_status {
+                a.client_status = cs.into();
+            }
+            a.job = None;
+            a.modify_time = now;
+            out.plan.push_stop(a);
+        }
+        if let Some(job) = &job {
+            for a in &plan.in_place {
+                let mut a = (**a).clone();
+                a.job = Some(job.clone());
+                a.eval_id = eval.id.clone();
+                a.desired_description = "alloc updating in-place".into();
+                a.modify_time = now;
+                out.plan.push_alloc(a);
+            }
+        }
+        if plan.more_updates {
+            out.more_updates = true;
+        }
+    }
+
+    let (Some(job), Some(stack)) = (job, stack.as_mut()) else {
+        return out;
+    };
+    for (g, plan) in &plans {
+        let Some(group) = job.task_group(g) else {
+            continue;
+        };
+        for p in &plan.place {
+            if let Some(failed) = out.failed_tg_allocs.get_mut(g) {
+                failed.coalesced_failures += 1;
+                *out.queued.entry(g.clone()).or_default() += 1;
+                continue;
+            }
+            match stack.select(group) {
+                Ok(sel) => {
+                    let alloc = Allocation {
+                        id: ids::uuid(),
+                        namespace: job.namespace.clone(),
+                        eval_id: eval.id.clone(),
+                        name: p.name.clone(),
+                        node_id: sel.node.id.clone(),
+                        node_name: sel.node.name.clone(),
+                        job_id: job.id.clone(),
+                        job: Some(job.clone()),
+                        task_group: g.clone(),
+                        allocated_resources: Some(sel.resources),
+                        metrics: Some(sel.metric),
+                        desired_status: ALLOC_DESIRED_RUN.into(),
+                        client_status: ALLOC_CLIENT_PENDING.into(),
+                        previous_allocation: p.previous.as_ref().map(|a| a.id.clone()).unwrap_or_default(),
+                        create_time: now,
+                        modify_time: now,
+                        ..Allocation::default()
+                    };
+                    out.plan.push_alloc(alloc);
+                }
+                Err(metric) => {
+                    out.failed_tg_allocs.insert(g.clone(), metric);
+                    *out.queued.entry(g.clone()).or_default() += 1;
+                }
+            }
+        }
+        out.queued.entry(g.clone()).or_default();
+    }
+    out
+}

@@ -1,0 +1,71 @@
+//! A plan: what a scheduler wants committed, and what the applier did.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::structs::{Allocation, Job};
+
+/// Changes one scheduler run proposes. Only the plan applier on the leader
+/// commits them, after re-checking every node (optimistic concurrency).
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    pub eval_id: String,
+    pub priority: i64,
+    /// The job every new allocation runs (shared, not copied per alloc).
+    pub job: Option<Arc<Job>>,
+    pub all_at_once: bool,
+    /// Allocations to stop, by node: the alloc with its new desired status,
+    /// description and (for lost ones) client status.
+    pub node_update: BTreeMap<String, Vec<Allocation>>,
+    /// New allocations and in-place updates, by node.
+    pub node_allocation: BTreeMap<String, Vec<Allocation>>,
+    /// The state index the plan was computed on.
+    pub snapshot_index: u64,
+}
+
+impl Plan {
+    /// Nothing to commit.
+    pub fn is_noop(&self) -> bool {
+        self.node_update.values().all(Vec::is_empty)
+            && self.node_allocation.values().all(Vec::is_empty)
+    }
+
+    pub fn push_stop(&mut self, alloc: Allocation) {
+        self.node_update
+            .entry(alloc.node_id.clone())
+            .or_default()
+            .push(alloc);
+    }
+
+    pub fn push_alloc(&mut self, alloc: Allocation) {
+        self.node_allocation
+            .entry(alloc.node_id.clone())
+            .or_default()
+            .push(alloc);
+    }
+
+    pub fn placements(&self) -> usize {
+        self.node_allocation.values().map(Vec::len).sum()
+    }
+}
+
+/// What the applier committed of a plan.
+#[derive(Clone, Debug, Default)]
+pub struct PlanResult {
+    pub node_update: BTreeMap<String, Vec<Allocation>>,
+    pub node_allocation: BTreeMap<String, Vec<Allocation>>,
+    /// The Raft index of the commit (0 when nothing was committed).
+    pub alloc_index: u64,
+    /// Non-zero when some nodes were refused: re-plan on a state at least
+    /// this new.
+    pub refresh_index: u64,
+}
+
+impl PlanResult {
+    /// Whether every part of `plan` was committed.
+    pub fn full_commit(&self, plan: &Plan) -> bool {
+        let count = |m: &BTreeMap<String, Vec<Allocation>>| m.values().map(Vec::len).sum::<usize>();
+        count(&self.node_update) == count(&plan.node_update)
+            && count(&self.node_allocation) == count(&plan.node_allocation)
+    }
+}

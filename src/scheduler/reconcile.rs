@@ -1,0 +1,237 @@
+//! The reconciler of the service and batch schedulers: for one task group,
+//! compares what exists with what the job asks for and sorts every
+//! allocation into a bucket.
+//!
+//! ```text
+//!  allocs of the group ──▶ desired stop? ──▶ dropped (already stopping)
+//!        │
+//!        ├─ job stopped / group gone / count 0 ──▶ stop
+//!        ├─ node down or gone      ──▶ lost: stop (client status lost) + place same name
+//!        ├─ node draining          ──▶ migrate: stop + place same name
+//!        ├─ failed, may reschedule ──▶ stop + place same name (previous linked)
+//!        ├─ complete service alloc ──▶ ignored (its name is free again)
+//!        └─ untainted ─▶ beyond count? ──▶ stop (highest index first)
+//!                        same version  ──▶ ignore
+//!                        in-place change ─▶ in-place update
+//!                        destructive    ──▶ stop + place same name
+//!  names still missing below count ──▶ place (lowest free index first)
+//! ```
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crate::state::State;
+use crate::structs::{
+    ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_LOST, Allocation, DesiredUpdates, Job,
+    NODE_STATUS_DOWN, TaskGroup,
+};
+
+pub const DESC_NOT_NEEDED: &str = "alloc not needed due to job update";
+pub const DESC_UPDATING: &str = "alloc is being updated due to job update";
+pub const DESC_LOST: &str = "alloc is lost since its node is down";
+pub const DESC_MIGRATING: &str = "alloc is being migrated";
+pub const DESC_RESCHEDULED: &str = "alloc was rescheduled because it failed";
+
+/// An allocation to stop, why, and (for lost ones) its new client status.
+pub struct Stop {
+    pub alloc: Arc<Allocation>,
+    pub description: &'static str,
+    pub client_status: Option<&'static str>,
+}
+
+/// An allocation to create.
+pub struct Placement {
+    pub name: String,
+    /// The allocation this one replaces (lost, migrated, rescheduled or
+    /// destructively updated).
+    pub previous: Option<Arc<Allocation>>,
+}
+
+/// The buckets of one task group.
+#[derive(Default)]
+pub struct GroupPlan {
+    pub stop: Vec<Stop>,
+    pub place: Vec<Placement>,
+    pub in_place: Vec<Arc<Allocation>>,
+    pub updates: DesiredUpdates,
+    /// Destructive updates were held back by `max_parallel`.
+    pub more_updates: bool,
+}
+
+/// The allocation name `job.group[index]`.
+pub fn alloc_name(job_id: &str, group: &str, index: u64) -> String {
+    format!("{job_id}.{group}[{index}]")
+}
+
+/// Where `alloc`'s node stands.
+enum NodeState {
+    Ok,
+    Lost,
+    Draining,
+}
+
+fn node_state(state: &State, alloc: &Allocation) -> NodeState {
+    match state.node(&alloc.node_id) {
+        None => NodeState::Lost,
+        Some(n) if n.status == NODE_STATUS_DOWN => NodeState::Lost,
+        Some(n) if n.drain_strategy.is_some() || n.drain => NodeState::Draining,
+        Some(_) => NodeState::Ok,
+    }
+}
+
+/// Whether a failed allocation may be replaced under the group's policy.
+fn may_reschedule(group: &TaskGroup, alloc: &Allocation) -> bool {
+    if !alloc.next_allocation.is_empty() {
+        return false;
+    }
+    match &group.reschedule_policy {
+        Some(p) => p.unlimited || p.attempts > 0,
+        None => false,
+    }
+}
+
+/// Reconciles one group. `destructive(old_job)` says whether an allocation
+/// of `old_job` must be replaced rather than updated in place.
+pub fn reconcile_group(
+    state: &State,
+    job: Option<&Job>,
+    group_name: &str,
+    allocs: &[Arc<Allocation>],
+    batch: bool,
+    destructive: &dyn Fn(&Job) -> bool,
+) -> GroupPlan {
+    let mut out = GroupPlan::default();
+    let live: Vec<&Arc<Allocation>> = allocs.iter().filter(|a| !a.server_terminal()).collect();
+    let group = job
+        .filter(|j| !j.stop)
+        .and_then(|j| j.task_group(group_name))
+        .filter(|g| g.count > 0);
+    let (Some(job), Some(group)) = (job, group) else {
+        for a in live.into_iter().filter(|a| !a.client_terminal()) {
+            let lost = matches!(node_state(state, a), NodeState::Lost);
+            out.stop.push(Stop {
+                alloc: a.clone(),
+                description: if lost { DESC_LOST } else { DESC_NOT_NEEDED },
+                client_status: lost.then_some(ALLOC_CLIENT_LOST),
+            });
+            out.updates.stop += 1;
+        }
+        return out;
+    };
+
+    let mut untainted: Vec<&Arc<Allocation>> = Vec::new();
+    let mut replace: Vec<(Arc<Allocation>, &'static str, Option<&'static str>)> = Vec::new();
+    for a in live {
+        match a.client_status.as_str() {
+            ALLOC_CLIENT_COMPLETE if batch => untainted.push(a),
+            ALLOC_CLIENT_COMPLETE | ALLOC_CLIENT_LOST => {}
+            ALLOC_CLIENT_FAILED => {
+                if may_reschedule(group, a) {
+                    replace.push((a.clone(), DESC_RESCHEDULED, None));
+                } else {
+                    untainted.push(a);
+                }
+            }
+            _ => match node_state(state, a) {
+                NodeState::Lost => replace.push((a.clone(), DESC_LOST, Some(ALLOC_CLIENT_LOST))),
+                NodeState::Draining => {
+                    out.updates.migrate += 1;
+                    replace.push((a.clone(), DESC_MIGRATING, None));
+                }
+                NodeState::Ok => untainted.push(a),
+            },
+        }
+    }
+
+    // Scale down: keep the lowest indexes.
+    let count = group.count.max(0) as usize;
+    untainted.sort_by_key(|a| (a.index().unwrap_or(u64::MAX), a.create_index));
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    let mut kept: Vec<&Arc<Allocation>> = Vec::new();
+    for a in untainted {
+        // Duplicated names and anything beyond count are excess.
+        if kept.len() < count && names.insert(a.name.clone()) {
+            kept.push(a);
+        } else if !a.client_terminal() {
+            out.stop.push(Stop {
+                alloc: a.clone(),
+                description: DESC_NOT_NEEDED,
+                client_status: None,
+            });
+            out.updates.stop += 1;
+        }
+    }
+
+    // Replacements keep their names while the group is below count.
+    for (a, description, client_status) in replace {
+        out.stop.push(Stop {
+            alloc: a.clone(),
+            description,
+            client_status,
+        });
+        if kept.len() + out.place.len() < count && names.insert(a.name.clone()) {
+            out.place.push(Placement {
+                name: a.name.clone(),
+                previous: Some(a.clone()),
+            });
+            if description != DESC_MIGRATING {
+                out.updates.place += 1;
+            }
+        } else {
+            out.updates.stop += 1;
+        }
+    }
+
+    // Updates of the allocations we keep.
+    let limit = group
+        .update
+        .as_ref()
+        .filter(|u| u.max_parallel > 0 && !batch)
+        .map(|u| u.max_parallel as usize)
+        .unwrap_or(usize::MAX);
+    let mut destructive_done = 0;
+    for a in kept {
+        let Some(old) = a.job.as_deref() else {
+            out.updates.ignore += 1;
+            continue;
+        };
+        if old.job_modify_index == job.job_modify_index || a.client_terminal() {
+            out.updates.ignore += 1;
+        } else if destructive(old) {
+            if destructive_done < limit {
+                destructive_done += 1;
+                out.updates.destructive_update += 1;
+                out.stop.push(Stop {
+                    alloc: a.clone(),
+                    description: DESC_UPDATING,
+                    client_status: None,
+                });
+                out.place.push(Placement {
+                    name: a.name.clone(),
+                    previous: Some(a.clone()),
+                });
+            } else {
+                out.more_updates = true;
+                out.updates.ignore += 1;
+            }
+        } else {
+            out.updates.in_place_update += 1;
+            out.in_place.push(a.clone());
+        }
+    }
+
+    // New names for what is still missing, lowest free index first.
+    let mut index = 0u64;
+    while names.len() < count {
+        let name = alloc_name(&job.id, group_name, index);
+        index += 1;
+        if names.insert(name.clone()) {
+            out.place.push(Placement {
+                name,
+                previous: None,
+            });
+            out.updates.place += 1;
+        }
+    }
+    out
+}

@@ -1,0 +1,463 @@
+//! Feasibility and ranking: picks a node for one allocation of a group.
+//!
+//! ```text
+//!  candidates (ready, in the job's datacenters, shuffled per eval)
+//!     │  cursor keeps moving across placements of one evaluation
+//!     ▼
+//!  feasible?  drivers, job+group+task constraints     ─ no ─▶ NodesFiltered
+//!     ▼                       (cached per group and node)
+//!  distinct_hosts / distinct_property                ─ no ─▶ NodesFiltered
+//!     ▼
+//!  fits?  cpu, memory, disk, bandwidth, ports        ─ no ─▶ NodesExhausted
+//!     ▼
+//!  score = mean(binpack, job anti-affinity)
+//!     ▼
+//!  stop after `limit` fitting nodes; the best score wins
+//! ```
+//!
+//! The plan under construction is accounted per node (`NodeDelta`) so that
+//! placements of one evaluation see each other.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+use super::constraint::{self, DISTINCT_HOSTS, DISTINCT_PROPERTY};
+use super::fit;
+use super::ports::PortIndex;
+use crate::state::State;
+use crate::structs::{
+    AllocMetric, AllocatedCpu, AllocatedMemory, AllocatedPortMapping, AllocatedResources,
+    AllocatedSharedResources, AllocatedTaskResources, Allocation, Constraint, Job, NetworkResource,
+    Node, TaskGroup, Usage,
+};
+
+/// What a node holds beyond the state because of this plan.
+#[derive(Clone, Debug, Default)]
+struct NodeDelta {
+    add: Usage,
+    sub: Usage,
+    ports_add: BTreeSet<u16>,
+    ports_free: BTreeSet<u16>,
+}
+
+/// A chosen node and what the allocation gets there.
+pub struct Selection {
+    pub node: Arc<Node>,
+    pub resources: AllocatedResources,
+    pub metric: AllocMetric,
+}
+
+/// The resources a group asks for, summed over its tasks.
+pub fn group_usage(group: &TaskGroup) -> Usage {
+    let mut u = Usage {
+        disk_mb: group.ephemeral_disk.as_ref().map(|d| d.size_mb).unwrap_or(0),
+        mbits: group.networks.iter().map(|n| n.mbits).sum(),
+        ..Usage::default()
+    };
+    for t in &group.tasks {
+        if let Some(r) = &t.resources {
+            u.cpu += r.cpu;
+            u.memory_mb += r.memory_mb;
+            u.mbits += r.networks.iter().map(|n| n.mbits).sum::<i64>();
+        }
+    }
+    u
+}
+
+/// Whether a datacenter name matches a job's datacenter entry (`*` globs).
+pub fn dc_matches(pattern: &str, dc: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == dc,
+        Some((pre, post)) => {
+            dc.len() >= pre.len() + post.len() && dc.starts_with(pre) && dc.ends_with(post)
+        }
+    }
+}
+
+pub struct Stack<'a> {
+    state: &'a State,
+    job: &'a Job,
+    nodes: Vec<Arc<Node>>,
+    available: BTreeMap<String, i64>,
+    cursor: usize,
+    limit: usize,
+    rng: StdRng,
+    deltas: HashMap<String, NodeDelta>,
+    /// Live allocations of this job per node, and per (node, group).
+    job_on_node: HashMap<String, i64>,
+    group_on_node: HashMap<(String, String), i64>,
+    feasible: HashMap<(String, String), Result<(), String>>,
+}
+
+impl<'a> Stack<'a> {
+    /// Candidates are the ready nodes in the job's datacenters, shuffled
+    /// with a seed drawn from the evaluation.
+    pub fn new(state: &'a State, job: &'a Job, seed: u64, batch: bool) -> Self {
+        let mut available: BTreeMap<String, i64> =
+            job.datacenters.iter().filter(|d| !d.contains('*')).map(|d| (d.clone(), 0)).collect();
+        let mut nodes = Vec::new();
+        for n in state.nodes() {
+            if !n.ready() || !job.datacenters.iter().any(|d| dc_matches(d, &n.datacenter)) {
+                continue;
+            }
+            *available.entry(n.datacenter.clone()).or_default() += 1;
+            nodes.push(n.clone());
+        }
+        let mut rng = StdRng::seed_from_u64(seed);
+        nodes.shuffle(&mut rng);
+        let limit = if batch {
+            2
+        } else {
+            (nodes.len().max(1) as f64).log2().ceil().max(2.0) as usize
+        };
+        let mut job_on_node = HashMap::new();
+        let mut group_on_node = HashMap::new();
+        for a in state.allocs_by_job(&job.namespace, &job.id) {
+            if !a.terminal() {
+                *job_on_node.entry(a.node_id.clone()).or_default() += 1;
+                *group_on_node
+                    .entry((a.node_id.clone(), a.task_group.clone()))
+                    .or_default() += 1;
+            }
+        }
+        Stack {
+            state,
+            job,
+            nodes,
+            available,
+            cursor: 0,
+            limit,
+            rng,
+            deltas: HashMap::new(),
+            job_on_node,
+            group_on_node,
+            feasible: HashMap::new(),
+        }
+    }
+
+    /// How many candidate nodes there are.
+    pub fn candidates(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Records that the plan stops `alloc`, freeing what it holds.
+    pub fn note_stop(&mut self, alloc: &Allocation) {
+        if alloc.terminal() {
+            return;
+        }
+        let d = self.deltas.entry(alloc.node_id.clone()).or_default();
+        d.sub.add(alloc.usage());
+        d.ports_free.extend(alloc.host_ports());
+        if alloc.job_id == self.job.id {
+            if let Some(c) = self.job_on_node.get_mut(&alloc.node_id) {
+                *c -= 1;
+            }
+            if let Some(c) = self
+                .group_on_node
+                .get_mut(&(alloc.node_id.clone(), alloc.task_group.clone()))
+            {
+                *c -= 1;
+            }
+        }
+    }
+
+    fn note_place(&mut self, node_id: &str, group: &str, usage: Usage, ports: &BTreeSet<u16>) {
+        let d = self.deltas.entry(node_id.to_string()).or_default();
+        d.add.add(usage);
+        d.ports_add.extend(ports.iter().copied());
+        *self.job_on_node.entry(node_id.to_string()).or_default() += 1;
+        *self
+            .group_on_node
+            .entry((node_id.to_string(), group.to_string()))
+            .or_default() += 1;
+    }
+
+    /// Static checks of `node` for `group`: drivers and constraints.
+    fn feasible(&mut self, node: &Node, group: &TaskGroup) -> Result<(), String> {
+        let key = (group.name.clone(), node.id.clone());
+        if let Some(r) = self.feasible.get(&key) {
+            return r.clone();
+        }
+        let r = check_node(self.job, group, node);
+        self.feasible.insert(key, r.clone());
+        r
+    }
+
+    fn distinct(&self, node: &Node, group: &TaskGroup) -> Result<(), String> {
+        let job_level = self.job.constraints.iter();
+        let group_level = group
+            .constraints
+            .iter()
+            .chain(group.tasks.iter().flat_map(|t| t.constraints.iter()));
+        for (c, job_wide) in job_level.map(|c| (c, true)).chain(group_level.map(|c| (c, false))) {
+            if c.operand == DISTINCT_HOSTS && c.r_target != "false" {
+                let here = if job_wide {
+                    self.job_on_node.get(&node.id).copied().unwrap_or(0)
+                } else {
+                    self.group_on_node
+                        .get(&(node.id.clone(), group.name.clone()))
+                        .copied()
+                        .unwrap_or(0)
+                };
+                if here > 0 {
+                    return Err(DISTINCT_HOSTS.into());
+                }
+            }
+            if c.operand == DISTINCT_PROPERTY {
+                self.distinct_property(node, group, c, job_wide)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn distinct_property(
+        &self,
+        node: &Node,
+        group: &TaskGroup,
+        c: &Constraint,
+        job_wide: bool,
+    ) -> Result<(), String> {
+        let reason = || format!("{DISTINCT_PROPERTY}: {}", c.l_target);
+        let Some(value) = constraint::resolve(node, &c.l_target) else {
+            return Err(reason());
+        };
+        let allowed: i64 = c.r_target.parse().unwrap_or(1).max(1);
+        let mut used = 0;
+        let counts = self.job_on_node.iter().map(|(n, c)| (n.clone(), *c));
+        let group_counts = self
+            .group_on_node
+            .iter()
+            .filter(|((_, g), _)| *g == group.name)
+            .map(|((n, _), c)| (n.clone(), *c));
+        let per_node: Vec<(String, i64)> = if job_wide {
+            counts.collect()
+        } else {
+            group_counts.collect()
+        };
+        for (node_id, count) in per_node {
+            if count <= 0 {
+                continue;
+            }
+            let other = if node_id == node.id {
+                Some(value.clone())
+            } else {
+                self.state
+                    .node(&node_id)
+                    .and_then(|n| constraint::resolve(&n, &c.l_target))
+            };
+            if other.as_deref() == Some(value.as_str()) {
+                used += count;
+            }
+        }
+        if used >= allowed { Err(reason()) } else { Ok(()) }
+    }
+
+    /// Picks a node for one allocation of `group`, or reports why none.
+    pub fn select(&mut self, group: &TaskGroup) -> Result<Selection, AllocMetric> {
+        let n = self.nodes.len();
+        let order: Vec<usize> = (0..n).map(|step| (self.cursor + step) % n).collect();
+        let (result, visited) = self.select_from(group, &order, self.limit);
+        self.cursor = (self.cursor + visited) % n.max(1);
+        result
+    }
+
+    /// Tries `group` on one node only (the system scheduler).
+    pub fn select_on(&mut self, group: &TaskGroup, node_id: &str) -> Result<Selection, AllocMetric> {
+        let order: Vec<usize> = self
+            .nodes
+            .iter()
+            .position(|n| n.id == node_id)
+            .into_iter()
+            .collect();
+        self.select_from(group, &order, 1).0
+    }
+
+    /// Whether `node` passes the static checks for `group`.
+    pub fn is_feasible(&mut self, node: &Node, group: &TaskGroup) -> bool {
+        self.feasible(node, group).is_ok()
+    }
+
+    /// Visits `order` until `limit` nodes fit; returns the best and how
+    /// many nodes were visited.
+    fn select_from(
+        &mut self,
+        group: &TaskGroup,
+        order: &[usize],
+        limit: usize,
+    ) -> (Result<Selection, AllocMetric>, usize) {
+        let mut metric = AllocMetric {
+            nodes_available: self.available.clone(),
+            nodes_in_pool: self.nodes.len() as i64,
+            ..AllocMetric::default()
+        };
+        let ask = group_usage(group);
+        let count = group.count.max(1) as f64;
+        let mut best: Option<(f64, usize, AllocatedResources)> = None;
+        let mut found = 0;
+        let mut step = 0;
+        while step < order.len() {
+            let i = order[step];
+            step += 1;
+            let node = self.nodes[i].clone();
+            metric.nodes_evaluated += 1;
+            if let Err(reason) = self
+                .feasible(&node, group)
+                .and_then(|_| self.distinct(&node, group))
+            {
+                metric.nodes_filtered += 1;
+                *metric.constraint_filtered.entry(reason).or_default() += 1;
+                if !node.node_class.is_empty() {
+                    *metric.class_filtered.entry(node.node_class.clone()).or_default() += 1;
+                }
+                continue;
+            }
+            let delta = self.deltas.get(&node.id).cloned().unwrap_or_default();
+            let usage_now = self.state.node_usage(&node.id);
+            let mut used = usage_now.usage;
+            used.add(delta.add);
+            used.sub(delta.sub);
+            used.add(ask);
+            let exhausted = fit::exhausted_dimension(&node, used).map(str::to_string);
+            let offered = match exhausted {
+                Some(d) => Err(d),
+                None => {
+                    let reserved = node.reserved_ports();
+                    let in_use = |p: u16| {
+                        (usage_now.ports.contains(&p) && !delta.ports_free.contains(&p))
+                            || delta.ports_add.contains(&p)
+                            || reserved.contains(&p)
+                    };
+                    let mut ports = PortIndex::new(in_use, node.dynamic_ports());
+                    offer(group, &node, &mut ports, &mut self.rng).map_err(|e| format!("network: {e}"))
+                }
+            };
+            let resources = match offered {
+                Ok(r) => r,
+                Err(dim) => {
+                    metric.nodes_exhausted += 1;
+                    *metric.dimension_exhausted.entry(dim).or_default() += 1;
+                    if !node.node_class.is_empty() {
+                        *metric.class_exhausted.entry(node.node_class.clone()).or_default() += 1;
+                    }
+                    continue;
+                }
+            };
+            let mut scores = vec![fit::binpack_score(&node, used)];
+            let same = self
+                .group_on_node
+                .get(&(node.id.clone(), group.name.clone()))
+                .copied()
+                .unwrap_or(0);
+            if same > 0 {
+                scores.push(-((same + 1) as f64) / count);
+            }
+            let score = scores.iter().sum::<f64>() / scores.len() as f64;
+            if best.as_ref().is_none_or(|(s, _, _)| score > *s) {
+                best = Some((score, i, resources));
+            }
+            found += 1;
+            if found >= limit {
+                break;
+            }
+        }
+        let Some((score, i, resources)) = best else {
+            return (Err(metric), step);
+        };
+        let node = self.nodes[i].clone();
+        metric.scores.insert(format!("{}.binpack", node.id), score);
+        let ports: BTreeSet<u16> = resources
+            .shared
+            .ports
+            .iter()
+            .filter_map(|p| u16::try_from(p.value).ok())
+            .chain(
+                resources
+                    .tasks
+                    .values()
+                    .flat_map(|t| t.networks.iter())
+                    .flat_map(|n| n.ports().filter_map(|p| u16::try_from(p.value).ok())),
+            )
+            .collect();
+        self.note_place(&node.id, &group.name, ask, &ports);
+        (
+            Ok(Selection {
+                node,
+                resources,
+                metric,
+            }),
+            step,
+        )
+    }
+}
+
+/// Drivers and constraints of the job, group and tasks on `node`.
+pub fn check_node(job: &Job, group: &TaskGroup, node: &Node) -> Result<(), String> {
+    for t in &group.tasks {
+        if !node.has_driver(&t.driver) {
+            return Err("missing drivers".into());
+        }
+    }
+    let all = job
+        .constraints
+        .iter()
+        .chain(group.constraints.iter())
+        .chain(group.tasks.iter().flat_map(|t| t.constraints.iter()));
+    for c in all {
+        if !constraint::satisfied(node, c) {
+            return Err(c.to_string());
+        }
+    }
+    Ok(())
+}
+
+/// Builds what an allocation of `group` gets on `node`, assigning ports.
+fn offer<F: Fn(u16) -> bool>(
+    group: &TaskGroup,
+    node: &Node,
+    ports: &mut PortIndex<F>,
+    rng: &mut StdRng,
+) -> Result<AllocatedResources, String> {
+    let ip = node.ip();
+    let mut out = AllocatedResources {
+        shared: AllocatedSharedResources {
+            disk_mb: group.ephemeral_disk.as_ref().map(|d| d.size_mb).unwrap_or(0),
+            ..AllocatedSharedResources::default()
+        },
+        ..AllocatedResources::default()
+    };
+    for ask in &group.networks {
+        let net = ports.assign(ask, &ip, rng)?;
+        for p in net.ports() {
+            out.shared.ports.push(AllocatedPortMapping {
+                label: p.label.clone(),
+                value: p.value,
+                to: if p.to == 0 { p.value } else { p.to },
+                host_ip: ip.clone(),
+            });
+        }
+        out.shared.networks.push(net);
+    }
+    for t in &group.tasks {
+        let r = t.resources.clone().unwrap_or_default();
+        let mut networks: Vec<NetworkResource> = Vec::new();
+        for ask in &r.networks {
+            networks.push(ports.assign(ask, &ip, rng)?);
+        }
+        out.tasks.insert(
+            t.name.clone(),
+            AllocatedTaskResources {
+                cpu: AllocatedCpu { cpu_shares: r.cpu },
+                memory: AllocatedMemory {
+                    memory_mb: r.memory_mb,
+                    memory_max_mb: r.memory_max_mb,
+                },
+                networks,
+            },
+        );
+    }
+    Ok(out)
+}
