@@ -7,6 +7,7 @@
 mod alloc_metric;
 mod allocation;
 mod constraint;
+pub mod diff;
 mod ephemeral_disk;
 mod evaluation;
 mod job;
