@@ -39,7 +39,11 @@ pub fn resolve(node: &Node, target: &str) -> Option<String> {
 
 /// Whether `node` satisfies `c` (placement-dependent operators pass here).
 pub fn satisfied(node: &Node, c: &Constraint) -> bool {
-    let op = if c.operand.is_empty() { "=" } else { c.operand.as_str() };
+    let op = if c.operand.is_empty() {
+        "="
+    } else {
+        c.operand.as_str()
+    };
     if op == DISTINCT_HOSTS || op == DISTINCT_PROPERTY {
         return true;
     }
@@ -89,7 +93,10 @@ pub fn satisfied(node: &Node, c: &Constraint) -> bool {
 }
 
 fn set(s: &str) -> Vec<&str> {
-    s.split(',').map(str::trim).filter(|x| !x.is_empty()).collect()
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .collect()
 }
 
 /// Integers, then floats, then strings.
@@ -114,7 +121,10 @@ fn parse_version(v: &str) -> Option<Vec<u64>> {
 fn cmp_version(a: &[u64], b: &[u64]) -> Ordering {
     let n = a.len().max(b.len());
     for i in 0..n {
-        let (x, y) = (a.get(i).copied().unwrap_or(0), b.get(i).copied().unwrap_or(0));
+        let (x, y) = (
+            a.get(i).copied().unwrap_or(0),
+            b.get(i).copied().unwrap_or(0),
+        );
         match x.cmp(&y) {
             Ordering::Equal => continue,
             o => return o,
@@ -167,8 +177,10 @@ mod tests {
         };
         n.attributes.insert("kernel.name".into(), "linux".into());
         n.attributes.insert("cpu.numcores".into(), "8".into());
-        n.attributes.insert("driver.docker.version".into(), "20.10.24".into());
-        n.attributes.insert("os.signals".into(), "SIGINT,SIGTERM,SIGHUP".into());
+        n.attributes
+            .insert("driver.docker.version".into(), "20.10.24".into());
+        n.attributes
+            .insert("os.signals".into(), "SIGINT,SIGTERM,SIGHUP".into());
         n.meta.insert("rack".into(), "r1".into());
         n
     }
@@ -194,13 +206,34 @@ mod tests {
         assert!(!satisfied(&n, &c("${attr.cpu.numcores}", "<", "4")));
         assert!(satisfied(&n, &c("${node.datacenter}", "regexp", "^eu-")));
         assert!(satisfied(&n, &c("${node.class}", "=", "large")));
-        assert!(satisfied(&n, &c("${attr.driver.docker.version}", "version", ">= 1.12, < 25")));
-        assert!(!satisfied(&n, &c("${attr.driver.docker.version}", "semver", ">= 21.0.0")));
-        assert!(satisfied(&n, &c("${attr.driver.docker.version}", "version", "~> 20.10")));
-        assert!(satisfied(&n, &c("${attr.os.signals}", "set_contains", "SIGINT,SIGHUP")));
-        assert!(!satisfied(&n, &c("${attr.os.signals}", "set_contains_all", "SIGINT,SIGUSR1")));
-        assert!(satisfied(&n, &c("${attr.os.signals}", "set_contains_any", "SIGUSR1,SIGHUP")));
-        assert!(!satisfied(&n, &c("${attr.kernel.name}", "nonsense", "linux")));
+        assert!(satisfied(
+            &n,
+            &c("${attr.driver.docker.version}", "version", ">= 1.12, < 25")
+        ));
+        assert!(!satisfied(
+            &n,
+            &c("${attr.driver.docker.version}", "semver", ">= 21.0.0")
+        ));
+        assert!(satisfied(
+            &n,
+            &c("${attr.driver.docker.version}", "version", "~> 20.10")
+        ));
+        assert!(satisfied(
+            &n,
+            &c("${attr.os.signals}", "set_contains", "SIGINT,SIGHUP")
+        ));
+        assert!(!satisfied(
+            &n,
+            &c("${attr.os.signals}", "set_contains_all", "SIGINT,SIGUSR1")
+        ));
+        assert!(satisfied(
+            &n,
+            &c("${attr.os.signals}", "set_contains_any", "SIGUSR1,SIGHUP")
+        ));
+        assert!(!satisfied(
+            &n,
+            &c("${attr.kernel.name}", "nonsense", "linux")
+        ));
         assert!(!satisfied(&n, &c("${attr.kernel.name}", "regexp", "(")));
     }
 }

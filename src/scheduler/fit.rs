@@ -76,6 +76,7 @@ pub fn binpack_score(node: &Node, used: Usage) -> f64 {
             1.0 - used as f64 / cap as f64
         }
     };
-    let total = 10f64.powf(free(used.cpu, cap.cpu)) + 10f64.powf(free(used.memory_mb, cap.memory_mb));
+    let total =
+        10f64.powf(free(used.cpu, cap.cpu)) + 10f64.powf(free(used.memory_mb, cap.memory_mb));
     (20.0 - total).clamp(0.0, 18.0) / 18.0
 }

@@ -14,13 +14,14 @@ use std::sync::Arc;
 
 use super::Outcome;
 use super::reconcile::{self, GroupPlan};
+use super::seed_for;
 use super::stack::Stack;
-use super::{destructive_change, seed_for};
+use super::update::tasks_updated;
 use crate::server::ids;
 use crate::state::State;
 use crate::structs::{
-    ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN, ALLOC_DESIRED_STOP, Allocation, Evaluation, Job,
-    JOB_TYPE_BATCH,
+    ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN, ALLOC_DESIRED_STOP, Allocation, Evaluation,
+    JOB_TYPE_BATCH, Job,
 };
 
 /// Computes the plan for `eval` on `state` (pure apart from the IDs and the
@@ -46,15 +47,20 @@ pub fn compute(state: &State, eval: &Evaluation, now: i64) -> Outcome {
     }
 
     let new_job = job.as_deref();
-    let destructive = |old: &Job| new_job.is_some_and(|new| destructive_change(old, new));
     let mut plans: Vec<(String, GroupPlan)> = Vec::new();
     for g in &groups {
-        let mine: Vec<Arc<Allocation>> = allocs.iter().filter(|a| &a.task_group == g).cloned().collect();
+        let mine: Vec<Arc<Allocation>> = allocs
+            .iter()
+            .filter(|a| &a.task_group == g)
+            .cloned()
+            .collect();
+        let destructive = |old: &Job| new_job.is_some_and(|new| tasks_updated(old, new, g));
         let plan = reconcile::reconcile_group(state, job.as_deref(), g, &mine, batch, &destructive);
         plans.push((g.clone(), plan));
     }
 
-    let mut stack = job
+    let for_stack = job.clone();
+    let mut stack = for_stack
         .as_deref()
         .map(|j| Stack::new(state, j, seed_for(&eval.id, state.indexes().latest), batch));
     for (g, plan) in &plans {
@@ -117,7 +123,11 @@ pub fn compute(state: &State, eval: &Evaluation, now: i64) -> Outcome {
                         metrics: Some(sel.metric),
                         desired_status: ALLOC_DESIRED_RUN.into(),
                         client_status: ALLOC_CLIENT_PENDING.into(),
-                        previous_allocation: p.previous.as_ref().map(|a| a.id.clone()).unwrap_or_default(),
+                        previous_allocation: p
+                            .previous
+                            .as_ref()
+                            .map(|a| a.id.clone())
+                            .unwrap_or_default(),
                         create_time: now,
                         modify_time: now,
                         ..Allocation::default()

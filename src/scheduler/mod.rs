@@ -1,5 +1,93 @@
-//! The scheduler's pure rules: how a plan's diff is annotated for people,
-//! and when a job update forces allocations to be replaced.
+//! The scheduler: a pure function of (state snapshot, evaluation) -> plan.
+//!
+//! ```text
+//!  Evaluation ──▶ compute(state, eval) ──▶ Outcome { plan, failures, queued, annotations }
+//!                    │ service/batch: generic (reconcile ▶ stack)
+//!                    │ system:        system (one alloc per eligible node)
+//!                    ▼
+//!  process(): submit the plan through a Planner; on a partial commit,
+//!  re-plan on a fresher state (bounded attempts); then finish the
+//!  evaluation (complete, blocked, failed) and create follow-ups.
+//! ```
+//!
+//! *Boundary*: the scheduler never writes state. It reads a `State`
+//! snapshot and hands plans and evaluation updates to a [`Planner`]: the
+//! leader's plan applier in production, an in-memory one in tests
+//! ([`harness`]). IDs and the random node order are drawn here, on the
+//! leader, never in the state machine.
 
 pub mod annotate;
+pub mod constraint;
+pub mod fit;
+pub mod generic;
+pub mod harness;
+pub mod plan;
+pub mod plan_check;
+pub mod ports;
+pub mod process;
+pub mod reconcile;
+pub mod stack;
+pub mod system;
 pub mod update;
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+pub use plan::{Plan, PlanResult};
+pub use process::{Planner, SchedError, process};
+
+use crate::state::State;
+use crate::structs::{
+    AllocMetric, DesiredUpdates, Evaluation, JOB_TYPE_SYSBATCH, JOB_TYPE_SYSTEM, Job,
+};
+
+/// What one scheduler run decided.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    pub plan: Plan,
+    /// Groups with placements that found no node, and why.
+    pub failed_tg_allocs: BTreeMap<String, AllocMetric>,
+    /// Placements not made, per group.
+    pub queued: BTreeMap<String, i64>,
+    /// The decisions per group (`plan`'s DesiredTGUpdates).
+    pub annotations: BTreeMap<String, DesiredUpdates>,
+    /// Destructive updates were held back by `max_parallel`: a follow-up
+    /// evaluation continues the rolling update.
+    pub more_updates: bool,
+}
+
+impl Outcome {
+    fn new(eval: &Evaluation, job: Option<Arc<Job>>, snapshot_index: u64) -> Self {
+        Outcome {
+            plan: Plan {
+                eval_id: eval.id.clone(),
+                priority: eval.priority,
+                all_at_once: job.as_ref().is_some_and(|j| j.all_at_once),
+                job,
+                snapshot_index,
+                ..Plan::default()
+            },
+            ..Outcome::default()
+        }
+    }
+}
+
+/// Runs the scheduler that `eval` names on `state`.
+pub fn compute(state: &State, eval: &Evaluation, now: i64) -> Outcome {
+    match eval.eval_type.as_str() {
+        JOB_TYPE_SYSTEM | JOB_TYPE_SYSBATCH => system::compute(state, eval, now),
+        _ => generic::compute(state, eval, now),
+    }
+}
+
+/// The seed of an evaluation's node order: retries at a newer index
+/// shuffle differently.
+pub fn seed_for(eval_id: &str, index: u64) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    eval_id.hash(&mut h);
+    h.finish() ^ index
+}
+
+#[cfg(test)]
+mod tests;

@@ -142,7 +142,9 @@ mod tests {
         let mut idx = PortIndex::new(|p| p == 20001 || p == 20002, (20000, 20010));
         let mut seen = BTreeSet::new();
         for _ in 0..8 {
-            let n = idx.assign(&ask(&[], &["db"]), "10.0.0.1", &mut rng).expect("fits");
+            let n = idx
+                .assign(&ask(&[], &["db"]), "10.0.0.1", &mut rng)
+                .expect("fits");
             let p = n.dynamic_ports[0].value as u16;
             assert!((20000..20010).contains(&p));
             assert!(p != 20001 && p != 20002);
@@ -150,12 +152,20 @@ mod tests {
             assert_eq!(n.dynamic_ports[0].to, 6379);
             assert_eq!(n.ip, "10.0.0.1");
         }
-        let err = idx.assign(&ask(&[], &["db"]), "10.0.0.1", &mut rng).expect_err("full");
+        let err = idx
+            .assign(&ask(&[], &["db"]), "10.0.0.1", &mut rng)
+            .expect_err("full");
         assert_eq!(err, "dynamic port selection failed");
         let mut idx = PortIndex::new(|p| p == 8080, (20000, 32000));
-        let err = idx.assign(&ask(&[("http", 8080)], &[]), "ip", &mut rng).expect_err("taken");
+        let err = idx
+            .assign(&ask(&[("http", 8080)], &[]), "ip", &mut rng)
+            .expect_err("taken");
         assert_eq!(err, "reserved port collision http=8080");
-        idx.assign(&ask(&[("https", 8443)], &[]), "ip", &mut rng).expect("free");
-        assert!(idx.assign(&ask(&[("https", 8443)], &[]), "ip", &mut rng).is_err());
+        idx.assign(&ask(&[("https", 8443)], &[]), "ip", &mut rng)
+            .expect("free");
+        assert!(
+            idx.assign(&ask(&[("https", 8443)], &[]), "ip", &mut rng)
+                .is_err()
+        );
     }
 }

@@ -54,7 +54,11 @@ pub struct Selection {
 /// The resources a group asks for, summed over its tasks.
 pub fn group_usage(group: &TaskGroup) -> Usage {
     let mut u = Usage {
-        disk_mb: group.ephemeral_disk.as_ref().map(|d| d.size_mb).unwrap_or(0),
+        disk_mb: group
+            .ephemeral_disk
+            .as_ref()
+            .map(|d| d.size_mb)
+            .unwrap_or(0),
         mbits: group.networks.iter().map(|n| n.mbits).sum(),
         ..Usage::default()
     };
@@ -97,8 +101,12 @@ impl<'a> Stack<'a> {
     /// Candidates are the ready nodes in the job's datacenters, shuffled
     /// with a seed drawn from the evaluation.
     pub fn new(state: &'a State, job: &'a Job, seed: u64, batch: bool) -> Self {
-        let mut available: BTreeMap<String, i64> =
-            job.datacenters.iter().filter(|d| !d.contains('*')).map(|d| (d.clone(), 0)).collect();
+        let mut available: BTreeMap<String, i64> = job
+            .datacenters
+            .iter()
+            .filter(|d| !d.contains('*'))
+            .map(|d| (d.clone(), 0))
+            .collect();
         let mut nodes = Vec::new();
         for n in state.nodes() {
             if !n.ready() || !job.datacenters.iter().any(|d| dc_matches(d, &n.datacenter)) {
@@ -193,7 +201,10 @@ impl<'a> Stack<'a> {
             .constraints
             .iter()
             .chain(group.tasks.iter().flat_map(|t| t.constraints.iter()));
-        for (c, job_wide) in job_level.map(|c| (c, true)).chain(group_level.map(|c| (c, false))) {
+        for (c, job_wide) in job_level
+            .map(|c| (c, true))
+            .chain(group_level.map(|c| (c, false)))
+        {
             if c.operand == DISTINCT_HOSTS && c.r_target != "false" {
                 let here = if job_wide {
                     self.job_on_node.get(&node.id).copied().unwrap_or(0)
@@ -253,7 +264,11 @@ impl<'a> Stack<'a> {
                 used += count;
             }
         }
-        if used >= allowed { Err(reason()) } else { Ok(()) }
+        if used >= allowed {
+            Err(reason())
+        } else {
+            Ok(())
+        }
     }
 
     /// Picks a node for one allocation of `group`, or reports why none.
@@ -266,7 +281,11 @@ impl<'a> Stack<'a> {
     }
 
     /// Tries `group` on one node only (the system scheduler).
-    pub fn select_on(&mut self, group: &TaskGroup, node_id: &str) -> Result<Selection, AllocMetric> {
+    pub fn select_on(
+        &mut self,
+        group: &TaskGroup,
+        node_id: &str,
+    ) -> Result<Selection, AllocMetric> {
         let order: Vec<usize> = self
             .nodes
             .iter()
@@ -311,7 +330,10 @@ impl<'a> Stack<'a> {
                 metric.nodes_filtered += 1;
                 *metric.constraint_filtered.entry(reason).or_default() += 1;
                 if !node.node_class.is_empty() {
-                    *metric.class_filtered.entry(node.node_class.clone()).or_default() += 1;
+                    *metric
+                        .class_filtered
+                        .entry(node.node_class.clone())
+                        .or_default() += 1;
                 }
                 continue;
             }
@@ -332,7 +354,8 @@ impl<'a> Stack<'a> {
                             || reserved.contains(&p)
                     };
                     let mut ports = PortIndex::new(in_use, node.dynamic_ports());
-                    offer(group, &node, &mut ports, &mut self.rng).map_err(|e| format!("network: {e}"))
+                    offer(group, &node, &mut ports, &mut self.rng)
+                        .map_err(|e| format!("network: {e}"))
                 }
             };
             let resources = match offered {
@@ -341,7 +364,10 @@ impl<'a> Stack<'a> {
                     metric.nodes_exhausted += 1;
                     *metric.dimension_exhausted.entry(dim).or_default() += 1;
                     if !node.node_class.is_empty() {
-                        *metric.class_exhausted.entry(node.node_class.clone()).or_default() += 1;
+                        *metric
+                            .class_exhausted
+                            .entry(node.node_class.clone())
+                            .or_default() += 1;
                     }
                     continue;
                 }
@@ -424,7 +450,11 @@ fn offer<F: Fn(u16) -> bool>(
     let ip = node.ip();
     let mut out = AllocatedResources {
         shared: AllocatedSharedResources {
-            disk_mb: group.ephemeral_disk.as_ref().map(|d| d.size_mb).unwrap_or(0),
+            disk_mb: group
+                .ephemeral_disk
+                .as_ref()
+                .map(|d| d.size_mb)
+                .unwrap_or(0),
             ..AllocatedSharedResources::default()
         },
         ..AllocatedResources::default()

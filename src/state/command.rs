@@ -24,6 +24,32 @@ pub enum Command {
     NodeRegister { node: Node },
     /// Remove client nodes.
     NodeDeregister { node_ids: Vec<String> },
+    /// Commit what the plan applier accepted of a plan.
+    PlanResults(PlanResults),
+}
+
+/// The accepted part of a plan. The job travels once; allocations carry
+/// none and get it back at apply, all sharing one copy.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PlanResults {
+    pub job: Option<Job>,
+    /// New allocations and in-place updates.
+    pub allocs: Vec<Allocation>,
+    /// Allocations to stop.
+    pub stops: Vec<AllocStop>,
+    /// The evaluation the plan came from.
+    pub eval_id: String,
+}
+
+/// A stop decided by a scheduler.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct AllocStop {
+    pub alloc_id: String,
+    pub desired_description: String,
+    /// Set for allocations lost with their node.
+    pub client_status: Option<String>,
+    /// Unix nanoseconds.
+    pub modify_time: i64,
 }
 
 /// `PUT /v1/jobs`: the canonical, validated job and its evaluation.

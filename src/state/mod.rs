@@ -28,7 +28,9 @@ mod snapshot;
 mod store;
 mod summary;
 
-pub use command::{Applied, ApplyError, Command, JobDeregister, JobRegister};
+pub use command::{
+    AllocStop, Applied, ApplyError, Command, JobDeregister, JobRegister, PlanResults,
+};
 pub use fsm::{Fsm, decode_response};
 pub use handle::StateHandle;
 pub use keys::JobKey;

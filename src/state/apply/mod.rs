@@ -4,6 +4,7 @@ pub mod alloc;
 pub mod eval;
 pub mod job;
 pub mod node;
+pub mod plan;
 
 use super::{Applied, ApplyError, Command, State};
 
@@ -17,5 +18,6 @@ pub fn apply(state: &mut State, index: u64, command: Command) -> Result<Applied,
         Command::AllocUpsert { allocs } => alloc::upsert(state, index, allocs),
         Command::NodeRegister { node } => node::register(state, index, node),
         Command::NodeDeregister { node_ids } => node::deregister(state, index, node_ids),
+        Command::PlanResults(results) => plan::apply(state, index, results),
     }
 }
