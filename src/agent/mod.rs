@@ -129,6 +129,7 @@ impl Agent {
             http_addr: advertised(&config.advertise_http, http_addr),
             rpc_addr: rpc_advertise,
             bootstrap_expect: config.bootstrap_expect,
+            ..ServerConfig::default()
         };
         let server = Server::start(server_config, raft, rpc_listener).await?;
 

@@ -147,6 +147,7 @@ async fn finish<P: Planner>(
                 "created to place remaining allocations",
             );
             blocked.failed_tg_allocs = outcome.failed_tg_allocs.clone();
+            blocked.snapshot_index = snapshot_index;
             blocked.queued_allocations = outcome.queued.clone();
             e.blocked_eval = blocked.id.clone();
             e.status = EVAL_STATUS_COMPLETE.into();

@@ -12,6 +12,8 @@ pub struct ServerConfig {
     /// The Raft RPC address (`host:4647`).
     pub rpc_addr: String,
     pub bootstrap_expect: usize,
+    /// Scheduling workers on the leader (default: one per core).
+    pub num_schedulers: usize,
 }
 
 impl Default for ServerConfig {
@@ -23,6 +25,14 @@ impl Default for ServerConfig {
             http_addr: "127.0.0.1:4646".into(),
             rpc_addr: "127.0.0.1:4647".into(),
             bootstrap_expect: 1,
+            num_schedulers: default_workers(),
         }
     }
+}
+
+/// One scheduling worker per core.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
 }

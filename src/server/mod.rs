@@ -11,12 +11,15 @@ mod config;
 pub mod endpoints;
 mod error;
 pub mod ids;
+pub mod leader;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use drover_raft::{RaftConfig, RaftNode, WriteError};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 pub use config::ServerConfig;
 pub use error::ServerError;
@@ -33,6 +36,9 @@ struct Inner {
     raft: RaftNode,
     state: StateHandle,
     config: ServerConfig,
+    duties: Arc<leader::Duties>,
+    stop: CancellationToken,
+    tasks: TaskTracker,
 }
 
 /// How long a consistent read waits for the local state to catch up.
@@ -47,13 +53,29 @@ impl Server {
     ) -> Result<Self, drover_raft::StartError> {
         let (fsm, state) = Fsm::new();
         let raft = RaftNode::start_tcp(raft_config, fsm, rpc_listener).await?;
-        Ok(Server {
+        let workers = config.num_schedulers;
+        let server = Server {
             inner: Arc::new(Inner {
                 raft,
                 state,
                 config,
+                duties: Arc::new(leader::Duties::default()),
+                stop: CancellationToken::new(),
+                tasks: TaskTracker::new(),
             }),
-        })
+        };
+        server.inner.tasks.spawn(leader::run(
+            server.clone(),
+            server.inner.duties.clone(),
+            workers,
+            server.inner.stop.clone(),
+        ));
+        Ok(server)
+    }
+
+    /// The leader's scheduling machinery (idle on followers).
+    pub fn duties(&self) -> &leader::Duties {
+        &self.inner.duties
     }
 
     pub fn config(&self) -> &ServerConfig {
@@ -103,7 +125,11 @@ impl Server {
         self.inner.raft.leader().borrow().is_some()
     }
 
+    /// Stops leader duties, then Raft.
     pub async fn shutdown(&self) {
+        self.inner.stop.cancel();
+        self.inner.tasks.close();
+        self.inner.tasks.wait().await;
         self.inner.raft.shutdown().await;
     }
 }

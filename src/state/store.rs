@@ -30,6 +30,11 @@ pub struct TableIndexes {
     pub nodes: u64,
     /// The last applied index of any command.
     pub latest: u64,
+    /// The last index at which capacity may have appeared (a node became
+    /// ready or changed, an allocation stopped): blocked evaluations older
+    /// than this are worth retrying.
+    #[serde(default)]
+    pub capacity: u64,
 }
 
 impl TableIndexes {
@@ -66,6 +71,8 @@ pub struct State {
     pub(crate) summaries: OrdMap<JobKey, Arc<JobSummary>>,
     pub(crate) evals: OrdMap<String, Arc<Evaluation>>,
     pub(crate) evals_by_job: OrdMap<JobKey, OrdSet<String>>,
+    /// Evaluations by (ModifyIndex, ID): the leader's feed of new work.
+    pub(crate) evals_by_index: OrdMap<(u64, String), ()>,
     pub(crate) allocs: OrdMap<String, Arc<Allocation>>,
     pub(crate) allocs_by_job: OrdMap<JobKey, OrdSet<String>>,
     pub(crate) allocs_by_node: OrdMap<String, OrdSet<String>>,
@@ -133,6 +140,14 @@ impl State {
 
     pub fn eval(&self, id: &str) -> Option<Arc<Evaluation>> {
         self.evals.get(id).cloned()
+    }
+
+    /// Evaluations changed after `index`, oldest change first.
+    pub fn evals_changed_after(&self, index: u64) -> Vec<Arc<Evaluation>> {
+        self.evals_by_index
+            .range((index + 1, String::new())..)
+            .filter_map(|((_, id), _)| self.evals.get(id).cloned())
+            .collect()
     }
 
     pub fn evals_by_prefix(&self, prefix: &str) -> Vec<Arc<Evaluation>> {

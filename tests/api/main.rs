@@ -8,3 +8,4 @@ mod t02_check_index;
 mod t03_blocking;
 mod t04_bad_input;
 mod t05_cluster;
+mod t06_scheduling;

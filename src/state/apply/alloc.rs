@@ -33,6 +33,9 @@ pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
     account(state, &alloc, true);
     if let Some(old) = state.allocs.get(&alloc.id).cloned() {
         account(state, &old, false);
+        if !old.terminal() && alloc.terminal() {
+            state.index.capacity = state.index.capacity.max(alloc.modify_index);
+        }
         if old.node_id != alloc.node_id {
             if let Some(set) = state.allocs_by_node.get_mut(&old.node_id) {
                 set.remove(&old.id);

@@ -4,10 +4,30 @@ use std::sync::Arc;
 
 use crate::state::summary;
 use crate::state::{Applied, ApplyError, JobKey, State, Table};
-use crate::structs::Evaluation;
+use crate::structs::{EVAL_STATUS_BLOCKED, EVAL_STATUS_CANCELED, EVAL_STATUS_COMPLETE, Evaluation};
+
+fn cancel_blocked(state: &mut State, index: u64, key: &JobKey, by: &str) {
+    let blocked: Vec<Evaluation> = state
+        .evals_by_job(&key.namespace, &key.id)
+        .into_iter()
+        .filter(|e| e.status == EVAL_STATUS_BLOCKED && e.id != by)
+        .map(|e| (*e).clone())
+        .collect();
+    for mut e in blocked {
+        e.status = EVAL_STATUS_CANCELED.into();
+        e.status_description = format!("evaluation {by:?} successful");
+        put(state, index, e);
+    }
+}
 
 /// Inserts `eval` and maintains the by-job index.
 pub(crate) fn insert(state: &mut State, eval: Arc<Evaluation>) {
+    if let Some(old) = state.evals.get(&eval.id) {
+        state.evals_by_index.remove(&(old.modify_index, old.id.clone()));
+    }
+    state
+        .evals_by_index
+        .insert((eval.modify_index, eval.id.clone()), ());
     let key = JobKey::new(&eval.namespace, &eval.job_id);
     state
         .evals_by_job
@@ -42,7 +62,12 @@ pub fn upsert(
     }
     let mut jobs = Vec::new();
     for eval in evals {
-        jobs.push(JobKey::new(&eval.namespace, &eval.job_id));
+        let key = JobKey::new(&eval.namespace, &eval.job_id);
+        // A successful evaluation makes the job's blocked ones moot.
+        if eval.status == EVAL_STATUS_COMPLETE && eval.failed_tg_allocs.is_empty() {
+            cancel_blocked(state, index, &key, &eval.id);
+        }
+        jobs.push(key);
         put(state, index, eval);
     }
     for key in jobs {

@@ -17,6 +17,7 @@ pub fn register(state: &mut State, index: u64, mut node: Node) -> Result<Applied
     node.modify_index = index;
     state.nodes.insert(node.id.clone(), Arc::new(node));
     state.index.bump(Table::Nodes, index);
+    state.index.capacity = index;
     Ok(Applied::default())
 }
 
