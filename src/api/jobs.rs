@@ -30,6 +30,7 @@ pub fn routes() -> Router<Server> {
         .route("/v1/job/{id}/allocations", get(allocations))
         .route("/v1/job/{id}/evaluations", get(evaluations))
         .route("/v1/job/{id}/summary", get(summary))
+        .route("/v1/job/{id}/plan", writes(plan))
 }
 
 type Params = Query<HashMap<String, String>>;
@@ -254,4 +255,21 @@ async fn validate(
         }
     };
     Ok(reply(&s, &opts, &resp, 0))
+}
+
+async fn plan(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    let mut req: crate::server::endpoints::plan::JobPlanRequest = body::decode(&body)?;
+    match req.job.as_mut() {
+        Some(j) if j.id != id => return Err(ApiError::bad_request("Job ID does not match")),
+        Some(j) if j.namespace.is_empty() => j.namespace = opts.namespace.clone(),
+        _ => {}
+    }
+    let resp = crate::server::endpoints::plan::plan(&s, req).await?;
+    Ok(reply(&s, &opts, &resp, resp.index))
 }

@@ -3,5 +3,6 @@
 
 pub mod job;
 pub mod node;
+pub mod plan;
 
 pub use job::{JobDeregisterResponse, JobRegisterRequest, JobRegisterResponse};

@@ -274,7 +274,14 @@ mod tests {
         assert_eq!(second.id, "a");
         assert!(b.ack("b", t1).canceled.is_empty());
         let settled = b.ack("a", t2);
-        assert_eq!(settled.canceled.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["c"]);
+        assert_eq!(
+            settled
+                .canceled
+                .iter()
+                .map(|e| e.id.as_str())
+                .collect::<Vec<_>>(),
+            ["c"]
+        );
         let (third, _) = b.dequeue().await;
         assert_eq!(third.id, "d", "the newest pending evaluation survives");
     }

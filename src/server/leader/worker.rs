@@ -40,7 +40,11 @@ impl Planner for LeaderPlanner {
         rx.await.map_err(|_| SchedError::NoLeader)?
     }
 
-    async fn finish(&mut self, eval: Evaluation, created: Vec<Evaluation>) -> Result<(), SchedError> {
+    async fn finish(
+        &mut self,
+        eval: Evaluation,
+        created: Vec<Evaluation>,
+    ) -> Result<(), SchedError> {
         let mut evals = vec![eval];
         evals.extend(created);
         write_evals(&self.server, evals).await

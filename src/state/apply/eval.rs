@@ -23,7 +23,9 @@ fn cancel_blocked(state: &mut State, index: u64, key: &JobKey, by: &str) {
 /// Inserts `eval` and maintains the by-job index.
 pub(crate) fn insert(state: &mut State, eval: Arc<Evaluation>) {
     if let Some(old) = state.evals.get(&eval.id) {
-        state.evals_by_index.remove(&(old.modify_index, old.id.clone()));
+        state
+            .evals_by_index
+            .remove(&(old.modify_index, old.id.clone()));
     }
     state
         .evals_by_index
