@@ -31,6 +31,12 @@ pub struct AgentConfig {
     pub retry_join: Vec<String>,
     pub dev: bool,
     pub log_level: String,
+    /// Server: the shortest heartbeat TTL given to clients.
+    pub min_heartbeat_ttl: std::time::Duration,
+    /// Server: extra time past the TTL before a node is marked down.
+    pub heartbeat_grace: std::time::Duration,
+    /// Server: scheduling workers (default: one per core).
+    pub num_schedulers: Option<usize>,
 }
 
 impl Default for AgentConfig {
@@ -51,6 +57,9 @@ impl Default for AgentConfig {
             retry_join: Vec::new(),
             dev: false,
             log_level: "info".into(),
+            min_heartbeat_ttl: std::time::Duration::from_secs(10),
+            heartbeat_grace: std::time::Duration::from_secs(10),
+            num_schedulers: None,
         }
     }
 }
@@ -133,6 +142,7 @@ struct FileServer {
     server_join: Option<FileServerJoin>,
     num_schedulers: Option<usize>,
     heartbeat_grace: Option<String>,
+    min_heartbeat_ttl: Option<String>,
     job_gc_threshold: Option<String>,
     encrypt: Option<String>,
 }
@@ -200,6 +210,22 @@ impl AgentConfig {
             }
             if let Some(j) = s.server_join.and_then(|j| j.retry_join) {
                 self.retry_join = j;
+            }
+            if let Some(n) = s.num_schedulers {
+                self.num_schedulers = Some(n);
+            }
+            let duration = |field: &str, v: &str| {
+                crate::jobspec::parse_duration(v)
+                    .ok()
+                    .filter(|ns| *ns >= 0)
+                    .map(|ns| std::time::Duration::from_nanos(ns as u64))
+                    .ok_or_else(|| invalid(&at(field), format!("{v:?} is not a duration")))
+            };
+            if let Some(v) = &s.heartbeat_grace {
+                self.heartbeat_grace = duration("server.heartbeat_grace", v)?;
+            }
+            if let Some(v) = &s.min_heartbeat_ttl {
+                self.min_heartbeat_ttl = duration("server.min_heartbeat_ttl", v)?;
             }
         }
         if let Some(c) = file.client {

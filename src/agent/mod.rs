@@ -129,6 +129,11 @@ impl Agent {
             http_addr: advertised(&config.advertise_http, http_addr),
             rpc_addr: rpc_advertise,
             bootstrap_expect: config.bootstrap_expect,
+            min_heartbeat_ttl: config.min_heartbeat_ttl,
+            heartbeat_grace: config.heartbeat_grace,
+            num_schedulers: config
+                .num_schedulers
+                .unwrap_or_else(crate::server::default_workers),
             ..ServerConfig::default()
         };
         let server = Server::start(server_config, raft, rpc_listener).await?;

@@ -14,7 +14,7 @@ use super::query::{QueryOptions, blocking, reply};
 use super::{ApiError, body, writes};
 use crate::server::Server;
 use crate::server::endpoints::node;
-use crate::state::Table;
+use crate::state::{AllocClientUpdate, Table};
 use crate::structs::Node;
 
 pub fn routes() -> Router<Server> {
@@ -22,7 +22,14 @@ pub fn routes() -> Router<Server> {
         .route("/v1/nodes", get(list))
         .route("/v1/node/register", writes(register))
         .route("/v1/node/{id}", get(read))
-        .route("/v1/node/{id}/allocations", get(allocations))
+        .route(
+            "/v1/node/{id}/allocations",
+            get(allocations).put(update_allocs).post(update_allocs),
+        )
+        .route("/v1/node/{id}/heartbeat", writes(heartbeat))
+        .route("/v1/node/{id}/drain", writes(drain))
+        .route("/v1/node/{id}/eligibility", writes(eligibility))
+        .route("/v1/node/{id}/evaluate", writes(evaluate))
 }
 
 type Params = Query<HashMap<String, String>>;
@@ -81,13 +88,6 @@ struct RegisterRequest {
     node: Option<Node>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct RegisterResponse {
-    node_modify_index: u64,
-    index: u64,
-}
-
 async fn register(
     State(s): State<Server>,
     Query(q): Params,
@@ -98,10 +98,87 @@ async fn register(
     let n = req
         .node
         .ok_or_else(|| ApiError::bad_request("missing node for client registration"))?;
-    let index = node::register(&s, n).await?;
-    let resp = RegisterResponse {
-        node_modify_index: index,
-        index,
+    let resp = node::register(&s, n).await?;
+    Ok(reply(&s, &opts, &resp, resp.index))
+}
+
+async fn heartbeat(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    let resp = node::heartbeat(&s, &id).await?;
+    Ok(reply(&s, &opts, &resp, resp.index))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct AllocUpdateRequest {
+    allocs: Vec<AllocClientUpdate>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct IndexResponse {
+    index: u64,
+}
+
+async fn update_allocs(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    let req: AllocUpdateRequest = body::decode(&body)?;
+    let index = node::update_allocs(&s, &id, req.allocs).await?;
+    Ok(reply(&s, &opts, &IndexResponse { index }, index))
+}
+
+async fn drain(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    // The 0.5-era form: `?enable=true|false` and no body.
+    let req = match opts.get("enable") {
+        Some(_) if body.iter().all(|b| b.is_ascii_whitespace()) => node::DrainRequest {
+            drain_spec: opts.flag("enable")?.then(node::DrainSpec::default),
+            mark_eligible: false,
+        },
+        _ => body::decode(&body)?,
     };
-    Ok(reply(&s, &opts, &resp, index))
+    let resp = node::drain(&s, &id, req.drain_spec, req.mark_eligible).await?;
+    Ok(reply(&s, &opts, &resp, resp.index))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct EligibilityRequest {
+    eligibility: String,
+}
+
+async fn eligibility(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    let req: EligibilityRequest = body::decode(&body)?;
+    let resp = node::eligibility(&s, &id, &req.eligibility).await?;
+    Ok(reply(&s, &opts, &resp, resp.index))
+}
+
+async fn evaluate(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    let resp = node::evaluate(&s, &id).await?;
+    Ok(reply(&s, &opts, &resp, resp.index))
 }

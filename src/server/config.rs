@@ -1,5 +1,7 @@
 //! What a server needs to know about itself beyond Raft.
 
+use std::time::Duration;
+
 /// Identity and addresses of a server, as served by the agent endpoints.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -14,6 +16,22 @@ pub struct ServerConfig {
     pub bootstrap_expect: usize,
     /// Scheduling workers on the leader (default: one per core).
     pub num_schedulers: usize,
+    /// The shortest heartbeat TTL given to clients (Nomad: 10 s).
+    pub min_heartbeat_ttl: Duration,
+    /// Heartbeats per second the servers aim for; the TTL grows with the
+    /// number of nodes to stay under it (Nomad: 50).
+    pub max_heartbeats_per_second: f64,
+    /// Extra time past the TTL before a node is marked down (Nomad: 10 s).
+    pub heartbeat_grace: Duration,
+}
+
+impl ServerConfig {
+    /// The TTL for a cluster of `nodes` nodes.
+    pub fn heartbeat_ttl(&self, nodes: usize) -> Duration {
+        let spread =
+            Duration::from_secs_f64(nodes as f64 / self.max_heartbeats_per_second.max(1.0));
+        self.min_heartbeat_ttl.max(spread)
+    }
 }
 
 impl Default for ServerConfig {
@@ -26,6 +44,9 @@ impl Default for ServerConfig {
             rpc_addr: "127.0.0.1:4647".into(),
             bootstrap_expect: 1,
             num_schedulers: default_workers(),
+            min_heartbeat_ttl: Duration::from_secs(10),
+            max_heartbeats_per_second: 50.0,
+            heartbeat_grace: Duration::from_secs(10),
         }
     }
 }

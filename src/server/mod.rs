@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use config::ServerConfig;
+pub use config::{ServerConfig, default_workers};
 pub use error::ServerError;
 
 use crate::state::{Applied, Command, Fsm, State, StateHandle, decode_response};

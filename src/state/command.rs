@@ -26,6 +26,49 @@ pub enum Command {
     NodeDeregister { node_ids: Vec<String> },
     /// Commit what the plan applier accepted of a plan.
     PlanResults(PlanResults),
+    /// A node's client is alive (time stamped by the receiving server).
+    NodeHeartbeat { node_id: String, time: i64 },
+    /// A node's status changes (ready, down, ...), with the evaluations
+    /// that react to it.
+    NodeUpdateStatus(NodeUpdate),
+    /// A node's scheduling eligibility changes.
+    NodeUpdateEligibility(NodeUpdate),
+    /// A drain starts (`drain` set) or ends (`None`).
+    NodeUpdateDrain(NodeUpdate),
+    /// Clients report the state of their allocations.
+    AllocClientUpdate {
+        allocs: Vec<AllocClientUpdate>,
+        evals: Vec<Evaluation>,
+    },
+}
+
+/// A change to one node, with the evaluations created by it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct NodeUpdate {
+    pub node_id: String,
+    /// For status updates.
+    pub status: String,
+    /// For eligibility updates.
+    pub eligibility: String,
+    /// For drain updates.
+    pub drain: Option<crate::structs::DrainStrategy>,
+    pub event: Option<crate::structs::NodeEvent>,
+    /// Unix nanoseconds, stamped by the leader.
+    pub time: i64,
+    pub evals: Vec<Evaluation>,
+}
+
+/// What a client reports about one allocation.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AllocClientUpdate {
+    #[serde(rename = "ID")]
+    pub id: String,
+    pub client_status: String,
+    pub client_description: String,
+    pub task_states: std::collections::BTreeMap<String, crate::structs::TaskState>,
+    /// Unix nanoseconds.
+    pub modify_time: i64,
 }
 
 /// The accepted part of a plan. The job travels once; allocations carry

@@ -29,7 +29,8 @@ mod store;
 mod summary;
 
 pub use command::{
-    AllocStop, Applied, ApplyError, Command, JobDeregister, JobRegister, PlanResults,
+    AllocClientUpdate, AllocStop, Applied, ApplyError, Command, JobDeregister, JobRegister,
+    NodeUpdate, PlanResults,
 };
 pub use fsm::{Fsm, decode_response};
 pub use handle::StateHandle;

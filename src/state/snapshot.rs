@@ -22,6 +22,8 @@ struct SnapshotData {
     evals: Vec<Arc<Evaluation>>,
     allocs: Vec<Arc<Allocation>>,
     nodes: Vec<Arc<Node>>,
+    #[serde(default)]
+    heartbeats: Vec<(String, i64)>,
 }
 
 pub fn encode(state: &State) -> Vec<u8> {
@@ -38,6 +40,11 @@ pub fn encode(state: &State) -> Vec<u8> {
         evals: state.evals.values().cloned().collect(),
         allocs: state.allocs.values().cloned().collect(),
         nodes: state.nodes.values().cloned().collect(),
+        heartbeats: state
+            .heartbeats
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect(),
     };
     // Plain data with string keys always encodes.
     serde_json::to_vec(&data).unwrap_or_default()
@@ -84,6 +91,9 @@ pub fn decode(bytes: &[u8]) -> Result<State, SnapshotError> {
     }
     for node in data.nodes {
         state.nodes.insert(node.id.clone(), node);
+    }
+    for (id, time) in data.heartbeats {
+        state.heartbeats.insert(id, time);
     }
     Ok(state)
 }

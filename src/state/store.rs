@@ -78,6 +78,9 @@ pub struct State {
     pub(crate) allocs_by_node: OrdMap<String, OrdSet<String>>,
     pub(crate) allocs_by_eval: OrdMap<String, OrdSet<String>>,
     pub(crate) nodes: OrdMap<String, Arc<Node>>,
+    /// The last heartbeat of each node (unix ns). Kept apart from the node
+    /// so heartbeats do not wake readers of the nodes table.
+    pub(crate) heartbeats: OrdMap<String, i64>,
     /// What the live allocations on each node hold (derived, kept current
     /// by every allocation change, rebuilt on restore).
     pub(crate) node_usage: OrdMap<String, NodeUsage>,
@@ -201,6 +204,11 @@ impl State {
     /// What live allocations hold on `node_id`.
     pub fn node_usage(&self, node_id: &str) -> NodeUsage {
         self.node_usage.get(node_id).cloned().unwrap_or_default()
+    }
+
+    /// The last heartbeat of `node_id` (unix ns), if any.
+    pub fn last_heartbeat(&self, node_id: &str) -> Option<i64> {
+        self.heartbeats.get(node_id).copied()
     }
 
     /// Every node, in ID order.

@@ -9,3 +9,4 @@ mod t03_blocking;
 mod t04_bad_input;
 mod t05_cluster;
 mod t06_scheduling;
+mod t07_nodes;

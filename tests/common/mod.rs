@@ -57,6 +57,11 @@ async fn listener() -> TcpListener {
 impl TestCluster {
     /// Starts `n` servers that bootstrap together and waits for a leader.
     pub async fn start(n: usize) -> Self {
+        Self::start_with(n, |_| {}).await
+    }
+
+    /// Like [`TestCluster::start`], with `tune` adjusting each config.
+    pub async fn start_with(n: usize, tune: impl Fn(&mut AgentConfig)) -> Self {
         init_tracing();
         let mut https = Vec::new();
         let mut rpcs = Vec::new();
@@ -76,7 +81,8 @@ impl TestCluster {
         let mut dirs = Vec::new();
         for (h, r) in https.into_iter().zip(rpcs) {
             let dir = tempfile::tempdir().expect("temp dir");
-            let config = Self::config(dir.path(), n, &rpc);
+            let mut config = Self::config(dir.path(), n, &rpc);
+            tune(&mut config);
             agents.push(Some(
                 Agent::start_with_listeners(config, h, r)
                     .await

@@ -12,6 +12,7 @@
 
 pub mod blocked;
 pub mod eval_broker;
+pub mod heartbeat;
 pub mod plan_apply;
 pub mod worker;
 
@@ -63,6 +64,7 @@ pub async fn run(server: Server, duties: Arc<Duties>, workers: usize, stop: Canc
             ));
         }
         tasks.spawn(eval_feed(server.clone(), duties.clone(), token.clone()));
+        tasks.spawn(heartbeat::run(server.clone(), token.clone()));
         tasks.close();
         // Lead until we do not.
         while server.raft().is_leader() {

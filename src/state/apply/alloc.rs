@@ -110,3 +110,44 @@ pub fn upsert(
     }
     Ok(Applied::default())
 }
+
+/// What clients report: client status, description and task states.
+/// Allocations the servers no longer know are skipped.
+pub fn client_update(
+    state: &mut State,
+    index: u64,
+    updates: Vec<crate::state::AllocClientUpdate>,
+    evals: Vec<crate::structs::Evaluation>,
+) -> Result<Applied, ApplyError> {
+    let mut jobs = Vec::new();
+    for u in updates {
+        let Some(old) = state.allocs.get(&u.id).cloned() else {
+            continue;
+        };
+        let mut a = (*old).clone();
+        a.client_status = u.client_status;
+        a.client_description = u.client_description;
+        if !u.task_states.is_empty() {
+            a.task_states = u.task_states;
+        }
+        a.modify_time = u.modify_time;
+        a.modify_index = index;
+        let key = JobKey::new(&a.namespace, &a.job_id);
+        if !jobs.contains(&key) {
+            jobs.push(key);
+        }
+        insert(state, Arc::new(a));
+    }
+    for e in evals {
+        let key = JobKey::new(&e.namespace, &e.job_id);
+        if !jobs.contains(&key) {
+            jobs.push(key);
+        }
+        crate::state::apply::eval::put(state, index, e);
+    }
+    state.index.bump(Table::Allocs, index);
+    for key in jobs {
+        summary::refresh(state, index, &key);
+    }
+    Ok(Applied::default())
+}

@@ -19,5 +19,14 @@ pub fn apply(state: &mut State, index: u64, command: Command) -> Result<Applied,
         Command::NodeRegister { node } => node::register(state, index, node),
         Command::NodeDeregister { node_ids } => node::deregister(state, index, node_ids),
         Command::PlanResults(results) => plan::apply(state, index, results),
+        Command::NodeHeartbeat { node_id, time } => node::heartbeat(state, index, &node_id, time),
+        Command::NodeUpdateStatus(u) => node::update(state, index, u, node::Change::Status),
+        Command::NodeUpdateEligibility(u) => {
+            node::update(state, index, u, node::Change::Eligibility)
+        }
+        Command::NodeUpdateDrain(u) => node::update(state, index, u, node::Change::Drain),
+        Command::AllocClientUpdate { allocs, evals } => {
+            alloc::client_update(state, index, allocs, evals)
+        }
     }
 }

@@ -1,20 +1,45 @@
-//! Client nodes.
+//! Client nodes: registration, heartbeats, status, eligibility, drain.
 
 use std::sync::Arc;
 
-use crate::state::{Applied, ApplyError, State, Table};
-use crate::structs::Node;
+use crate::state::apply::eval;
+use crate::state::{Applied, ApplyError, NodeUpdate, State, Table, summary};
+use crate::structs::{NODE_ELIGIBLE, NODE_INELIGIBLE, NODE_STATUS_READY, Node, NodeEvent};
+
+/// Events kept per node.
+const MAX_EVENTS: usize = 10;
 
 pub fn register(state: &mut State, index: u64, mut node: Node) -> Result<Applied, ApplyError> {
     if node.id.is_empty() {
         return Err(ApplyError::Invalid("node has no ID".into()));
     }
-    node.create_index = state
-        .nodes
-        .get(&node.id)
-        .map(|n| n.create_index)
-        .unwrap_or(index);
+    match state.nodes.get(&node.id) {
+        Some(old) => {
+            node.create_index = old.create_index;
+            // Drain and eligibility are the servers' to change.
+            node.drain_strategy = old.drain_strategy.clone();
+            node.drain = old.drain_strategy.is_some();
+            if old.scheduling_eligibility == NODE_INELIGIBLE {
+                node.scheduling_eligibility = NODE_INELIGIBLE.into();
+            }
+            if node.events.is_empty() {
+                node.events = old.events.clone();
+            }
+        }
+        None => {
+            node.create_index = index;
+            node.events.push(NodeEvent {
+                message: "Node registered".into(),
+                subsystem: "Cluster".into(),
+                create_index: index,
+                ..NodeEvent::default()
+            });
+        }
+    }
     node.modify_index = index;
+    state
+        .heartbeats
+        .insert(node.id.clone(), node.status_updated_at * 1_000_000_000);
     state.nodes.insert(node.id.clone(), Arc::new(node));
     state.index.bump(Table::Nodes, index);
     state.index.capacity = index;
@@ -28,7 +53,87 @@ pub fn deregister(
 ) -> Result<Applied, ApplyError> {
     for id in node_ids {
         state.nodes.remove(&id);
+        state.heartbeats.remove(&id);
     }
     state.index.bump(Table::Nodes, index);
+    Ok(Applied::default())
+}
+
+pub fn heartbeat(
+    state: &mut State,
+    _index: u64,
+    node_id: &str,
+    time: i64,
+) -> Result<Applied, ApplyError> {
+    if !state.nodes.contains_key(node_id) {
+        return Err(ApplyError::Invalid("node not found".into()));
+    }
+    state.heartbeats.insert(node_id.to_string(), time);
+    Ok(Applied::default())
+}
+
+/// Which part of a node an update changes.
+pub enum Change {
+    Status,
+    Eligibility,
+    Drain,
+}
+
+pub fn update(
+    state: &mut State,
+    index: u64,
+    u: NodeUpdate,
+    change: Change,
+) -> Result<Applied, ApplyError> {
+    let Some(old) = state.nodes.get(&u.node_id).cloned() else {
+        return Err(ApplyError::Invalid("node not found".into()));
+    };
+    let mut node = (*old).clone();
+    match change {
+        Change::Status => {
+            node.status = u.status.clone();
+            node.status_updated_at = u.time / 1_000_000_000;
+            if u.status == NODE_STATUS_READY {
+                state.heartbeats.insert(node.id.clone(), u.time);
+            }
+        }
+        Change::Eligibility => {
+            if node.drain_strategy.is_some() && u.eligibility == NODE_ELIGIBLE {
+                return Err(ApplyError::Invalid(
+                    "can not set node's scheduling eligibility to eligible while it is draining"
+                        .into(),
+                ));
+            }
+            node.scheduling_eligibility = u.eligibility.clone();
+        }
+        Change::Drain => {
+            node.drain = u.drain.is_some();
+            if u.drain.is_some() {
+                node.scheduling_eligibility = NODE_INELIGIBLE.into();
+            } else if !u.eligibility.is_empty() {
+                node.scheduling_eligibility = u.eligibility.clone();
+            }
+            node.drain_strategy = u.drain.clone();
+        }
+    }
+    if let Some(mut e) = u.event {
+        e.create_index = index;
+        node.events.push(e);
+        let extra = node.events.len().saturating_sub(MAX_EVENTS);
+        node.events.drain(..extra);
+    }
+    node.modify_index = index;
+    state.nodes.insert(node.id.clone(), Arc::new(node));
+    state.index.bump(Table::Nodes, index);
+    state.index.capacity = index;
+    let mut jobs = Vec::new();
+    for mut e in u.evals {
+        e.node_modify_index = index;
+        jobs.push(crate::state::JobKey::new(&e.namespace, &e.job_id));
+        eval::put(state, index, e);
+    }
+    for key in jobs {
+        summary::refresh(state, index, &key);
+    }
     Ok(Applied::default())
 }

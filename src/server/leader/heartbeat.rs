@@ -1,0 +1,78 @@
+//! Node liveness and drains, on the leader.
+//!
+//! A node is marked `down` when its last heartbeat (replicated, stamped by
+//! the server that received it) is older than the TTL plus the grace
+//! period; after a leadership change every node gets a full window from
+//! the moment this server started leading. Going down creates node-update
+//! evaluations, which mark the node's allocations lost and replace them.
+//! A draining node whose allocations are all gone has its drain completed.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::server::endpoints::node::{event, node_evals};
+use crate::server::{Server, ids};
+use crate::state::{Command, NodeUpdate};
+use crate::structs::{JOB_TYPE_SYSTEM, NODE_STATUS_DOWN, NODE_STATUS_INIT, NODE_STATUS_READY};
+
+/// How often deadlines are checked.
+const TICK: Duration = Duration::from_millis(250);
+
+pub async fn run(server: Server, stop: CancellationToken) {
+    let leading_since = ids::now_nanos();
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(TICK) => {}
+        }
+        let state = server.state().snapshot();
+        let now = ids::now_nanos();
+        let cfg = server.config();
+        let window =
+            (cfg.heartbeat_ttl(state.nodes().count()) + cfg.heartbeat_grace).as_nanos() as i64;
+        let mut commands = Vec::new();
+        for node in state.nodes() {
+            if node.status == NODE_STATUS_READY || node.status == NODE_STATUS_INIT {
+                let last = state
+                    .last_heartbeat(&node.id)
+                    .unwrap_or(0)
+                    .max(leading_since);
+                if now > last + window {
+                    tracing::warn!(node_id = %node.id, "node missed its heartbeat, marking it down");
+                    commands.push(Command::NodeUpdateStatus(NodeUpdate {
+                        node_id: node.id.clone(),
+                        status: NODE_STATUS_DOWN.into(),
+                        event: Some(event("Node heartbeat missed", "Heartbeat", now)),
+                        time: now,
+                        evals: node_evals(&state, node, "node-update", now),
+                        ..NodeUpdate::default()
+                    }));
+                }
+            }
+            if let Some(drain) = &node.drain_strategy {
+                let remaining = state.allocs_by_node(&node.id).into_iter().any(|a| {
+                    !a.terminal()
+                        && !(drain.ignore_system_jobs
+                            && a.job
+                                .as_ref()
+                                .is_some_and(|j| j.job_type == JOB_TYPE_SYSTEM))
+                });
+                if !remaining {
+                    tracing::info!(node_id = %node.id, "node drain complete");
+                    commands.push(Command::NodeUpdateDrain(NodeUpdate {
+                        node_id: node.id.clone(),
+                        event: Some(event("Node drain complete", "Drain", now)),
+                        time: now,
+                        ..NodeUpdate::default()
+                    }));
+                }
+            }
+        }
+        for cmd in commands {
+            if let Err(e) = server.propose(&cmd).await {
+                tracing::warn!(error = %e, "cannot update a node");
+            }
+        }
+    }
+}
