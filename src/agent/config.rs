@@ -148,7 +148,6 @@ struct FileServer {
 }
 
 #[allow(dead_code)]
-#[allow(dead_code)]
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileServerJoin {
@@ -228,10 +227,13 @@ impl AgentConfig {
                 self.min_heartbeat_ttl = duration("server.min_heartbeat_ttl", v)?;
             }
         }
-        if let Some(c) = file.client {
-            if let Some(enabled) = c.get("enabled").and_then(|v| v.as_bool()) {
-                self.client = enabled;
-            }
+        if let Some(enabled) = file
+            .client
+            .as_ref()
+            .and_then(|c| c.get("enabled"))
+            .and_then(|v| v.as_bool())
+        {
+            self.client = enabled;
         }
         Ok(())
     }

@@ -55,10 +55,10 @@ async fn register(
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
     let mut req: JobRegisterRequest = body::decode(&body)?;
-    if let Some(j) = req.job.as_mut() {
-        if j.namespace.is_empty() {
-            j.namespace = opts.namespace.clone();
-        }
+    if let Some(j) = req.job.as_mut()
+        && j.namespace.is_empty()
+    {
+        j.namespace = opts.namespace.clone();
     }
     let resp = job::register(&s, req).await?;
     Ok(reply(&s, &opts, &resp, resp.index))

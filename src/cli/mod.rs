@@ -18,7 +18,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Runs an agent (a server, or a one-server dev cluster).
-    Agent(agent::AgentArgs),
+    Agent(Box<agent::AgentArgs>),
     /// Prints the version.
     Version,
 }
@@ -65,7 +65,7 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Agent(args) => agent::run(args),
+        Command::Agent(args) => agent::run(*args),
         Command::Version => {
             println!("Drover v{}", drover::VERSION);
             ExitCode::SUCCESS

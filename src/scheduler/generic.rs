@@ -135,7 +135,7 @@ pub fn compute(state: &State, eval: &Evaluation, now: i64) -> Outcome {
                     out.plan.push_alloc(alloc);
                 }
                 Err(metric) => {
-                    out.failed_tg_allocs.insert(g.clone(), metric);
+                    out.failed_tg_allocs.insert(g.clone(), *metric);
                     *out.queued.entry(g.clone()).or_default() += 1;
                 }
             }

@@ -272,7 +272,7 @@ impl<'a> Stack<'a> {
     }
 
     /// Picks a node for one allocation of `group`, or reports why none.
-    pub fn select(&mut self, group: &TaskGroup) -> Result<Selection, AllocMetric> {
+    pub fn select(&mut self, group: &TaskGroup) -> Result<Selection, Box<AllocMetric>> {
         let n = self.nodes.len();
         let order: Vec<usize> = (0..n).map(|step| (self.cursor + step) % n).collect();
         let (result, visited) = self.select_from(group, &order, self.limit);
@@ -285,7 +285,7 @@ impl<'a> Stack<'a> {
         &mut self,
         group: &TaskGroup,
         node_id: &str,
-    ) -> Result<Selection, AllocMetric> {
+    ) -> Result<Selection, Box<AllocMetric>> {
         let order: Vec<usize> = self
             .nodes
             .iter()
@@ -307,7 +307,7 @@ impl<'a> Stack<'a> {
         group: &TaskGroup,
         order: &[usize],
         limit: usize,
-    ) -> (Result<Selection, AllocMetric>, usize) {
+    ) -> (Result<Selection, Box<AllocMetric>>, usize) {
         let mut metric = AllocMetric {
             nodes_available: self.available.clone(),
             nodes_in_pool: self.nodes.len() as i64,
@@ -391,7 +391,7 @@ impl<'a> Stack<'a> {
             }
         }
         let Some((score, i, resources)) = best else {
-            return (Err(metric), step);
+            return (Err(Box::new(metric)), step);
         };
         let node = self.nodes[i].clone();
         metric.scores.insert(format!("{}.binpack", node.id), score);

@@ -153,7 +153,7 @@ pub fn compute(state: &State, eval: &Evaluation, now: i64) -> Outcome {
                     match out.failed_tg_allocs.get_mut(&group.name) {
                         Some(m) => m.coalesced_failures += 1,
                         None => {
-                            out.failed_tg_allocs.insert(group.name.clone(), metric);
+                            out.failed_tg_allocs.insert(group.name.clone(), *metric);
                         }
                     }
                 }

@@ -73,12 +73,11 @@ pub(crate) fn refresh(state: &mut State, index: u64, key: &JobKey) {
         job.modify_index = index;
         let job = Arc::new(job);
         // The history keeps the status of the version it holds.
-        if let Some(versions) = state.job_versions.get_mut(key) {
-            if let Some(front) = versions.front_mut() {
-                if front.version == job.version {
-                    *front = job.clone();
-                }
-            }
+        if let Some(versions) = state.job_versions.get_mut(key)
+            && let Some(front) = versions.front_mut()
+            && front.version == job.version
+        {
+            *front = job.clone();
         }
         state.jobs.insert(key.clone(), job);
         state.index.bump(Table::Jobs, index);

@@ -113,10 +113,10 @@ async fn wait_leader(client: &reqwest::Client, procs: &[&Proc]) -> usize {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         for (i, p) in procs.iter().enumerate() {
-            if let Some((200, me)) = get(client, p.http, "/v1/agent/self?stale").await {
-                if me["stats"]["nomad"]["leader"] == "true" {
-                    return i;
-                }
+            if let Some((200, me)) = get(client, p.http, "/v1/agent/self?stale").await
+                && me["stats"]["nomad"]["leader"] == "true"
+            {
+                return i;
             }
         }
         assert!(

@@ -67,10 +67,10 @@ pub fn node_evals(state: &State, node: &Node, triggered_by: &str, now: i64) -> V
         if a.terminal() {
             continue;
         }
-        if let Some(job) = state.job(&a.namespace, &a.job_id) {
-            if job.job_type != JOB_TYPE_SYSBATCH {
-                add(&job);
-            }
+        if let Some(job) = state.job(&a.namespace, &a.job_id)
+            && job.job_type != JOB_TYPE_SYSBATCH
+        {
+            add(&job);
         }
     }
     for job in state.jobs() {
@@ -107,15 +107,14 @@ pub async fn register(server: &Server, mut node: Node) -> Result<NodeUpdateRespo
     }
     let state = server.state().snapshot();
     let old = state.node(&node.id);
-    if let Some(old) = &old {
-        if !old.secret_id.is_empty()
-            && !node.secret_id.is_empty()
-            && old.secret_id != node.secret_id
-        {
-            return Err(ServerError::BadRequest(
-                "node secret ID does not match".into(),
-            ));
-        }
+    if let Some(old) = &old
+        && !old.secret_id.is_empty()
+        && !node.secret_id.is_empty()
+        && old.secret_id != node.secret_id
+    {
+        return Err(ServerError::BadRequest(
+            "node secret ID does not match".into(),
+        ));
     }
     let now = ids::now_nanos();
     let was_ready = old.as_ref().is_some_and(|o| o.status == NODE_STATUS_READY);
@@ -245,8 +244,11 @@ pub async fn update_allocs(
                 u.id
             )));
         }
-        if u.client_status == ALLOC_CLIENT_FAILED && a.client_status != ALLOC_CLIENT_FAILED {
-            if let Some(job) = state.job(&a.namespace, &a.job_id) {
+        if u.client_status == ALLOC_CLIENT_FAILED
+            && a.client_status != ALLOC_CLIENT_FAILED
+            && let Some(job) = state.job(&a.namespace, &a.job_id)
+        {
+            {
                 evals
                     .entry(JobKey::new(&job.namespace, &job.id))
                     .or_insert_with(|| Evaluation {

@@ -52,11 +52,11 @@ pub async fn run(server: Server, stop: CancellationToken) {
             }
             if let Some(drain) = &node.drain_strategy {
                 let remaining = state.allocs_by_node(&node.id).into_iter().any(|a| {
-                    !a.terminal()
-                        && !(drain.ignore_system_jobs
-                            && a.job
-                                .as_ref()
-                                .is_some_and(|j| j.job_type == JOB_TYPE_SYSTEM))
+                    let system = a
+                        .job
+                        .as_ref()
+                        .is_some_and(|j| j.job_type == JOB_TYPE_SYSTEM);
+                    !a.terminal() && (!drain.ignore_system_jobs || !system)
                 });
                 if !remaining {
                     tracing::info!(node_id = %node.id, "node drain complete");

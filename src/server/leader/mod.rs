@@ -129,10 +129,10 @@ async fn eval_feed(server: Server, duties: Arc<Duties>, stop: CancellationToken)
         for e in duties.blocked.unblock(state.indexes().capacity) {
             duties.broker.enqueue(e);
         }
-        if !cancel.is_empty() {
-            if let Err(e) = server.propose(&Command::EvalUpsert { evals: cancel }).await {
-                tracing::warn!(error = %e, "cannot cancel superseded blocked evaluations");
-            }
+        if !cancel.is_empty()
+            && let Err(e) = server.propose(&Command::EvalUpsert { evals: cancel }).await
+        {
+            tracing::warn!(error = %e, "cannot cancel superseded blocked evaluations");
         }
     }
 }

@@ -99,10 +99,10 @@ pub async fn run(
             e.status_description = "evaluation reached delivery limit (3)".into();
             writes.push(e);
         }
-        if !writes.is_empty() {
-            if let Err(e) = write_evals(&server, writes).await {
-                tracing::warn!(error = %e, "cannot record settled evaluations");
-            }
+        if !writes.is_empty()
+            && let Err(e) = write_evals(&server, writes).await
+        {
+            tracing::warn!(error = %e, "cannot record settled evaluations");
         }
     }
 }

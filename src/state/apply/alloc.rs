@@ -36,15 +36,15 @@ pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
         if !old.terminal() && alloc.terminal() {
             state.index.capacity = state.index.capacity.max(alloc.modify_index);
         }
-        if old.node_id != alloc.node_id {
-            if let Some(set) = state.allocs_by_node.get_mut(&old.node_id) {
-                set.remove(&old.id);
-            }
+        if old.node_id != alloc.node_id
+            && let Some(set) = state.allocs_by_node.get_mut(&old.node_id)
+        {
+            set.remove(&old.id);
         }
-        if old.eval_id != alloc.eval_id {
-            if let Some(set) = state.allocs_by_eval.get_mut(&old.eval_id) {
-                set.remove(&old.id);
-            }
+        if old.eval_id != alloc.eval_id
+            && let Some(set) = state.allocs_by_eval.get_mut(&old.eval_id)
+        {
+            set.remove(&old.id);
         }
     }
     let id = alloc.id.clone();
