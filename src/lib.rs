@@ -11,6 +11,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod agent;
 pub mod api;
 pub mod jobspec;
+pub mod nodesim;
 pub mod scheduler;
 pub mod server;
 pub mod state;

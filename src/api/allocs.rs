@@ -22,10 +22,23 @@ type Params = Query<HashMap<String, String>>;
 
 async fn list(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
+    // Drover extension: `modified_after=N` lists only allocations changed
+    // after index N (cheap for simulators and watchers of large clusters).
+    let after = match opts.get("modified_after") {
+        Some(v) => Some(
+            v.parse::<u64>()
+                .map_err(|_| ApiError::bad_request("Invalid modified_after"))?,
+        ),
+        None => None,
+    };
     blocking(&s, &opts, Table::Allocs, |st| {
-        let stubs: Vec<_> = st
-            .allocs_by_prefix(&opts.prefix)
+        let allocs = match after {
+            Some(i) => st.allocs_changed_after(i),
+            None => st.allocs_by_prefix(&opts.prefix),
+        };
+        let stubs: Vec<_> = allocs
             .iter()
+            .filter(|a| a.id.starts_with(&opts.prefix))
             .map(|a| a.stub())
             .collect();
         Ok((stubs, st.index(Table::Allocs)))

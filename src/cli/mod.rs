@@ -3,6 +3,7 @@
 //! rewrites them before clap sees them.
 
 mod agent;
+mod nodesim;
 
 use std::process::ExitCode;
 
@@ -19,6 +20,8 @@ struct Cli {
 enum Command {
     /// Runs an agent (a server, or a one-server dev cluster).
     Agent(Box<agent::AgentArgs>),
+    /// Simulates many client nodes for scale tests.
+    Nodesim(nodesim::NodesimArgs),
     /// Prints the version.
     Version,
 }
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Agent(args) => agent::run(*args),
+        Command::Nodesim(args) => nodesim::run_cli(args),
         Command::Version => {
             println!("Drover v{}", drover::VERSION);
             ExitCode::SUCCESS

@@ -77,6 +77,8 @@ pub struct State {
     pub(crate) allocs_by_job: OrdMap<JobKey, OrdSet<String>>,
     pub(crate) allocs_by_node: OrdMap<String, OrdSet<String>>,
     pub(crate) allocs_by_eval: OrdMap<String, OrdSet<String>>,
+    /// Allocations by (ModifyIndex, ID): what changed since an index.
+    pub(crate) allocs_by_index: OrdMap<(u64, String), ()>,
     pub(crate) nodes: OrdMap<String, Arc<Node>>,
     /// The last heartbeat of each node (unix ns). Kept apart from the node
     /// so heartbeats do not wake readers of the nodes table.
@@ -170,6 +172,14 @@ impl State {
 
     pub fn alloc(&self, id: &str) -> Option<Arc<Allocation>> {
         self.allocs.get(id).cloned()
+    }
+
+    /// Allocations changed after `index`, oldest change first.
+    pub fn allocs_changed_after(&self, index: u64) -> Vec<Arc<Allocation>> {
+        self.allocs_by_index
+            .range((index + 1, String::new())..)
+            .filter_map(|((_, id), _)| self.allocs.get(id).cloned())
+            .collect()
     }
 
     pub fn allocs_by_prefix(&self, prefix: &str) -> Vec<Arc<Allocation>> {

@@ -10,3 +10,4 @@ mod t04_bad_input;
 mod t05_cluster;
 mod t06_scheduling;
 mod t07_nodes;
+mod t08_nodesim;

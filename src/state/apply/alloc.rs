@@ -33,6 +33,9 @@ pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
     account(state, &alloc, true);
     if let Some(old) = state.allocs.get(&alloc.id).cloned() {
         account(state, &old, false);
+        state
+            .allocs_by_index
+            .remove(&(old.modify_index, old.id.clone()));
         if !old.terminal() && alloc.terminal() {
             state.index.capacity = state.index.capacity.max(alloc.modify_index);
         }
@@ -48,6 +51,9 @@ pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
         }
     }
     let id = alloc.id.clone();
+    state
+        .allocs_by_index
+        .insert((alloc.modify_index, id.clone()), ());
     state
         .allocs_by_job
         .entry(JobKey::new(&alloc.namespace, &alloc.job_id))
