@@ -90,7 +90,10 @@ async fn main() {
     };
     let http = reqwest::Client::new();
     let total = (args.jobs * args.count) as u64;
-    println!("registering {} jobs of count {} ({total} allocations)", args.jobs, args.count);
+    println!(
+        "registering {} jobs of count {} ({total} allocations)",
+        args.jobs, args.count
+    );
     let started = Instant::now();
     let errors: usize = futures::stream::iter(0..args.jobs)
         .map(|j| {
@@ -112,7 +115,10 @@ async fn main() {
         .into_iter()
         .sum();
     let registered = started.elapsed();
-    println!("registered in {:.2} s ({errors} errors)", registered.as_secs_f64());
+    println!(
+        "registered in {:.2} s ({errors} errors)",
+        registered.as_secs_f64()
+    );
     let deadline = started + Duration::from_secs(args.timeout);
     let mut last = 0;
     loop {
@@ -148,7 +154,9 @@ async fn main() {
         .map(|l| {
             l.iter()
                 .filter(|e| e["TriggeredBy"] == "job-register" && e["Status"] == "complete")
-                .filter_map(|e| Some((e["ModifyTime"].as_i64()? - e["CreateTime"].as_i64()?) as f64 / 1e6))
+                .filter_map(|e| {
+                    Some((e["ModifyTime"].as_i64()? - e["CreateTime"].as_i64()?) as f64 / 1e6)
+                })
                 .collect()
         })
         .unwrap_or_default();

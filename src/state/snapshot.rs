@@ -11,6 +11,45 @@ use crate::structs::{Allocation, Evaluation, Job, JobSummary, Node};
 
 const FORMAT: u32 = 1;
 
+/// An allocation whose job, when it is one of the stored versions, is
+/// written once in `versions` rather than once per allocation.
+#[derive(Serialize, Deserialize)]
+struct SnapAlloc {
+    #[serde(flatten)]
+    alloc: Allocation,
+    #[serde(default, rename = "SnapshotJobVersion")]
+    job_version: Option<u64>,
+}
+
+fn snap_alloc(state: &State, a: &Allocation) -> SnapAlloc {
+    let mut alloc = a.clone();
+    let Some(job) = &a.job else {
+        return SnapAlloc {
+            alloc,
+            job_version: None,
+        };
+    };
+    let stored = state
+        .job_versions
+        .get(&JobKey::new(&job.namespace, &job.id))
+        .is_some_and(|v| {
+            v.iter()
+                .any(|j| j.version == job.version && j.job_modify_index == job.job_modify_index)
+        });
+    if stored {
+        alloc.job = None;
+        SnapAlloc {
+            alloc,
+            job_version: Some(job.version),
+        }
+    } else {
+        SnapAlloc {
+            alloc,
+            job_version: None,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct SnapshotData {
     format: u32,
@@ -20,7 +59,7 @@ struct SnapshotData {
     versions: Vec<Vec<Arc<Job>>>,
     summaries: Vec<Arc<JobSummary>>,
     evals: Vec<Arc<Evaluation>>,
-    allocs: Vec<Arc<Allocation>>,
+    allocs: Vec<SnapAlloc>,
     nodes: Vec<Arc<Node>>,
     #[serde(default)]
     heartbeats: Vec<(String, i64)>,
@@ -38,7 +77,11 @@ pub fn encode(state: &State) -> Vec<u8> {
             .collect(),
         summaries: state.summaries.values().cloned().collect(),
         evals: state.evals.values().cloned().collect(),
-        allocs: state.allocs.values().cloned().collect(),
+        allocs: state
+            .allocs
+            .values()
+            .map(|a| snap_alloc(state, a))
+            .collect(),
         nodes: state.nodes.values().cloned().collect(),
         heartbeats: state
             .heartbeats
@@ -86,8 +129,18 @@ pub fn decode(bytes: &[u8]) -> Result<State, SnapshotError> {
     for eval in data.evals {
         apply::eval::insert(&mut state, eval);
     }
-    for alloc in data.allocs {
-        apply::alloc::insert(&mut state, alloc);
+    for SnapAlloc {
+        mut alloc,
+        job_version,
+    } in data.allocs
+    {
+        if let Some(v) = job_version {
+            alloc.job = state
+                .job_versions
+                .get(&JobKey::new(&alloc.namespace, &alloc.job_id))
+                .and_then(|versions| versions.iter().find(|j| j.version == v).cloned());
+        }
+        apply::alloc::insert(&mut state, Arc::new(alloc));
     }
     for node in data.nodes {
         state.nodes.insert(node.id.clone(), node);

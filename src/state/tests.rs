@@ -214,6 +214,36 @@ fn snapshot_round_trips_and_rebuilds_indexes() {
     );
     assert_eq!(back.job_versions("default", "example").len(), 2);
     assert_eq!(back.evals_by_job("default", "example").len(), 2);
+    // Allocations get their job back from the stored versions.
+    let alloc = Allocation {
+        id: "a1".into(),
+        namespace: "default".into(),
+        job_id: "example".into(),
+        node_id: "n1".into(),
+        job: state.job("default", "example"),
+        ..Allocation::default()
+    };
+    fsm.apply_command(
+        5,
+        Command::AllocUpsert {
+            allocs: vec![alloc],
+        },
+    )
+    .expect("alloc");
+    let state = handle.snapshot();
+    let bytes = snapshot::encode(&state);
+    let text = String::from_utf8_lossy(&bytes);
+    assert_eq!(
+        text.matches("\"TaskGroups\"").count(),
+        3,
+        "jobs once per version + current"
+    );
+    let back = snapshot::decode(&bytes).expect("decode");
+    let job = back
+        .alloc("a1")
+        .and_then(|a| a.job.clone())
+        .expect("job re-attached");
+    assert_eq!(job.version, 1);
     assert!(snapshot::decode(b"{not json").is_err());
 }
 

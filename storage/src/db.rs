@@ -12,6 +12,9 @@ use crate::error::StorageError;
 const MARKER_FILE: &str = "drover.marker";
 const MARKER_KEY: &[u8] = b"__drover_marker";
 
+/// sled's page cache per database.
+pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// An open database. Cheap to clone; the directory stays locked until every
 /// clone is dropped.
 #[derive(Clone)]
@@ -31,11 +34,18 @@ impl Db {
     /// database. To tell that from a new one, the first open writes a marker
     /// key inside the database and then a marker file beside its files; a
     /// later open that finds the file but not the key refuses the database.
+    /// The page cache is bounded at [`CACHE_BYTES`] (sled's default is
+    /// 1 GiB): the Raft log is read back rarely, the state lives in memory.
     pub fn open(path: impl AsRef<Path>) -> Result<Db, StorageError> {
         let path = path.as_ref().to_path_buf();
         let marker_file = path.join(MARKER_FILE);
         let had_marker = marker_file.exists();
-        let opened = std::panic::catch_unwind(|| sled::open(&path));
+        let opened = std::panic::catch_unwind(|| {
+            sled::Config::new()
+                .path(&path)
+                .cache_capacity(CACHE_BYTES)
+                .open()
+        });
         match opened {
             Ok(Ok(inner)) => {
                 let db = Db { inner, path };
