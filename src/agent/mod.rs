@@ -20,6 +20,8 @@ use crate::server::{Server, ServerConfig};
 
 /// How long in-flight HTTP requests may take once shutdown starts.
 const HTTP_DRAIN: Duration = Duration::from_secs(5);
+/// How long the server (leader duties, then Raft) may take to stop.
+const SERVER_STOP: Duration = Duration::from_secs(30);
 
 /// Why the agent could not start.
 #[derive(Debug, thiserror::Error)]
@@ -165,7 +167,12 @@ impl Agent {
             Ok(Err(e)) => tracing::warn!(error = %e, "http server task failed"),
             Err(_) => tracing::warn!("http requests still running after the drain deadline"),
         }
-        self.server.shutdown().await;
+        if tokio::time::timeout(SERVER_STOP, self.server.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("server did not stop within {SERVER_STOP:?}; exiting anyway");
+        }
         tracing::info!("agent stopped");
     }
 }

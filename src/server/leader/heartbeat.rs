@@ -70,7 +70,13 @@ pub async fn run(server: Server, stop: CancellationToken) {
             }
         }
         for cmd in commands {
-            if let Err(e) = server.propose(&cmd).await {
+            // Shutdown or lost leadership must not wait for a write that
+            // cannot commit.
+            let result = tokio::select! {
+                _ = stop.cancelled() => return,
+                r = server.propose(&cmd) => r,
+            };
+            if let Err(e) = result {
                 tracing::warn!(error = %e, "cannot update a node");
             }
         }

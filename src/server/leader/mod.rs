@@ -129,10 +129,15 @@ async fn eval_feed(server: Server, duties: Arc<Duties>, stop: CancellationToken)
         for e in duties.blocked.unblock(state.indexes().capacity) {
             duties.broker.enqueue(e);
         }
-        if !cancel.is_empty()
-            && let Err(e) = server.propose(&Command::EvalUpsert { evals: cancel }).await
-        {
-            tracing::warn!(error = %e, "cannot cancel superseded blocked evaluations");
+        if !cancel.is_empty() {
+            let cmd = Command::EvalUpsert { evals: cancel };
+            let result = tokio::select! {
+                _ = stop.cancelled() => return,
+                r = server.propose(&cmd) => r,
+            };
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "cannot cancel superseded blocked evaluations");
+            }
         }
     }
 }

@@ -21,7 +21,10 @@ pub async fn run(server: Server, mut plans: mpsc::Receiver<PlanRequest>, stop: C
                 None => return,
             },
         };
-        let result = apply(&server, &plan).await;
+        let result = tokio::select! {
+            _ = stop.cancelled() => return,
+            r = apply(&server, &plan) => r,
+        };
         let _ = reply.send(result);
     }
 }

@@ -99,10 +99,14 @@ pub async fn run(
             e.status_description = "evaluation reached delivery limit (3)".into();
             writes.push(e);
         }
-        if !writes.is_empty()
-            && let Err(e) = write_evals(&server, writes).await
-        {
-            tracing::warn!(error = %e, "cannot record settled evaluations");
+        if !writes.is_empty() {
+            let result = tokio::select! {
+                _ = stop.cancelled() => return,
+                r = write_evals(&server, writes) => r,
+            };
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "cannot record settled evaluations");
+            }
         }
     }
 }
