@@ -38,14 +38,15 @@ impl ApiError {
 impl From<ServerError> for ApiError {
     fn from(e: ServerError) -> Self {
         let status = match &e {
-            ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ServerError::NotFound(_) => StatusCode::NOT_FOUND,
-            // Nomad answers 500 for validation and check-index failures,
-            // and for a missing leader; clients match on the text.
-            ServerError::Validation(_)
+            // Nomad answers 500 for validation and check-index failures;
+            // they are the caller's mistakes, so Drover answers 400 with
+            // Nomad's text (clients match on the text).
+            ServerError::BadRequest(_)
+            | ServerError::Validation(_)
             | ServerError::CheckIndex(_)
-            | ServerError::Refused(_)
-            | ServerError::NoLeader
+            | ServerError::Refused(_) => StatusCode::BAD_REQUEST,
+            ServerError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServerError::NoLeader
             | ServerError::Unavailable(_)
             | ServerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };

@@ -155,10 +155,22 @@ pub fn validate(job: &Job) -> Result<(), ValidationErrors> {
     }
 }
 
+/// The largest count a group may ask for: a scheduler run holds every
+/// placement of a group in memory, so an absurd count is refused up front
+/// rather than exhausting the leader (Nomad sets no limit).
+pub const MAX_GROUP_COUNT: i64 = 1_000_000;
+
 fn validate_group(e: &mut Errs, path: &str, job: &Job, g: &TaskGroup) {
     let system = job.job_type == JOB_TYPE_SYSTEM || job.job_type == "sysbatch";
     if g.count < 0 {
         e.at(path, "count", "Task group count can't be negative");
+    }
+    if g.count > MAX_GROUP_COUNT {
+        e.at(
+            path,
+            "count",
+            &format!("Task group count can't exceed {MAX_GROUP_COUNT}; got {}", g.count),
+        );
     }
     if g.tasks.is_empty() {
         e.add(path, "Missing tasks for task group");

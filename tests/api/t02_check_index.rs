@@ -24,7 +24,7 @@ async fn of_twenty_concurrent_registrations_with_the_same_index_exactly_one_wins
         let (status, body) = t.await.expect("task");
         match status {
             200 => wins += 1,
-            500 => assert!(
+            400 => assert!(
                 body.starts_with(&format!("Enforcing job modify index {index}: job exists with conflicting job modify index: ")),
                 "unexpected refusal: {body}"
             ),
@@ -53,7 +53,7 @@ async fn check_index_messages_match_nomads() {
     assert_eq!(
         (status, body.as_str()),
         (
-            500,
+            400,
             Some("Enforcing job modify index 7: job does not exist")
         )
     );
@@ -67,7 +67,7 @@ async fn check_index_messages_match_nomads() {
     assert_eq!(
         (status, body.as_str()),
         (
-            500,
+            400,
             Some("Enforcing job modify index 0: job already exists")
         )
     );
@@ -78,7 +78,7 @@ async fn check_index_messages_match_nomads() {
             &register_body(job_json("j", 2), Some(index + 100)),
         )
         .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 400);
     assert_eq!(
         body.as_str(),
         Some(format!("Enforcing job modify index {}: job exists with conflicting job modify index: {index}", index + 100).as_str())

@@ -141,7 +141,7 @@ async fn parse_and_validate_endpoints() {
             &json!({"Job": {"ID": "empty", "Datacenters": ["dc1"]}}),
         )
         .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 400);
     assert!(
         body.as_str()
             .is_some_and(|b| b.contains("Missing job task groups")),
