@@ -46,9 +46,9 @@ impl From<ServerError> for ApiError {
             | ServerError::CheckIndex(_)
             | ServerError::Refused(_) => StatusCode::BAD_REQUEST,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
-            ServerError::NoLeader
-            | ServerError::Unavailable(_)
-            | ServerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ServerError::NoLeader | ServerError::Unavailable(_) | ServerError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         };
         ApiError {
             status,

@@ -169,7 +169,10 @@ fn validate_group(e: &mut Errs, path: &str, job: &Job, g: &TaskGroup) {
         e.at(
             path,
             "count",
-            &format!("Task group count can't exceed {MAX_GROUP_COUNT}; got {}", g.count),
+            format!(
+                "Task group count can't exceed {MAX_GROUP_COUNT}; got {}",
+                g.count
+            ),
         );
     }
     if g.tasks.is_empty() {

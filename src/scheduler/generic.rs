@@ -17,8 +17,8 @@ use super::reconcile::{self, GroupPlan};
 use super::seed_for;
 use super::stack::Stack;
 use super::update::tasks_updated;
+use super::view::StateView;
 use crate::server::ids;
-use crate::state::State;
 use crate::structs::{
     ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN, ALLOC_DESIRED_STOP, Allocation, Evaluation,
     JOB_TYPE_BATCH, Job,
@@ -26,14 +26,14 @@ use crate::structs::{
 
 /// Computes the plan for `eval` on `state` (pure apart from the IDs and the
 /// random node order it draws).
-pub fn compute(state: &State, eval: &Evaluation, now: i64) -> Outcome {
+pub fn compute(state: &dyn StateView, eval: &Evaluation, now: i64) -> Outcome {
     let job = state.job(&eval.namespace, &eval.job_id);
     let batch = job
         .as_ref()
         .map(|j| j.job_type == JOB_TYPE_BATCH)
         .unwrap_or(eval.eval_type == JOB_TYPE_BATCH);
     let allocs = state.allocs_by_job(&eval.namespace, &eval.job_id);
-    let mut out = Outcome::new(eval, job.clone(), state.indexes().latest);
+    let mut out = Outcome::new(eval, job.clone(), state.latest_index());
 
     // Every group the job names or an allocation still belongs to.
     let mut groups: Vec<String> = job
@@ -62,7 +62,7 @@ pub fn compute(state: &State, eval: &Evaluation, now: i64) -> Outcome {
     let for_stack = job.clone();
     let mut stack = for_stack
         .as_deref()
-        .map(|j| Stack::new(state, j, seed_for(&eval.id, state.indexes().latest), batch));
+        .map(|j| Stack::new(state, j, seed_for(&eval.id, state.latest_index()), batch));
     for (g, plan) in &plans {
         out.annotations.insert(g.clone(), plan.updates.clone());
         for s in &plan.stop {

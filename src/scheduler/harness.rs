@@ -127,7 +127,7 @@ impl Planner for Harness {
     }
 
     async fn submit(&mut self, plan: Plan) -> Result<PlanResult, SchedError> {
-        let (mut result, _) = plan_check::evaluate(&self.handle.snapshot(), &plan);
+        let (mut result, _) = plan_check::evaluate(&*self.handle.snapshot(), &plan);
         let cmd = results_command(&plan, &result);
         result.alloc_index = self.apply(cmd);
         self.plans.push(plan);

@@ -29,6 +29,7 @@ pub mod reconcile;
 pub mod stack;
 pub mod system;
 pub mod update;
+pub mod view;
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -36,8 +37,8 @@ use std::sync::Arc;
 
 pub use plan::{Plan, PlanResult};
 pub use process::{Planner, SchedError, process};
+pub use view::StateView;
 
-use crate::state::State;
 use crate::structs::{
     AllocMetric, DesiredUpdates, Evaluation, JOB_TYPE_SYSBATCH, JOB_TYPE_SYSTEM, Job,
 };
@@ -74,7 +75,7 @@ impl Outcome {
 }
 
 /// Runs the scheduler that `eval` names on `state`.
-pub fn compute(state: &State, eval: &Evaluation, now: i64) -> Outcome {
+pub fn compute(state: &dyn StateView, eval: &Evaluation, now: i64) -> Outcome {
     match eval.eval_type.as_str() {
         JOB_TYPE_SYSTEM | JOB_TYPE_SYSBATCH => system::compute(state, eval, now),
         _ => generic::compute(state, eval, now),

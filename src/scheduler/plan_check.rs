@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::fit;
 use super::plan::{Plan, PlanResult};
-use crate::state::State;
+use super::view::StateView;
 use crate::structs::{Allocation, Usage};
 
 /// Why a node was refused (for logs and tests).
@@ -15,7 +15,7 @@ pub type Refusals = BTreeMap<String, String>;
 
 /// Checks one node's part of a plan.
 fn node_ok(
-    state: &State,
+    state: &dyn StateView,
     node_id: &str,
     stops: &[Allocation],
     allocs: &[Allocation],
@@ -67,7 +67,7 @@ fn node_ok(
 }
 
 /// What of `plan` may be committed on `state`.
-pub fn evaluate(state: &State, plan: &Plan) -> (PlanResult, Refusals) {
+pub fn evaluate(state: &dyn StateView, plan: &Plan) -> (PlanResult, Refusals) {
     let mut result = PlanResult::default();
     let mut refused = Refusals::new();
     let nodes: BTreeSet<&String> = plan
@@ -100,8 +100,7 @@ pub fn evaluate(state: &State, plan: &Plan) -> (PlanResult, Refusals) {
             result.node_update.clear();
             result.node_allocation.clear();
         }
-        let idx = state.indexes();
-        result.refresh_index = idx.allocs.max(idx.nodes).max(1);
+        result.refresh_index = state.refresh_index().max(1);
     }
     (result, refused)
 }

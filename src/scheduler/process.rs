@@ -67,7 +67,7 @@ pub async fn process<P: Planner>(
     loop {
         let state = planner.state(min_index).await?;
         let now = ids::now_nanos();
-        let outcome = compute(&state, eval, now);
+        let outcome = compute(&*state, eval, now);
         if outcome.plan.is_noop() {
             return finish(planner, eval, outcome, state.indexes().latest, placed, None).await;
         }

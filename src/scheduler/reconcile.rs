@@ -20,7 +20,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::state::State;
+use super::view::StateView;
 use crate::structs::{
     ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_LOST, Allocation, DesiredUpdates, Job,
     NODE_STATUS_DOWN, TaskGroup,
@@ -70,7 +70,7 @@ enum NodeState {
     Draining,
 }
 
-fn node_state(state: &State, alloc: &Allocation) -> NodeState {
+fn node_state(state: &dyn StateView, alloc: &Allocation) -> NodeState {
     match state.node(&alloc.node_id) {
         None => NodeState::Lost,
         Some(n) if n.status == NODE_STATUS_DOWN => NodeState::Lost,
@@ -93,7 +93,7 @@ fn may_reschedule(group: &TaskGroup, alloc: &Allocation) -> bool {
 /// Reconciles one group. `destructive(old_job)` says whether an allocation
 /// of `old_job` must be replaced rather than updated in place.
 pub fn reconcile_group(
-    state: &State,
+    state: &dyn StateView,
     job: Option<&Job>,
     group_name: &str,
     allocs: &[Arc<Allocation>],

@@ -28,7 +28,7 @@ use rand::seq::SliceRandom;
 use super::constraint::{self, DISTINCT_HOSTS, DISTINCT_PROPERTY};
 use super::fit;
 use super::ports::PortIndex;
-use crate::state::State;
+use super::view::StateView;
 use crate::structs::{
     AllocMetric, AllocatedCpu, AllocatedMemory, AllocatedPortMapping, AllocatedResources,
     AllocatedSharedResources, AllocatedTaskResources, Allocation, Constraint, Job, NetworkResource,
@@ -83,7 +83,7 @@ pub fn dc_matches(pattern: &str, dc: &str) -> bool {
 }
 
 pub struct Stack<'a> {
-    state: &'a State,
+    state: &'a dyn StateView,
     job: &'a Job,
     nodes: Vec<Arc<Node>>,
     available: BTreeMap<String, i64>,
@@ -100,7 +100,7 @@ pub struct Stack<'a> {
 impl<'a> Stack<'a> {
     /// Candidates are the ready nodes in the job's datacenters, shuffled
     /// with a seed drawn from the evaluation.
-    pub fn new(state: &'a State, job: &'a Job, seed: u64, batch: bool) -> Self {
+    pub fn new(state: &'a dyn StateView, job: &'a Job, seed: u64, batch: bool) -> Self {
         let mut available: BTreeMap<String, i64> = job
             .datacenters
             .iter()

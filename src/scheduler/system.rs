@@ -14,9 +14,9 @@ use std::sync::Arc;
 use super::reconcile::{DESC_LOST, DESC_NOT_NEEDED, DESC_UPDATING, alloc_name};
 use super::stack::{Stack, check_node, dc_matches};
 use super::update::tasks_updated;
+use super::view::StateView;
 use super::{Outcome, seed_for};
 use crate::server::ids;
-use crate::state::State;
 use crate::structs::{
     ALLOC_CLIENT_LOST, ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN, ALLOC_DESIRED_STOP, Allocation,
     Evaluation, NODE_STATUS_DOWN,
@@ -34,10 +34,10 @@ fn stopped(a: &Allocation, description: &str, lost: bool, now: i64) -> Allocatio
     a
 }
 
-pub fn compute(state: &State, eval: &Evaluation, now: i64) -> Outcome {
+pub fn compute(state: &dyn StateView, eval: &Evaluation, now: i64) -> Outcome {
     let job = state.job(&eval.namespace, &eval.job_id);
     let allocs = state.allocs_by_job(&eval.namespace, &eval.job_id);
-    let mut out = Outcome::new(eval, job.clone(), state.indexes().latest);
+    let mut out = Outcome::new(eval, job.clone(), state.latest_index());
     let live: Vec<&Arc<Allocation>> = allocs.iter().filter(|a| !a.terminal()).collect();
     let Some(job) = job.filter(|j| !j.stop) else {
         for a in live {
@@ -51,12 +51,7 @@ pub fn compute(state: &State, eval: &Evaluation, now: i64) -> Outcome {
         }
         return out;
     };
-    let mut stack = Stack::new(
-        state,
-        &job,
-        seed_for(&eval.id, state.indexes().latest),
-        false,
-    );
+    let mut stack = Stack::new(state, &job, seed_for(&eval.id, state.latest_index()), false);
     // (node, group) pairs that already run.
     let mut running: BTreeMap<(String, String), &Arc<Allocation>> = BTreeMap::new();
     for a in &live {
@@ -110,8 +105,8 @@ pub fn compute(state: &State, eval: &Evaluation, now: i64) -> Outcome {
     }
     let nodes: Vec<_> = state
         .nodes()
+        .into_iter()
         .filter(|n| n.ready() && job.datacenters.iter().any(|d| dc_matches(d, &n.datacenter)))
-        .cloned()
         .collect();
     for group in &job.task_groups {
         out.queued.entry(group.name.clone()).or_default();

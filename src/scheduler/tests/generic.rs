@@ -62,7 +62,7 @@ fn service_job_update_count_1_to_15_plans_14_create_1_in_place() {
     let eval = h.register(example(&["eu-west-1a", "eu-west-1b"], 1));
     h.process(&eval);
     let eval = h.register(example(&["eu-west-1a", "eu-west-1b"], 15));
-    let out = compute(&h.snapshot(), &eval, 0);
+    let out = compute(&*h.snapshot(), &eval, 0);
     let u = &out.annotations["cache"];
     assert_eq!(
         (u.place, u.in_place_update, u.stop, u.destructive_update),
@@ -91,7 +91,7 @@ fn service_job_count_50_on_11_nodes_of_768mb_reports_memory_exhausted() {
     let eval = h.register(example(&["eu-west-1a", "eu-west-1b"], 15));
     h.process(&eval);
     let eval = h.register(example(&["eu-west-1a", "eu-west-1b"], 50));
-    let out = compute(&h.snapshot(), &eval, 0);
+    let out = compute(&*h.snapshot(), &eval, 0);
     let u = &out.annotations["cache"];
     assert_eq!((u.place, u.in_place_update), (35, 15));
     let done = h.process(&eval);
@@ -156,7 +156,7 @@ fn service_job_image_change_is_a_destructive_update_keeping_names() {
         .config
         .insert("image".into(), serde_json::json!("redis:7"));
     let eval = h.register(job);
-    let out = compute(&h.snapshot(), &eval, 0);
+    let out = compute(&*h.snapshot(), &eval, 0);
     // The default update block rolls one allocation at a time.
     assert_eq!(out.annotations["cache"].destructive_update, 1);
     assert_eq!(out.annotations["cache"].ignore, 2);
@@ -195,7 +195,7 @@ fn service_job_stop_stops_everything_and_a_stopped_job_gets_no_placements() {
     };
     job.stop = true;
     let eval = h.register(job);
-    let out = compute(&h.snapshot(), &eval, 0);
+    let out = compute(&*h.snapshot(), &eval, 0);
     assert_eq!(out.plan.placements(), 0);
     assert_eq!(out.annotations["cache"].stop, 4);
     h.process(&eval);
@@ -333,7 +333,7 @@ fn batch_job_completed_allocs_are_not_rerun() {
     });
     let mut again = eval.clone();
     again.id = crate::server::ids::uuid();
-    let out = compute(&h.snapshot(), &again, 0);
+    let out = compute(&*h.snapshot(), &again, 0);
     assert_eq!(out.plan.placements(), 0);
     assert_eq!(out.annotations["cache"].ignore, 2);
 }

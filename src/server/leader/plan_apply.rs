@@ -31,7 +31,7 @@ pub async fn run(server: Server, mut plans: mpsc::Receiver<PlanRequest>, stop: C
 
 async fn apply(server: &Server, plan: &Plan) -> Result<PlanResult, SchedError> {
     let state = server.state().snapshot();
-    let (mut result, refused) = plan_check::evaluate(&state, plan);
+    let (mut result, refused) = plan_check::evaluate(&*state, plan);
     for (node, why) in &refused {
         tracing::debug!(eval_id = %plan.eval_id, node_id = %node, reason = %why, "plan refused on node");
     }

@@ -11,11 +11,14 @@ use super::eval_broker::EvalBroker;
 use super::plan_apply::PlanRequest;
 use crate::scheduler::{Plan, PlanResult, Planner, SchedError, process};
 use crate::server::Server;
+use crate::server::ids;
 use crate::state::{Command, State};
-use crate::structs::{EVAL_STATUS_CANCELED, EVAL_STATUS_FAILED, Evaluation};
+use crate::structs::{EVAL_STATUS_CANCELED, EVAL_STATUS_FAILED, EVAL_STATUS_PENDING, Evaluation};
 
 /// How long a worker waits for its state to reach an evaluation's index.
 const STATE_WAIT: Duration = Duration::from_secs(5);
+/// How long after giving up on an evaluation its follow-up runs.
+const FAILED_FOLLOW_UP: Duration = Duration::from_secs(60);
 
 struct LeaderPlanner {
     server: Server,
@@ -95,9 +98,25 @@ pub async fn run(
             writes.push(e);
         }
         if let Some(mut e) = settled.failed {
+            // Give up on this delivery, but not on the job: a follow-up
+            // evaluation retries after a delay.
+            let now = ids::now_nanos();
+            let follow = Evaluation {
+                id: ids::uuid(),
+                triggered_by: "failed-follow-up".into(),
+                status: EVAL_STATUS_PENDING.into(),
+                status_description: String::new(),
+                previous_eval: e.id.clone(),
+                wait: FAILED_FOLLOW_UP.as_nanos() as i64,
+                create_time: now,
+                modify_time: now,
+                ..e.clone()
+            };
             e.status = EVAL_STATUS_FAILED.into();
             e.status_description = "evaluation reached delivery limit (3)".into();
+            e.next_eval = follow.id.clone();
             writes.push(e);
+            writes.push(follow);
         }
         if !writes.is_empty() {
             let result = tokio::select! {
