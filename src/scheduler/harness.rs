@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::plan::{Plan, PlanResult};
 use super::plan_check;
 use super::process::{Planner, Processed, SchedError, process};
-use crate::state::{AllocStop, Command, Fsm, PlanResults, State, StateHandle};
+use crate::state::{AllocStop, Command, Fsm, PlanResults, PlannedAlloc, State, StateHandle};
 use crate::structs::{Evaluation, Job, Node};
 
 /// A state machine driven directly, with an index counter.
@@ -99,11 +99,7 @@ pub fn results_command(plan: &Plan, result: &PlanResult) -> Command {
             .node_allocation
             .values()
             .flatten()
-            .map(|a| {
-                let mut a = a.clone();
-                a.job = None;
-                a
-            })
+            .map(PlannedAlloc::from_alloc)
             .collect(),
         stops: result
             .node_update

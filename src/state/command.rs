@@ -74,17 +74,63 @@ pub struct AllocClientUpdate {
     pub modify_time: i64,
 }
 
-/// The accepted part of a plan. The job travels once; allocations carry
-/// none and get it back at apply, all sharing one copy.
+/// The accepted part of a plan. The job travels once; allocations travel
+/// in a compact form ([`PlannedAlloc`]) and are completed at apply, all
+/// sharing one copy of the job.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct PlanResults {
     pub job: Option<Job>,
     /// New allocations and in-place updates.
-    pub allocs: Vec<Allocation>,
+    pub allocs: Vec<PlannedAlloc>,
     /// Allocations to stop.
     pub stops: Vec<AllocStop>,
     /// The evaluation the plan came from.
     pub eval_id: String,
+}
+
+/// What a scheduler decided for one allocation; the rest (namespace, job,
+/// statuses) follows from the plan at apply. For an in-place update only
+/// the ID, the time and the description matter: the allocation keeps its
+/// node, name and resources.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PlannedAlloc {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub node_id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub node_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub task_group: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<crate::structs::AllocatedResources>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<crate::structs::AllocMetric>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub previous_allocation: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub desired_description: String,
+    /// Unix nanoseconds.
+    pub time: i64,
+}
+
+impl PlannedAlloc {
+    /// The compact form of an allocation a scheduler built.
+    pub fn from_alloc(a: &Allocation) -> Self {
+        PlannedAlloc {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            node_id: a.node_id.clone(),
+            node_name: a.node_name.clone(),
+            task_group: a.task_group.clone(),
+            resources: a.allocated_resources.clone(),
+            metrics: a.metrics.clone(),
+            previous_allocation: a.previous_allocation.clone(),
+            desired_description: a.desired_description.clone(),
+            time: a.modify_time,
+        }
+    }
 }
 
 /// A stop decided by a scheduler.

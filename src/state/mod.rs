@@ -30,7 +30,7 @@ mod summary;
 
 pub use command::{
     AllocClientUpdate, AllocStop, Applied, ApplyError, Command, JobDeregister, JobRegister,
-    NodeUpdate, PlanResults,
+    NodeUpdate, PlanResults, PlannedAlloc,
 };
 pub use fsm::{Fsm, decode_response};
 pub use handle::StateHandle;

@@ -7,7 +7,7 @@ use crate::state::summary;
 use crate::state::{
     AllocStop, Applied, ApplyError, JobKey, PlanResults, State, Table, apply::alloc,
 };
-use crate::structs::{ALLOC_DESIRED_STOP, Allocation};
+use crate::structs::{ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN, ALLOC_DESIRED_STOP, Allocation};
 
 pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Applied, ApplyError> {
     let job = results.job.map(Arc::new);
@@ -39,23 +39,55 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
         touch(JobKey::new(&a.namespace, &a.job_id));
         alloc::insert(state, Arc::new(a));
     }
-    for mut a in results.allocs {
-        if a.id.is_empty() {
+    for p in results.allocs {
+        if p.id.is_empty() {
             return Err(ApplyError::Invalid("a planned allocation has no ID".into()));
         }
-        a.job = job
-            .clone()
-            .or_else(|| state.allocs.get(&a.id).and_then(|o| o.job.clone()));
-        match state.allocs.get(&a.id) {
+        let a = match state.allocs.get(&p.id) {
+            // An in-place update: same node, name and resources; new job.
             Some(old) => {
-                a.create_index = old.create_index;
-                // Keep what the client reported.
-                a.client_status = old.client_status.clone();
-                a.client_description = old.client_description.clone();
-                a.task_states = old.task_states.clone();
+                let mut a: Allocation = (**old).clone();
+                if let Some(j) = &job {
+                    a.job = Some(j.clone());
+                }
+                a.eval_id = results.eval_id.clone();
+                if !p.desired_description.is_empty() {
+                    a.desired_description = p.desired_description;
+                }
+                a.modify_time = p.time;
+                a
             }
-            None => a.create_index = index,
-        }
+            None => {
+                let Some(j) = &job else {
+                    return Err(ApplyError::Invalid(format!(
+                        "allocation {} is placed without a job",
+                        p.id
+                    )));
+                };
+                Allocation {
+                    id: p.id,
+                    namespace: j.namespace.clone(),
+                    eval_id: results.eval_id.clone(),
+                    name: p.name,
+                    node_id: p.node_id,
+                    node_name: p.node_name,
+                    job_id: j.id.clone(),
+                    job: Some(j.clone()),
+                    task_group: p.task_group,
+                    allocated_resources: p.resources,
+                    metrics: p.metrics,
+                    desired_status: ALLOC_DESIRED_RUN.into(),
+                    desired_description: p.desired_description,
+                    client_status: ALLOC_CLIENT_PENDING.into(),
+                    previous_allocation: p.previous_allocation,
+                    create_index: index,
+                    create_time: p.time,
+                    modify_time: p.time,
+                    ..Allocation::default()
+                }
+            }
+        };
+        let mut a = a;
         a.modify_index = index;
         a.alloc_modify_index = index;
         touch(JobKey::new(&a.namespace, &a.job_id));
