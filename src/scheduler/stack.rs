@@ -91,10 +91,11 @@ pub struct Stack<'a> {
     limit: usize,
     rng: StdRng,
     deltas: HashMap<String, NodeDelta>,
-    /// Live allocations of this job per node, and per (node, group).
+    /// Live allocations of this job per node, and per node and group.
     job_on_node: HashMap<String, i64>,
-    group_on_node: HashMap<(String, String), i64>,
-    feasible: HashMap<(String, String), Result<(), String>>,
+    group_on_node: HashMap<String, HashMap<String, i64>>,
+    /// Static feasibility per group and node.
+    feasible: HashMap<String, HashMap<String, Result<(), String>>>,
 }
 
 impl<'a> Stack<'a> {
@@ -123,12 +124,14 @@ impl<'a> Stack<'a> {
             (nodes.len().max(1) as f64).log2().ceil().max(2.0) as usize
         };
         let mut job_on_node = HashMap::new();
-        let mut group_on_node = HashMap::new();
+        let mut group_on_node: HashMap<String, HashMap<String, i64>> = HashMap::new();
         for a in state.allocs_by_job(&job.namespace, &job.id) {
             if !a.terminal() {
                 *job_on_node.entry(a.node_id.clone()).or_default() += 1;
                 *group_on_node
-                    .entry((a.node_id.clone(), a.task_group.clone()))
+                    .entry(a.node_id.clone())
+                    .or_default()
+                    .entry(a.task_group.clone())
                     .or_default() += 1;
             }
         }
@@ -166,7 +169,8 @@ impl<'a> Stack<'a> {
             }
             if let Some(c) = self
                 .group_on_node
-                .get_mut(&(alloc.node_id.clone(), alloc.task_group.clone()))
+                .get_mut(&alloc.node_id)
+                .and_then(|m| m.get_mut(&alloc.task_group))
             {
                 *c -= 1;
             }
@@ -180,19 +184,31 @@ impl<'a> Stack<'a> {
         *self.job_on_node.entry(node_id.to_string()).or_default() += 1;
         *self
             .group_on_node
-            .entry((node_id.to_string(), group.to_string()))
+            .entry(node_id.to_string())
+            .or_default()
+            .entry(group.to_string())
             .or_default() += 1;
     }
 
     /// Static checks of `node` for `group`: drivers and constraints.
     fn feasible(&mut self, node: &Node, group: &TaskGroup) -> Result<(), String> {
-        let key = (group.name.clone(), node.id.clone());
-        if let Some(r) = self.feasible.get(&key) {
+        if let Some(r) = self.feasible.get(&group.name).and_then(|m| m.get(&node.id)) {
             return r.clone();
         }
         let r = check_node(self.job, group, node);
-        self.feasible.insert(key, r.clone());
+        self.feasible
+            .entry(group.name.clone())
+            .or_default()
+            .insert(node.id.clone(), r.clone());
         r
+    }
+
+    fn same_group_on(&self, node_id: &str, group: &str) -> i64 {
+        self.group_on_node
+            .get(node_id)
+            .and_then(|m| m.get(group))
+            .copied()
+            .unwrap_or(0)
     }
 
     fn distinct(&self, node: &Node, group: &TaskGroup) -> Result<(), String> {
@@ -209,10 +225,7 @@ impl<'a> Stack<'a> {
                 let here = if job_wide {
                     self.job_on_node.get(&node.id).copied().unwrap_or(0)
                 } else {
-                    self.group_on_node
-                        .get(&(node.id.clone(), group.name.clone()))
-                        .copied()
-                        .unwrap_or(0)
+                    self.same_group_on(&node.id, &group.name)
                 };
                 if here > 0 {
                     return Err(DISTINCT_HOSTS.into());
@@ -242,8 +255,7 @@ impl<'a> Stack<'a> {
         let group_counts = self
             .group_on_node
             .iter()
-            .filter(|((_, g), _)| *g == group.name)
-            .map(|((n, _), c)| (n.clone(), *c));
+            .filter_map(|(n, m)| m.get(&group.name).map(|c| (n.clone(), *c)));
         let per_node: Vec<(String, i64)> = if job_wide {
             counts.collect()
         } else {
@@ -274,8 +286,7 @@ impl<'a> Stack<'a> {
     /// Picks a node for one allocation of `group`, or reports why none.
     pub fn select(&mut self, group: &TaskGroup) -> Result<Selection, Box<AllocMetric>> {
         let n = self.nodes.len();
-        let order: Vec<usize> = (0..n).map(|step| (self.cursor + step) % n).collect();
-        let (result, visited) = self.select_from(group, &order, self.limit);
+        let (result, visited) = self.select_from(group, self.cursor, n, self.limit);
         self.cursor = (self.cursor + visited) % n.max(1);
         result
     }
@@ -286,13 +297,10 @@ impl<'a> Stack<'a> {
         group: &TaskGroup,
         node_id: &str,
     ) -> Result<Selection, Box<AllocMetric>> {
-        let order: Vec<usize> = self
-            .nodes
-            .iter()
-            .position(|n| n.id == node_id)
-            .into_iter()
-            .collect();
-        self.select_from(group, &order, 1).0
+        match self.nodes.iter().position(|n| n.id == node_id) {
+            Some(at) => self.select_from(group, at, 1, 1).0,
+            None => self.select_from(group, 0, 0, 1).0,
+        }
     }
 
     /// Whether `node` passes the static checks for `group`.
@@ -300,14 +308,41 @@ impl<'a> Stack<'a> {
         self.feasible(node, group).is_ok()
     }
 
-    /// Visits `order` until `limit` nodes fit; returns the best and how
-    /// many nodes were visited.
+    fn exhausted(&self, metric: &mut AllocMetric, node: &Node, dim: String) {
+        metric.nodes_exhausted += 1;
+        *metric.dimension_exhausted.entry(dim).or_default() += 1;
+        if !node.node_class.is_empty() {
+            *metric
+                .class_exhausted
+                .entry(node.node_class.clone())
+                .or_default() += 1;
+        }
+    }
+
+    /// What an allocation of `group` gets on `node`, ports included.
+    fn offer_on(&mut self, group: &TaskGroup, node: &Node) -> Result<AllocatedResources, String> {
+        let usage_now = self.state.node_usage(&node.id);
+        let delta = self.deltas.get(&node.id);
+        let reserved = node.reserved_ports();
+        let in_use = |p: u16| {
+            (usage_now.ports.contains(&p) && !delta.is_some_and(|d| d.ports_free.contains(&p)))
+                || delta.is_some_and(|d| d.ports_add.contains(&p))
+                || reserved.contains(&p)
+        };
+        let mut ports = PortIndex::new(in_use, node.dynamic_ports());
+        offer(group, node, &mut ports, &mut self.rng).map_err(|e| format!("network: {e}"))
+    }
+
+    /// Visits up to `visit` nodes from `start` (wrapping) until `limit`
+    /// nodes fit; returns the best and how many nodes were visited.
     fn select_from(
         &mut self,
         group: &TaskGroup,
-        order: &[usize],
+        start: usize,
+        visit: usize,
         limit: usize,
     ) -> (Result<Selection, Box<AllocMetric>>, usize) {
+        let n = self.nodes.len().max(1);
         let mut metric = AllocMetric {
             nodes_available: self.available.clone(),
             nodes_in_pool: self.nodes.len() as i64,
@@ -315,11 +350,10 @@ impl<'a> Stack<'a> {
         };
         let ask = group_usage(group);
         let count = group.count.max(1) as f64;
-        let mut best: Option<(f64, usize, AllocatedResources)> = None;
-        let mut found = 0;
+        let mut scored: Vec<(f64, usize)> = Vec::new();
         let mut step = 0;
-        while step < order.len() {
-            let i = order[step];
+        while step < visit {
+            let i = (start + step) % n;
             step += 1;
             let node = self.nodes[i].clone();
             metric.nodes_evaluated += 1;
@@ -337,60 +371,41 @@ impl<'a> Stack<'a> {
                 }
                 continue;
             }
-            let delta = self.deltas.get(&node.id).cloned().unwrap_or_default();
-            let usage_now = self.state.node_usage(&node.id);
-            let mut used = usage_now.usage;
-            used.add(delta.add);
-            used.sub(delta.sub);
+            let mut used = self.state.node_usage(&node.id).usage;
+            if let Some(delta) = self.deltas.get(&node.id) {
+                used.add(delta.add);
+                used.sub(delta.sub);
+            }
             used.add(ask);
-            let exhausted = fit::exhausted_dimension(&node, used).map(str::to_string);
-            let offered = match exhausted {
-                Some(d) => Err(d),
-                None => {
-                    let reserved = node.reserved_ports();
-                    let in_use = |p: u16| {
-                        (usage_now.ports.contains(&p) && !delta.ports_free.contains(&p))
-                            || delta.ports_add.contains(&p)
-                            || reserved.contains(&p)
-                    };
-                    let mut ports = PortIndex::new(in_use, node.dynamic_ports());
-                    offer(group, &node, &mut ports, &mut self.rng)
-                        .map_err(|e| format!("network: {e}"))
-                }
-            };
-            let resources = match offered {
-                Ok(r) => r,
-                Err(dim) => {
-                    metric.nodes_exhausted += 1;
-                    *metric.dimension_exhausted.entry(dim).or_default() += 1;
-                    if !node.node_class.is_empty() {
-                        *metric
-                            .class_exhausted
-                            .entry(node.node_class.clone())
-                            .or_default() += 1;
-                    }
-                    continue;
-                }
-            };
-            let mut scores = vec![fit::binpack_score(&node, used)];
-            let same = self
-                .group_on_node
-                .get(&(node.id.clone(), group.name.clone()))
-                .copied()
-                .unwrap_or(0);
+            if let Some(dim) = fit::exhausted_dimension(&node, used) {
+                self.exhausted(&mut metric, &node, dim.to_string());
+                continue;
+            }
+            let mut score = fit::binpack_score(&node, used);
+            let same = self.same_group_on(&node.id, &group.name);
             if same > 0 {
-                scores.push(-((same + 1) as f64) / count);
+                score = (score - (same + 1) as f64 / count) / 2.0;
             }
-            let score = scores.iter().sum::<f64>() / scores.len() as f64;
-            if best.as_ref().is_none_or(|(s, _, _)| score > *s) {
-                best = Some((score, i, resources));
-            }
-            found += 1;
-            if found >= limit {
+            scored.push((score, i));
+            if scored.len() >= limit {
                 break;
             }
         }
-        let Some((score, i, resources)) = best else {
+        // Ports are given on the best node only; a node whose ports do not
+        // work out yields to the next best.
+        scored.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
+        let mut chosen = None;
+        for (score, i) in scored {
+            let node = self.nodes[i].clone();
+            match self.offer_on(group, &node) {
+                Ok(resources) => {
+                    chosen = Some((score, i, resources));
+                    break;
+                }
+                Err(dim) => self.exhausted(&mut metric, &node, dim),
+            }
+        }
+        let Some((score, i, resources)) = chosen else {
             return (Err(Box::new(metric)), step);
         };
         let node = self.nodes[i].clone();
