@@ -16,22 +16,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. scripts/lib.sh
 http=(); rpc=()
 for i in 0 1 2; do http+=("$(free_port)"); rpc+=("$(free_port)"); done
-joins=()
-for i in 0 1 2; do joins+=(-retry-join "127.0.0.1:${rpc[$i]}"); done
-for i in 0 1 2; do
-  target/release/drover agent -server -bootstrap-expect 3 -bind 127.0.0.1 \
-    -data-dir "$dir/s$i" -http-port "${http[$i]}" -rpc-port "${rpc[$i]}" "${joins[@]}" \
-    -log-level warn >"$dir/s$i.log" 2>&1 &
-  pids+=($!)
-done
+start_servers "$dir" warn
 addrs="http://127.0.0.1:${http[0]},http://127.0.0.1:${http[1]},http://127.0.0.1:${http[2]}"
-for _ in $(seq 1 300); do
-  leader=$(curl -sf "http://127.0.0.1:${http[0]}/v1/status/leader" || true)
-  [ -n "$leader" ] && [ "$leader" != '""' ] && break
-  sleep 0.1
-done
+leader=$(wait_leader "http://127.0.0.1:${http[0]}")
 echo "cluster ready, leader $leader"
 target/release/examples/bench-api --addrs "$addrs" "$@"

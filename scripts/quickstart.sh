@@ -30,22 +30,13 @@ mkdir -p "$root"
 cargo build --release --locked --bin drover
 bin=target/release/drover
 
-http=(14646 24646 34646) rpc=(14647 24647 34647)
-joins=()
-for i in 0 1 2; do joins+=(-retry-join "127.0.0.1:${rpc[$i]}"); done
-for i in 0 1 2; do
-  $bin agent -server -bootstrap-expect 3 -bind 127.0.0.1 -node "server$((i + 1))" \
-    -data-dir "$root/server$i" -http-port "${http[$i]}" -rpc-port "${rpc[$i]}" "${joins[@]}" \
-    >"$root/server$i.log" 2>&1 &
-  echo $! >>"$root/pids"
-done
+. scripts/lib.sh
+http=(14646 24646 34646) rpc=(14647 24647 34647) pids=()
+start_servers "$root" info
+printf '%s\n' "${pids[@]}" >>"$root/pids"
 export DROVER_ADDR="http://127.0.0.1:${http[0]}"
 api() { curl -sS --fail-with-body "$@"; }
-for _ in $(seq 1 300); do
-  leader=$(curl -sf "$DROVER_ADDR/v1/status/leader" || true)
-  [ -n "$leader" ] && [ "$leader" != '""' ] && break
-  sleep 0.1
-done
+leader=$(wait_leader "$DROVER_ADDR")
 echo "==> servers up, leader $leader"
 
 $bin nodesim -address "$DROVER_ADDR" -address "http://127.0.0.1:${http[1]}" -nodes 11 \

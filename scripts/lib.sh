@@ -1,0 +1,37 @@
+# Shared by the scripts that bring up a local cluster. Source it after
+# `cd` to the repository root; it expects arrays `http`, `rpc` and `pids`.
+
+# A TCP port that is free right now on loopback.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_servers DIR LOG_LEVEL: three release-built servers on loopback, on
+# the ports in ${http[@]} and ${rpc[@]}, data and logs under DIR; their pids
+# are appended to ${pids[@]}.
+start_servers() {
+  local dir=$1 level=$2 joins=() i
+  for i in 0 1 2; do joins+=(-retry-join "127.0.0.1:${rpc[$i]}"); done
+  for i in 0 1 2; do
+    target/release/drover agent -server -bootstrap-expect 3 -bind 127.0.0.1 \
+      -node "server$((i + 1))" -data-dir "$dir/server$i" \
+      -http-port "${http[$i]}" -rpc-port "${rpc[$i]}" "${joins[@]}" \
+      -log-level "$level" >"$dir/server$i.log" 2>&1 &
+    pids+=($!)
+  done
+}
+
+# wait_leader ADDR: waits until the server at ADDR knows a leader; prints it.
+wait_leader() {
+  local leader
+  for _ in $(seq 1 300); do
+    leader=$(curl -sf "$1/v1/status/leader" || true)
+    if [ -n "$leader" ] && [ "$leader" != '""' ]; then
+      echo "$leader"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "no leader at $1 after 30 s" >&2
+  return 1
+}
