@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::plan::{Plan, PlanResult};
 use super::plan_check;
 use super::process::{Planner, Processed, SchedError, process};
-use crate::state::{AllocStop, Command, Fsm, PlanResults, PlannedAlloc, State, StateHandle};
+use crate::state::{Command, Fsm, State, StateHandle};
 use crate::structs::{Evaluation, Job, Node};
 
 /// A state machine driven directly, with an index counter.
@@ -91,32 +91,6 @@ impl Harness {
     }
 }
 
-/// Turns an accepted plan into the command that commits it.
-pub fn results_command(plan: &Plan, result: &PlanResult) -> Command {
-    Command::PlanResults(PlanResults {
-        job: plan.job.as_deref().cloned(),
-        allocs: result
-            .node_allocation
-            .values()
-            .flatten()
-            .map(PlannedAlloc::from_alloc)
-            .collect(),
-        stops: result
-            .node_update
-            .values()
-            .flatten()
-            .map(|a| AllocStop {
-                alloc_id: a.id.clone(),
-                desired_description: a.desired_description.clone(),
-                client_status: (a.client_status == crate::structs::ALLOC_CLIENT_LOST)
-                    .then(|| a.client_status.clone()),
-                modify_time: a.modify_time,
-            })
-            .collect(),
-        eval_id: plan.eval_id.clone(),
-    })
-}
-
 impl Planner for Harness {
     async fn state(&mut self, _min_index: u64) -> Result<Arc<State>, SchedError> {
         Ok(self.handle.snapshot())
@@ -124,7 +98,7 @@ impl Planner for Harness {
 
     async fn submit(&mut self, plan: Plan) -> Result<PlanResult, SchedError> {
         let (mut result, _) = plan_check::evaluate(&*self.handle.snapshot(), &plan);
-        let cmd = results_command(&plan, &result);
+        let cmd = result.to_command(&plan);
         result.alloc_index = self.apply(cmd);
         self.plans.push(plan);
         Ok(result)

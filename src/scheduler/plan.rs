@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::structs::{Allocation, Job};
+use crate::state::{AllocStop, Command, PlanResults, PlannedAlloc};
+use crate::structs::{ALLOC_CLIENT_LOST, Allocation, Job};
 
 /// Changes one scheduler run proposes. Only the plan applier on the leader
 /// commits them, after re-checking every node (optimistic concurrency).
@@ -62,6 +63,32 @@ pub struct PlanResult {
 }
 
 impl PlanResult {
+    /// The command that commits this result of `plan`.
+    pub fn to_command(&self, plan: &Plan) -> Command {
+        Command::PlanResults(PlanResults {
+            job: plan.job.as_deref().cloned(),
+            allocs: self
+                .node_allocation
+                .values()
+                .flatten()
+                .map(PlannedAlloc::from_alloc)
+                .collect(),
+            stops: self
+                .node_update
+                .values()
+                .flatten()
+                .map(|a| AllocStop {
+                    alloc_id: a.id.clone(),
+                    desired_description: a.desired_description.clone(),
+                    client_status: (a.client_status == ALLOC_CLIENT_LOST)
+                        .then(|| a.client_status.clone()),
+                    modify_time: a.modify_time,
+                })
+                .collect(),
+            eval_id: plan.eval_id.clone(),
+        })
+    }
+
     /// Whether every part of `plan` was committed.
     pub fn full_commit(&self, plan: &Plan) -> bool {
         let count = |m: &BTreeMap<String, Vec<Allocation>>| m.values().map(Vec::len).sum::<usize>();

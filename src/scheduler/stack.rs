@@ -90,12 +90,17 @@ pub struct Stack<'a> {
     cursor: usize,
     limit: usize,
     rng: StdRng,
-    deltas: HashMap<String, NodeDelta>,
+    /// Node ID -> position in `nodes`.
+    pos: HashMap<String, usize>,
+    /// Per candidate position: what the plan adds and frees there.
+    deltas: Vec<NodeDelta>,
+    /// Per candidate position: what live allocations hold (from the state).
+    usage: Vec<Option<Usage>>,
     /// Live allocations of this job per node, and per node and group.
     job_on_node: HashMap<String, i64>,
     group_on_node: HashMap<String, HashMap<String, i64>>,
     /// Static feasibility per group and node.
-    feasible: HashMap<String, HashMap<String, Result<(), String>>>,
+    feasible: HashMap<String, Vec<Option<Result<(), String>>>>,
 }
 
 impl<'a> Stack<'a> {
@@ -135,6 +140,12 @@ impl<'a> Stack<'a> {
                     .or_default() += 1;
             }
         }
+        let pos = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.clone(), i))
+            .collect();
+        let count = nodes.len();
         Stack {
             state,
             job,
@@ -143,7 +154,9 @@ impl<'a> Stack<'a> {
             cursor: 0,
             limit,
             rng,
-            deltas: HashMap::new(),
+            pos,
+            deltas: vec![NodeDelta::default(); count],
+            usage: vec![None; count],
             job_on_node,
             group_on_node,
             feasible: HashMap::new(),
@@ -160,9 +173,11 @@ impl<'a> Stack<'a> {
         if alloc.terminal() {
             return;
         }
-        let d = self.deltas.entry(alloc.node_id.clone()).or_default();
-        d.sub.add(alloc.usage());
-        d.ports_free.extend(alloc.host_ports());
+        if let Some(&p) = self.pos.get(&alloc.node_id) {
+            let d = &mut self.deltas[p];
+            d.sub.add(alloc.usage());
+            d.ports_free.extend(alloc.host_ports());
+        }
         if alloc.job_id == self.job.id {
             if let Some(c) = self.job_on_node.get_mut(&alloc.node_id) {
                 *c -= 1;
@@ -178,9 +193,11 @@ impl<'a> Stack<'a> {
     }
 
     fn note_place(&mut self, node_id: &str, group: &str, usage: Usage, ports: &BTreeSet<u16>) {
-        let d = self.deltas.entry(node_id.to_string()).or_default();
-        d.add.add(usage);
-        d.ports_add.extend(ports.iter().copied());
+        if let Some(&p) = self.pos.get(node_id) {
+            let d = &mut self.deltas[p];
+            d.add.add(usage);
+            d.ports_add.extend(ports.iter().copied());
+        }
         *self.job_on_node.entry(node_id.to_string()).or_default() += 1;
         *self
             .group_on_node
@@ -191,16 +208,29 @@ impl<'a> Stack<'a> {
     }
 
     /// Static checks of `node` for `group`: drivers and constraints.
-    fn feasible(&mut self, node: &Node, group: &TaskGroup) -> Result<(), String> {
-        if let Some(r) = self.feasible.get(&group.name).and_then(|m| m.get(&node.id)) {
+    /// Static feasibility of the candidate at position `i`, cached.
+    fn feasible(&mut self, i: usize, group: &TaskGroup) -> Result<(), String> {
+        let n = self.nodes.len();
+        let cache = self
+            .feasible
+            .entry(group.name.clone())
+            .or_insert_with(|| vec![None; n]);
+        if let Some(r) = &cache[i] {
             return r.clone();
         }
-        let r = check_node(self.job, group, node);
-        self.feasible
-            .entry(group.name.clone())
-            .or_default()
-            .insert(node.id.clone(), r.clone());
+        let r = check_node(self.job, group, &self.nodes[i]);
+        cache[i] = Some(r.clone());
         r
+    }
+
+    /// What the state says live allocations hold at position `i`.
+    fn state_usage(&mut self, i: usize) -> Usage {
+        if let Some(u) = self.usage[i] {
+            return u;
+        }
+        let u = self.state.node_usage(&self.nodes[i].id).usage;
+        self.usage[i] = Some(u);
+        u
     }
 
     fn same_group_on(&self, node_id: &str, group: &str) -> i64 {
@@ -305,7 +335,10 @@ impl<'a> Stack<'a> {
 
     /// Whether `node` passes the static checks for `group`.
     pub fn is_feasible(&mut self, node: &Node, group: &TaskGroup) -> bool {
-        self.feasible(node, group).is_ok()
+        match self.pos.get(&node.id) {
+            Some(&i) => self.feasible(i, group).is_ok(),
+            None => false,
+        }
     }
 
     fn exhausted(&self, metric: &mut AllocMetric, node: &Node, dim: String) {
@@ -322,7 +355,7 @@ impl<'a> Stack<'a> {
     /// What an allocation of `group` gets on `node`, ports included.
     fn offer_on(&mut self, group: &TaskGroup, node: &Node) -> Result<AllocatedResources, String> {
         let usage_now = self.state.node_usage(&node.id);
-        let delta = self.deltas.get(&node.id);
+        let delta = self.pos.get(&node.id).map(|&p| &self.deltas[p]);
         let reserved = node.reserved_ports();
         let in_use = |p: u16| {
             (usage_now.ports.contains(&p) && !delta.is_some_and(|d| d.ports_free.contains(&p)))
@@ -358,7 +391,7 @@ impl<'a> Stack<'a> {
             let node = self.nodes[i].clone();
             metric.nodes_evaluated += 1;
             if let Err(reason) = self
-                .feasible(&node, group)
+                .feasible(i, group)
                 .and_then(|_| self.distinct(&node, group))
             {
                 metric.nodes_filtered += 1;
@@ -371,11 +404,9 @@ impl<'a> Stack<'a> {
                 }
                 continue;
             }
-            let mut used = self.state.node_usage(&node.id).usage;
-            if let Some(delta) = self.deltas.get(&node.id) {
-                used.add(delta.add);
-                used.sub(delta.sub);
-            }
+            let mut used = self.state_usage(i);
+            used.add(self.deltas[i].add);
+            used.sub(self.deltas[i].sub);
             used.add(ask);
             if let Some(dim) = fit::exhausted_dimension(&node, used) {
                 self.exhausted(&mut metric, &node, dim.to_string());

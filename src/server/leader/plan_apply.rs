@@ -5,7 +5,6 @@
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::scheduler::harness::results_command;
 use crate::scheduler::plan_check;
 use crate::scheduler::{Plan, PlanResult, SchedError};
 use crate::server::Server;
@@ -38,7 +37,7 @@ async fn apply(server: &Server, plan: &Plan) -> Result<PlanResult, SchedError> {
     if result.node_allocation.is_empty() && result.node_update.is_empty() {
         return Ok(result);
     }
-    let cmd = results_command(plan, &result);
+    let cmd = result.to_command(plan);
     match server.propose(&cmd).await {
         Ok((index, _)) => {
             result.alloc_index = index;
