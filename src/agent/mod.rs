@@ -20,6 +20,8 @@ use crate::server::{Server, ServerConfig};
 
 /// How long in-flight HTTP requests may take once shutdown starts.
 const HTTP_DRAIN: Duration = Duration::from_secs(5);
+/// Raft entries between two snapshots of the state.
+const SNAPSHOT_EVERY: u64 = 65_536;
 /// How long the server (leader duties, then Raft) may take to stop.
 const SERVER_STOP: Duration = Duration::from_secs(30);
 
@@ -123,6 +125,9 @@ impl Agent {
 
         let mut raft = drover_raft::RaftConfig::new(data_dir.join("server"), rpc_advertise.clone());
         raft.bootstrap_expect = config.bootstrap_expect;
+        // Entries are small and frequent (heartbeats are writes), while a
+        // snapshot serialises the whole state: snapshot less often.
+        raft.snapshot_every = SNAPSHOT_EVERY;
         raft.retry_join = config.join_addrs();
         let server_config = ServerConfig {
             region: config.region.clone(),
