@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::ApiError;
-use super::query::{QueryOptions, blocking};
+use super::query::{QueryOptions, blocking, read_one};
 use crate::server::Server;
 use crate::state::Table;
 
@@ -52,12 +52,11 @@ async fn read(
     Query(q): Params,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    blocking(&s, &opts, Table::Allocs, |st| {
-        let alloc = st
-            .alloc(&id)
-            .ok_or_else(|| ApiError::not_found("alloc not found"))?;
-        let index = alloc.modify_index;
-        Ok((alloc, index))
+    read_one(&s, &opts, Table::Allocs, "alloc not found", |st| {
+        st.alloc(&id).map(|a| {
+            let index = a.modify_index;
+            (a, index)
+        })
     })
     .await
 }

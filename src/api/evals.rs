@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::ApiError;
-use super::query::{QueryOptions, blocking};
+use super::query::{QueryOptions, blocking, read_one};
 use crate::server::Server;
 use crate::state::Table;
 
@@ -43,12 +43,11 @@ async fn read(
     Query(q): Params,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    blocking(&s, &opts, Table::Evals, |st| {
-        let eval = st
-            .eval(&id)
-            .ok_or_else(|| ApiError::not_found("eval not found"))?;
-        let index = eval.modify_index;
-        Ok((eval, index))
+    read_one(&s, &opts, Table::Evals, "eval not found", |st| {
+        st.eval(&id).map(|e| {
+            let index = e.modify_index;
+            (e, index)
+        })
     })
     .await
 }

@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
-use super::query::{QueryOptions, blocking, reply};
+use super::query::{QueryOptions, blocking, read_one, reply};
 use super::{ApiError, body, writes};
 use crate::jobspec;
 use crate::server::Server;
@@ -87,12 +87,11 @@ async fn read(
     Query(q): Params,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    blocking(&s, &opts, Table::Jobs, |st| {
-        let job = st
-            .job(&opts.namespace, &id)
-            .ok_or_else(|| ApiError::not_found("job not found"))?;
-        let index = job.modify_index;
-        Ok((job, index))
+    read_one(&s, &opts, Table::Jobs, "job not found", |st| {
+        st.job(&opts.namespace, &id).map(|j| {
+            let index = j.modify_index;
+            (j, index)
+        })
     })
     .await
 }
@@ -178,12 +177,11 @@ async fn summary(
     Query(q): Params,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    blocking(&s, &opts, Table::JobSummaries, |st| {
-        let summary = st
-            .job_summary(&opts.namespace, &id)
-            .ok_or_else(|| ApiError::not_found("job not found"))?;
-        let index = summary.modify_index;
-        Ok((summary, index))
+    read_one(&s, &opts, Table::JobSummaries, "job not found", |st| {
+        st.job_summary(&opts.namespace, &id).map(|j| {
+            let index = j.modify_index;
+            (j, index)
+        })
     })
     .await
 }

@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
-use super::query::{QueryOptions, blocking, reply};
+use super::query::{QueryOptions, blocking, read_one, reply};
 use super::{ApiError, body, writes};
 use crate::server::Server;
 use crate::server::endpoints::node;
@@ -61,11 +61,8 @@ async fn read(
     Query(q): Params,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    blocking(&s, &opts, Table::Nodes, |st| {
-        let n = st
-            .node(&id)
-            .ok_or_else(|| ApiError::not_found("node not found"))?;
-        Ok((public(&n), n.modify_index))
+    read_one(&s, &opts, Table::Nodes, "node not found", |st| {
+        st.node(&id).map(|n| (public(&n), n.modify_index))
     })
     .await
 }

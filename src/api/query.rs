@@ -147,3 +147,23 @@ where
         state = server.state().wait_past(table, seen, deadline - now).await;
     }
 }
+
+/// A (possibly blocking) read of one object: `find` looks it up and gives
+/// its `ModifyIndex`; a missing object is a 404 with `not_found` (Nomad's
+/// text).
+pub async fn read_one<T, F>(
+    server: &Server,
+    opts: &QueryOptions,
+    table: Table,
+    not_found: &'static str,
+    find: F,
+) -> Result<Response, ApiError>
+where
+    T: Serialize,
+    F: Fn(&State) -> Option<(T, u64)>,
+{
+    blocking(server, opts, table, |st| {
+        find(st).ok_or_else(|| ApiError::not_found(not_found))
+    })
+    .await
+}
