@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
     *) echo "unknown flag $1" >&2; exit 2 ;;
   esac
 done
-cargo build --release --locked --bin drover --example bench-scheduler
+cargo build --release --bin drover --example bench-scheduler
 dir=$(mktemp -d -t drover-bench-sched.XXXXXX)
 pids=()
 cleanup() {
@@ -45,7 +45,13 @@ for _ in $(seq 1 600); do
   sleep 0.5
 done
 echo "cluster ready: 3 servers, $n simulated nodes"
+# PERF_OUT=FILE records a CPU profile of the three servers during the run.
+if [ -n "${PERF_OUT:-}" ]; then
+  perf record -F 250 -g -o "$PERF_OUT" -p "$(IFS=,; echo "${servers[*]}")" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
 target/release/examples/bench-scheduler --addrs "$addrs" --jobs "$jobs" --count "$count"
+if [ -n "${PERF_OUT:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 for i in 0 1 2; do
   echo "server $i peak RSS: $(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' /proc/${servers[$i]}/status)"
 done

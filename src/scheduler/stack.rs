@@ -18,7 +18,7 @@
 //! The plan under construction is accounted per node (`NodeDelta`) so that
 //! placements of one evaluation see each other.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use rand::SeedableRng;
@@ -32,7 +32,7 @@ use super::view::StateView;
 use crate::structs::{
     AllocMetric, AllocatedCpu, AllocatedMemory, AllocatedPortMapping, AllocatedResources,
     AllocatedSharedResources, AllocatedTaskResources, Allocation, Constraint, Job, NetworkResource,
-    Node, TaskGroup, Usage,
+    Node, SmallMap, TaskGroup, Usage,
 };
 
 /// What a node holds beyond the state because of this plan.
@@ -86,7 +86,7 @@ pub struct Stack<'a> {
     state: &'a dyn StateView,
     job: &'a Job,
     nodes: Vec<Arc<Node>>,
-    available: BTreeMap<String, i64>,
+    available: SmallMap<String, i64>,
     cursor: usize,
     limit: usize,
     rng: StdRng,
@@ -107,7 +107,7 @@ impl<'a> Stack<'a> {
     /// Candidates are the ready nodes in the job's datacenters, shuffled
     /// with a seed drawn from the evaluation.
     pub fn new(state: &'a dyn StateView, job: &'a Job, seed: u64, batch: bool) -> Self {
-        let mut available: BTreeMap<String, i64> = job
+        let mut available: SmallMap<String, i64> = job
             .datacenters
             .iter()
             .filter(|d| !d.contains('*'))
@@ -118,7 +118,7 @@ impl<'a> Stack<'a> {
             if !n.ready() || !job.datacenters.iter().any(|d| dc_matches(d, &n.datacenter)) {
                 continue;
             }
-            *available.entry(n.datacenter.clone()).or_default() += 1;
+            available.add(&n.datacenter, 1);
             nodes.push(n.clone());
         }
         let mut rng = StdRng::seed_from_u64(seed);
@@ -341,14 +341,11 @@ impl<'a> Stack<'a> {
         }
     }
 
-    fn exhausted(&self, metric: &mut AllocMetric, node: &Node, dim: String) {
+    fn exhausted(&self, metric: &mut AllocMetric, node: &Node, dim: &str) {
         metric.nodes_exhausted += 1;
-        *metric.dimension_exhausted.entry(dim).or_default() += 1;
+        metric.dimension_exhausted.add(dim, 1);
         if !node.node_class.is_empty() {
-            *metric
-                .class_exhausted
-                .entry(node.node_class.clone())
-                .or_default() += 1;
+            metric.class_exhausted.add(&node.node_class, 1);
         }
     }
 
@@ -395,12 +392,9 @@ impl<'a> Stack<'a> {
                 .and_then(|_| self.distinct(&node, group))
             {
                 metric.nodes_filtered += 1;
-                *metric.constraint_filtered.entry(reason).or_default() += 1;
+                metric.constraint_filtered.add(&reason, 1);
                 if !node.node_class.is_empty() {
-                    *metric
-                        .class_filtered
-                        .entry(node.node_class.clone())
-                        .or_default() += 1;
+                    metric.class_filtered.add(&node.node_class, 1);
                 }
                 continue;
             }
@@ -409,7 +403,7 @@ impl<'a> Stack<'a> {
             used.sub(self.deltas[i].sub);
             used.add(ask);
             if let Some(dim) = fit::exhausted_dimension(&node, used) {
-                self.exhausted(&mut metric, &node, dim.to_string());
+                self.exhausted(&mut metric, &node, dim);
                 continue;
             }
             let mut score = fit::binpack_score(&node, used);
@@ -433,7 +427,7 @@ impl<'a> Stack<'a> {
                     chosen = Some((score, i, resources));
                     break;
                 }
-                Err(dim) => self.exhausted(&mut metric, &node, dim),
+                Err(dim) => self.exhausted(&mut metric, &node, &dim),
             }
         }
         let Some((score, i, resources)) = chosen else {

@@ -94,7 +94,8 @@ impl Server {
     /// Commits `command` through the leader and returns its index and
     /// outcome.
     pub async fn propose(&self, command: &Command) -> Result<(u64, Applied), ServerError> {
-        let bytes = serde_json::to_vec(command)
+        let bytes = command
+            .encode()
             .map_err(|e| ServerError::Internal(format!("cannot encode command: {e}")))?;
         let committed = self
             .inner

@@ -45,6 +45,13 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The bytes that travel through the log ([`super::Fsm`] decodes them).
+    pub fn encode(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(self)
+    }
+}
+
 /// A change to one node, with the evaluations created by it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct NodeUpdate {
@@ -69,7 +76,7 @@ pub struct AllocClientUpdate {
     pub id: String,
     pub client_status: String,
     pub client_description: String,
-    pub task_states: std::collections::BTreeMap<String, crate::structs::TaskState>,
+    pub task_states: crate::structs::SmallMap<String, crate::structs::TaskState>,
     /// Unix nanoseconds.
     pub modify_time: i64,
 }

@@ -170,6 +170,10 @@ impl State {
             .unwrap_or_default()
     }
 
+    pub fn allocs_count(&self) -> usize {
+        self.allocs.len()
+    }
+
     pub fn alloc(&self, id: &str) -> Option<Arc<Allocation>> {
         self.allocs.get(id).cloned()
     }

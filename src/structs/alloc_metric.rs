@@ -1,8 +1,8 @@
 //! Why the scheduler placed an allocation where it did, or could not.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
+
+use super::SmallMap;
 
 /// Placement bookkeeping for one allocation (or one failed group).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -12,14 +12,14 @@ pub struct AllocMetric {
     pub nodes_filtered: i64,
     pub nodes_in_pool: i64,
     /// Ready nodes per datacenter the job asked for.
-    pub nodes_available: BTreeMap<String, i64>,
-    pub class_filtered: BTreeMap<String, i64>,
-    pub constraint_filtered: BTreeMap<String, i64>,
+    pub nodes_available: SmallMap<String, i64>,
+    pub class_filtered: SmallMap<String, i64>,
+    pub constraint_filtered: SmallMap<String, i64>,
     pub nodes_exhausted: i64,
-    pub class_exhausted: BTreeMap<String, i64>,
-    pub dimension_exhausted: BTreeMap<String, i64>,
+    pub class_exhausted: SmallMap<String, i64>,
+    pub dimension_exhausted: SmallMap<String, i64>,
     pub quota_exhausted: Vec<String>,
-    pub scores: BTreeMap<String, f64>,
+    pub scores: SmallMap<String, f64>,
     pub score_meta_data: Vec<serde_json::Value>,
     /// Nanoseconds spent placing.
     pub allocation_time: i64,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AllocMetric, Job, NetworkResource, Resources};
+use super::{AllocMetric, Job, NetworkResource, Resources, SmallMap};
 
 pub const ALLOC_DESIRED_RUN: &str = "run";
 pub const ALLOC_DESIRED_STOP: &str = "stop";
@@ -45,7 +45,7 @@ pub struct Allocation {
     pub desired_transition: DesiredTransition,
     pub client_status: String,
     pub client_description: String,
-    pub task_states: BTreeMap<String, TaskState>,
+    pub task_states: SmallMap<String, TaskState>,
     pub previous_allocation: String,
     pub next_allocation: String,
     #[serde(rename = "FollowupEvalID")]
@@ -133,7 +133,7 @@ pub struct DesiredTransition {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct AllocatedResources {
-    pub tasks: BTreeMap<String, AllocatedTaskResources>,
+    pub tasks: SmallMap<String, AllocatedTaskResources>,
     pub shared: AllocatedSharedResources,
 }
 
@@ -237,7 +237,7 @@ pub struct AllocListStub {
     pub client_status: String,
     pub client_description: String,
     pub desired_transition: DesiredTransition,
-    pub task_states: BTreeMap<String, TaskState>,
+    pub task_states: SmallMap<String, TaskState>,
     #[serde(rename = "FollowupEvalID")]
     pub followup_eval_id: String,
     pub next_allocation: String,
