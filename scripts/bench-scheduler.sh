@@ -47,7 +47,7 @@ done
 echo "cluster ready: 3 servers, $n simulated nodes"
 # PERF_OUT=FILE records a CPU profile of the three servers during the run.
 if [ -n "${PERF_OUT:-}" ]; then
-  perf record -F 250 -g -o "$PERF_OUT" -p "$(IFS=,; echo "${servers[*]}")" >/dev/null 2>&1 &
+  perf record -F 200 --call-graph dwarf,16384 -o "$PERF_OUT" -p "$(IFS=,; echo "${servers[*]}")" >/dev/null 2>&1 &
   perf_pid=$!
 fi
 target/release/examples/bench-scheduler --addrs "$addrs" --jobs "$jobs" --count "$count"

@@ -3,12 +3,35 @@
 
 use std::collections::BTreeSet;
 
-use crate::structs::{Allocation, Node, Usage};
+use crate::structs::{Allocation, Capacity, Node, Usage};
+
+/// What a node can hold, read once per evaluation: ranking visits nodes
+/// many times and should not walk the node's structure each time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Limits {
+    pub cap: Capacity,
+    /// Bandwidth of the node's first network; 0 is unlimited.
+    pub mbits: i64,
+}
+
+impl Limits {
+    pub fn of(node: &Node) -> Self {
+        Limits {
+            cap: node.capacity(),
+            mbits: node_mbits(node),
+        }
+    }
+}
 
 /// The first resource dimension a node lacks, as Nomad names it in
 /// `DimensionExhausted`.
 pub fn exhausted_dimension(node: &Node, used: Usage) -> Option<&'static str> {
-    let cap = node.capacity();
+    exhausted_within(&Limits::of(node), used)
+}
+
+/// [`exhausted_dimension`] on limits read beforehand.
+pub fn exhausted_within(limits: &Limits, used: Usage) -> Option<&'static str> {
+    let (cap, mbits) = (limits.cap, limits.mbits);
     if used.cpu > cap.cpu {
         return Some("cpu");
     }
@@ -18,7 +41,6 @@ pub fn exhausted_dimension(node: &Node, used: Usage) -> Option<&'static str> {
     if used.disk_mb > cap.disk_mb {
         return Some("disk");
     }
-    let mbits = node_mbits(node);
     if mbits > 0 && used.mbits > mbits {
         return Some("network: bandwidth exceeded");
     }
@@ -68,7 +90,11 @@ pub fn allocs_fit<'a>(
 /// Nomad's "best fit" bin-packing score in [0, 1]: fuller nodes score
 /// higher. `used` includes the allocation being placed.
 pub fn binpack_score(node: &Node, used: Usage) -> f64 {
-    let cap = node.capacity();
+    binpack_score_within(node.capacity(), used)
+}
+
+/// [`binpack_score`] on a capacity read beforehand.
+pub fn binpack_score_within(cap: Capacity, used: Usage) -> f64 {
     let free = |used: i64, cap: i64| {
         if cap <= 0 {
             0.0

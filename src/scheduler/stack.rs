@@ -29,6 +29,7 @@ use super::constraint::{self, DISTINCT_HOSTS, DISTINCT_PROPERTY};
 use super::fit;
 use super::ports::PortIndex;
 use super::view::StateView;
+use crate::state::NodeUsage;
 use crate::structs::{
     AllocMetric, AllocatedCpu, AllocatedMemory, AllocatedPortMapping, AllocatedResources,
     AllocatedSharedResources, AllocatedTaskResources, Allocation, Constraint, Job, NetworkResource,
@@ -90,17 +91,24 @@ pub struct Stack<'a> {
     cursor: usize,
     limit: usize,
     rng: StdRng,
-    /// Node ID -> position in `nodes`.
-    pos: HashMap<String, usize>,
+    /// Node ID -> position in `nodes`, built on first use (stops and the
+    /// system scheduler need it; placements work by position).
+    pos: Option<HashMap<String, usize>>,
+    /// Per candidate position: what the node can hold.
+    limits: Vec<fit::Limits>,
     /// Per candidate position: what the plan adds and frees there.
     deltas: Vec<NodeDelta>,
     /// Per candidate position: what live allocations hold (from the state).
-    usage: Vec<Option<Usage>>,
-    /// Live allocations of this job per node, and per node and group.
+    usage: Vec<Option<NodeUsage>>,
+    /// Live allocations of this job per node, and per node and group (for
+    /// `distinct_property`, which looks beyond the candidates).
     job_on_node: HashMap<String, i64>,
     group_on_node: HashMap<String, HashMap<String, i64>>,
-    /// Static feasibility per group and node.
-    feasible: HashMap<String, Vec<Option<Result<(), String>>>>,
+    /// The same counts per candidate position, read on every node visited.
+    job_here: Vec<i64>,
+    group_here: Vec<(String, Vec<i64>)>,
+    /// Static feasibility per group and candidate position.
+    feasible: Vec<(String, Vec<Option<Result<(), String>>>)>,
 }
 
 impl<'a> Stack<'a> {
@@ -140,13 +148,9 @@ impl<'a> Stack<'a> {
                     .or_default() += 1;
             }
         }
-        let pos = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.id.clone(), i))
-            .collect();
         let count = nodes.len();
-        Stack {
+        let limits = nodes.iter().map(|n| fit::Limits::of(n)).collect();
+        let mut stack = Stack {
             state,
             job,
             nodes,
@@ -154,12 +158,73 @@ impl<'a> Stack<'a> {
             cursor: 0,
             limit,
             rng,
-            pos,
+            pos: None,
+            limits,
             deltas: vec![NodeDelta::default(); count],
             usage: vec![None; count],
-            job_on_node,
-            group_on_node,
-            feasible: HashMap::new(),
+            job_on_node: HashMap::new(),
+            group_on_node: HashMap::new(),
+            job_here: vec![0; count],
+            group_here: Vec::new(),
+            feasible: Vec::new(),
+        };
+        if !job_on_node.is_empty() {
+            let pos = stack.positions().clone();
+            for (node, n) in &job_on_node {
+                if let Some(&p) = pos.get(node) {
+                    stack.job_here[p] = *n;
+                }
+            }
+            for (node, groups) in &group_on_node {
+                if let Some(&p) = pos.get(node) {
+                    for (g, n) in groups {
+                        let slot = stack.group_slot(g);
+                        stack.group_here[slot].1[p] = *n;
+                    }
+                }
+            }
+        }
+        stack.job_on_node = job_on_node;
+        stack.group_on_node = group_on_node;
+        stack
+    }
+
+    /// Node ID -> candidate position.
+    fn positions(&mut self) -> &HashMap<String, usize> {
+        self.pos.get_or_insert_with(|| {
+            self.nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.id.clone(), i))
+                .collect()
+        })
+    }
+
+    fn position(&mut self, node_id: &str) -> Option<usize> {
+        self.positions().get(node_id).copied()
+    }
+
+    /// The per-position counts of `group`.
+    fn group_slot(&mut self, group: &str) -> usize {
+        match self.group_here.iter().position(|(g, _)| g == group) {
+            Some(i) => i,
+            None => {
+                self.group_here
+                    .push((group.to_string(), vec![0; self.nodes.len()]));
+                self.group_here.len() - 1
+            }
+        }
+    }
+
+    /// The feasibility cache of `group`.
+    fn feasible_slot(&mut self, group: &str) -> usize {
+        match self.feasible.iter().position(|(g, _)| g == group) {
+            Some(i) => i,
+            None => {
+                self.feasible
+                    .push((group.to_string(), vec![None; self.nodes.len()]));
+                self.feasible.len() - 1
+            }
         }
     }
 
@@ -173,12 +238,18 @@ impl<'a> Stack<'a> {
         if alloc.terminal() {
             return;
         }
-        if let Some(&p) = self.pos.get(&alloc.node_id) {
+        let at = self.position(&alloc.node_id);
+        if let Some(p) = at {
             let d = &mut self.deltas[p];
             d.sub.add(alloc.usage());
             d.ports_free.extend(alloc.host_ports());
         }
         if alloc.job_id == self.job.id {
+            if let Some(p) = at {
+                self.job_here[p] -= 1;
+                let slot = self.group_slot(&alloc.task_group);
+                self.group_here[slot].1[p] -= 1;
+            }
             if let Some(c) = self.job_on_node.get_mut(&alloc.node_id) {
                 *c -= 1;
             }
@@ -192,56 +263,49 @@ impl<'a> Stack<'a> {
         }
     }
 
-    fn note_place(&mut self, node_id: &str, group: &str, usage: Usage, ports: &BTreeSet<u16>) {
-        if let Some(&p) = self.pos.get(node_id) {
-            let d = &mut self.deltas[p];
-            d.add.add(usage);
-            d.ports_add.extend(ports.iter().copied());
+    fn note_place(&mut self, p: usize, group_slot: usize, usage: Usage, ports: &BTreeSet<u16>) {
+        let d = &mut self.deltas[p];
+        d.add.add(usage);
+        d.ports_add.extend(ports.iter().copied());
+        self.job_here[p] += 1;
+        self.group_here[group_slot].1[p] += 1;
+        let node_id = &self.nodes[p].id;
+        let group = &self.group_here[group_slot].0;
+        match self.job_on_node.get_mut(node_id) {
+            Some(c) => *c += 1,
+            None => {
+                self.job_on_node.insert(node_id.clone(), 1);
+            }
         }
-        *self.job_on_node.entry(node_id.to_string()).or_default() += 1;
         *self
             .group_on_node
-            .entry(node_id.to_string())
+            .entry(node_id.clone())
             .or_default()
-            .entry(group.to_string())
+            .entry(group.clone())
             .or_default() += 1;
     }
 
-    /// Static checks of `node` for `group`: drivers and constraints.
-    /// Static feasibility of the candidate at position `i`, cached.
-    fn feasible(&mut self, i: usize, group: &TaskGroup) -> Result<(), String> {
-        let n = self.nodes.len();
-        let cache = self
-            .feasible
-            .entry(group.name.clone())
-            .or_insert_with(|| vec![None; n]);
-        if let Some(r) = &cache[i] {
-            return r.clone();
+    /// Static feasibility (drivers and constraints) of the candidate at
+    /// position `i` for the group whose cache is `slot`.
+    fn feasible(&mut self, slot: usize, i: usize, group: &TaskGroup) -> Result<(), &str> {
+        let cache = &mut self.feasible[slot].1;
+        if cache[i].is_none() {
+            cache[i] = Some(check_node(self.job, group, &self.nodes[i]));
         }
-        let r = check_node(self.job, group, &self.nodes[i]);
-        cache[i] = Some(r.clone());
-        r
+        match &cache[i] {
+            Some(Err(reason)) => Err(reason.as_str()),
+            _ => Ok(()),
+        }
     }
 
     /// What the state says live allocations hold at position `i`.
-    fn state_usage(&mut self, i: usize) -> Usage {
-        if let Some(u) = self.usage[i] {
-            return u;
-        }
-        let u = self.state.node_usage(&self.nodes[i].id).usage;
-        self.usage[i] = Some(u);
-        u
+    fn state_usage(&mut self, i: usize) -> &NodeUsage {
+        let (state, node) = (self.state, &self.nodes[i]);
+        self.usage[i].get_or_insert_with(|| state.node_usage(&node.id))
     }
 
-    fn same_group_on(&self, node_id: &str, group: &str) -> i64 {
-        self.group_on_node
-            .get(node_id)
-            .and_then(|m| m.get(group))
-            .copied()
-            .unwrap_or(0)
-    }
-
-    fn distinct(&self, node: &Node, group: &TaskGroup) -> Result<(), String> {
+    fn distinct(&self, i: usize, group: &TaskGroup, group_slot: usize) -> Result<(), String> {
+        let node = &self.nodes[i];
         let job_level = self.job.constraints.iter();
         let group_level = group
             .constraints
@@ -253,9 +317,9 @@ impl<'a> Stack<'a> {
         {
             if c.operand == DISTINCT_HOSTS && c.r_target != "false" {
                 let here = if job_wide {
-                    self.job_on_node.get(&node.id).copied().unwrap_or(0)
+                    self.job_here[i]
                 } else {
-                    self.same_group_on(&node.id, &group.name)
+                    self.group_here[group_slot].1[i]
                 };
                 if here > 0 {
                     return Err(DISTINCT_HOSTS.into());
@@ -327,7 +391,7 @@ impl<'a> Stack<'a> {
         group: &TaskGroup,
         node_id: &str,
     ) -> Result<Selection, Box<AllocMetric>> {
-        match self.nodes.iter().position(|n| n.id == node_id) {
+        match self.position(node_id) {
             Some(at) => self.select_from(group, at, 1, 1).0,
             None => self.select_from(group, 0, 0, 1).0,
         }
@@ -335,28 +399,24 @@ impl<'a> Stack<'a> {
 
     /// Whether `node` passes the static checks for `group`.
     pub fn is_feasible(&mut self, node: &Node, group: &TaskGroup) -> bool {
-        match self.pos.get(&node.id) {
-            Some(&i) => self.feasible(i, group).is_ok(),
+        match self.position(&node.id) {
+            Some(i) => {
+                let slot = self.feasible_slot(&group.name);
+                self.feasible(slot, i, group).is_ok()
+            }
             None => false,
         }
     }
 
-    fn exhausted(&self, metric: &mut AllocMetric, node: &Node, dim: &str) {
-        metric.nodes_exhausted += 1;
-        metric.dimension_exhausted.add(dim, 1);
-        if !node.node_class.is_empty() {
-            metric.class_exhausted.add(&node.node_class, 1);
-        }
-    }
-
-    /// What an allocation of `group` gets on `node`, ports included.
-    fn offer_on(&mut self, group: &TaskGroup, node: &Node) -> Result<AllocatedResources, String> {
-        let usage_now = self.state.node_usage(&node.id);
-        let delta = self.pos.get(&node.id).map(|&p| &self.deltas[p]);
+    /// What an allocation of `group` gets at position `i`, ports included.
+    fn offer_on(&mut self, group: &TaskGroup, i: usize) -> Result<AllocatedResources, String> {
+        let ports_now = self.state_usage(i).ports.clone();
+        let node = &self.nodes[i];
+        let delta = &self.deltas[i];
         let reserved = node.reserved_ports();
         let in_use = |p: u16| {
-            (usage_now.ports.contains(&p) && !delta.is_some_and(|d| d.ports_free.contains(&p)))
-                || delta.is_some_and(|d| d.ports_add.contains(&p))
+            (ports_now.contains(&p) && !delta.ports_free.contains(&p))
+                || delta.ports_add.contains(&p)
                 || reserved.contains(&p)
         };
         let mut ports = PortIndex::new(in_use, node.dynamic_ports());
@@ -378,19 +438,22 @@ impl<'a> Stack<'a> {
             nodes_in_pool: self.nodes.len() as i64,
             ..AllocMetric::default()
         };
+        let feasible_slot = self.feasible_slot(&group.name);
+        let group_slot = self.group_slot(&group.name);
         let ask = group_usage(group);
         let count = group.count.max(1) as f64;
-        let mut scored: Vec<(f64, usize)> = Vec::new();
+        let mut scored: Vec<(f64, usize)> = Vec::with_capacity(limit);
         let mut step = 0;
         while step < visit {
             let i = (start + step) % n;
             step += 1;
-            let node = self.nodes[i].clone();
             metric.nodes_evaluated += 1;
-            if let Err(reason) = self
-                .feasible(i, group)
-                .and_then(|_| self.distinct(&node, group))
-            {
+            let filtered = match self.feasible(feasible_slot, i, group) {
+                Err(reason) => Some(reason.to_string()),
+                Ok(()) => self.distinct(i, group, group_slot).err(),
+            };
+            let node = &self.nodes[i];
+            if let Some(reason) = filtered {
                 metric.nodes_filtered += 1;
                 metric.constraint_filtered.add(&reason, 1);
                 if !node.node_class.is_empty() {
@@ -398,16 +461,17 @@ impl<'a> Stack<'a> {
                 }
                 continue;
             }
-            let mut used = self.state_usage(i);
+            let mut used = self.state_usage(i).usage;
             used.add(self.deltas[i].add);
             used.sub(self.deltas[i].sub);
             used.add(ask);
-            if let Some(dim) = fit::exhausted_dimension(&node, used) {
-                self.exhausted(&mut metric, &node, dim);
+            let limits = &self.limits[i];
+            if let Some(dim) = fit::exhausted_within(limits, used) {
+                exhausted(&mut metric, &self.nodes[i], dim);
                 continue;
             }
-            let mut score = fit::binpack_score(&node, used);
-            let same = self.same_group_on(&node.id, &group.name);
+            let mut score = fit::binpack_score_within(limits.cap, used);
+            let same = self.group_here[group_slot].1[i];
             if same > 0 {
                 score = (score - (same + 1) as f64 / count) / 2.0;
             }
@@ -421,13 +485,12 @@ impl<'a> Stack<'a> {
         scored.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
         let mut chosen = None;
         for (score, i) in scored {
-            let node = self.nodes[i].clone();
-            match self.offer_on(group, &node) {
+            match self.offer_on(group, i) {
                 Ok(resources) => {
                     chosen = Some((score, i, resources));
                     break;
                 }
-                Err(dim) => self.exhausted(&mut metric, &node, &dim),
+                Err(dim) => exhausted(&mut metric, &self.nodes[i], &dim),
             }
         }
         let Some((score, i, resources)) = chosen else {
@@ -448,7 +511,7 @@ impl<'a> Stack<'a> {
                     .flat_map(|n| n.ports().filter_map(|p| u16::try_from(p.value).ok())),
             )
             .collect();
-        self.note_place(&node.id, &group.name, ask, &ports);
+        self.note_place(i, group_slot, ask, &ports);
         (
             Ok(Selection {
                 node,
@@ -457,6 +520,15 @@ impl<'a> Stack<'a> {
             }),
             step,
         )
+    }
+}
+
+/// Counts a node that lacks `dim` in `metric`.
+fn exhausted(metric: &mut AllocMetric, node: &Node, dim: &str) {
+    metric.nodes_exhausted += 1;
+    metric.dimension_exhausted.add(dim, 1);
+    if !node.node_class.is_empty() {
+        metric.class_exhausted.add(&node.node_class, 1);
     }
 }
 
