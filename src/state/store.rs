@@ -6,6 +6,7 @@ use imbl::{OrdMap, OrdSet, Vector};
 use serde::{Deserialize, Serialize};
 
 use super::JobKey;
+use super::keys::Id;
 use crate::structs::{Allocation, Evaluation, Job, JobSummary, Node, Usage};
 
 /// The tables a blocking query can watch.
@@ -73,19 +74,19 @@ pub struct State {
     pub(crate) evals_by_job: OrdMap<JobKey, OrdSet<String>>,
     /// Evaluations by (ModifyIndex, ID): the leader's feed of new work.
     pub(crate) evals_by_index: OrdMap<(u64, String), ()>,
-    pub(crate) allocs: OrdMap<String, Arc<Allocation>>,
-    pub(crate) allocs_by_job: OrdMap<JobKey, OrdSet<String>>,
-    pub(crate) allocs_by_node: OrdMap<String, OrdSet<String>>,
-    pub(crate) allocs_by_eval: OrdMap<String, OrdSet<String>>,
+    pub(crate) allocs: OrdMap<Id, Arc<Allocation>>,
+    pub(crate) allocs_by_job: OrdMap<JobKey, OrdSet<Id>>,
+    pub(crate) allocs_by_node: OrdMap<Id, OrdSet<Id>>,
+    pub(crate) allocs_by_eval: OrdMap<Id, OrdSet<Id>>,
     /// Allocations by (ModifyIndex, ID): what changed since an index.
-    pub(crate) allocs_by_index: OrdMap<(u64, String), ()>,
+    pub(crate) allocs_by_index: OrdMap<(u64, Id), ()>,
     pub(crate) nodes: OrdMap<String, Arc<Node>>,
     /// The last heartbeat of each node (unix ns). Kept apart from the node
     /// so heartbeats do not wake readers of the nodes table.
     pub(crate) heartbeats: OrdMap<String, i64>,
     /// What the live allocations on each node hold (derived, kept current
     /// by every allocation change, rebuilt on restore).
-    pub(crate) node_usage: OrdMap<String, NodeUsage>,
+    pub(crate) node_usage: OrdMap<Id, NodeUsage>,
     pub(crate) index: TableIndexes,
 }
 
@@ -98,12 +99,16 @@ pub struct NodeUsage {
 }
 
 /// Keys of `map` that start with `prefix`, in order.
-fn with_prefix<'a, V: Clone>(
-    map: &'a OrdMap<String, V>,
+fn with_prefix<'a, K, V: Clone>(
+    map: &'a OrdMap<K, V>,
     prefix: &'a str,
-) -> impl Iterator<Item = &'a V> + 'a {
-    map.range(prefix.to_string()..)
-        .take_while(move |(k, _)| k.starts_with(prefix))
+) -> impl Iterator<Item = &'a V> + 'a
+where
+    K: Ord + Clone + std::borrow::Borrow<str>,
+{
+    use std::ops::Bound;
+    map.range::<_, str>((Bound::Included(prefix), Bound::Unbounded))
+        .take_while(move |(k, _)| k.borrow().starts_with(prefix))
         .map(|(_, v)| v)
 }
 
@@ -181,8 +186,8 @@ impl State {
     /// Allocations changed after `index`, oldest change first.
     pub fn allocs_changed_after(&self, index: u64) -> Vec<Arc<Allocation>> {
         self.allocs_by_index
-            .range((index + 1, String::new())..)
-            .filter_map(|((_, id), _)| self.allocs.get(id).cloned())
+            .range((index + 1, Id::from(""))..)
+            .filter_map(|((_, id), _)| self.allocs.get(&**id).cloned())
             .collect()
     }
 
@@ -202,10 +207,10 @@ impl State {
         self.allocs_of(self.allocs_by_eval.get(eval_id))
     }
 
-    fn allocs_of(&self, ids: Option<&OrdSet<String>>) -> Vec<Arc<Allocation>> {
+    fn allocs_of(&self, ids: Option<&OrdSet<Id>>) -> Vec<Arc<Allocation>> {
         ids.map(|ids| {
             ids.iter()
-                .filter_map(|a| self.allocs.get(a).cloned())
+                .filter_map(|a| self.allocs.get(&**a).cloned())
                 .collect()
         })
         .unwrap_or_default()

@@ -3,6 +3,9 @@
 use std::sync::Arc;
 
 use crate::state::summary;
+use imbl::{OrdMap, OrdSet};
+
+use crate::state::keys::Id;
 use crate::state::{Applied, ApplyError, JobKey, State, Table};
 use crate::structs::Allocation;
 
@@ -10,7 +13,13 @@ fn account(state: &mut State, alloc: &Allocation, add: bool) {
     if alloc.terminal() {
         return;
     }
-    let entry = state.node_usage.entry(alloc.node_id.clone()).or_default();
+    let entry = match state.node_usage.get_mut(alloc.node_id.as_str()) {
+        Some(entry) => entry,
+        None => state
+            .node_usage
+            .entry(Id::from(alloc.node_id.as_str()))
+            .or_default(),
+    };
     let ports = alloc.host_ports();
     if add {
         entry.usage.add(alloc.usage());
@@ -27,30 +36,45 @@ fn account(state: &mut State, alloc: &Allocation, add: bool) {
     }
 }
 
+/// Adds `id` to the set under `key`, creating the set (and copying the key)
+/// only when it is new.
+fn index_add(map: &mut OrdMap<Id, OrdSet<Id>>, key: &str, id: &Id) {
+    match map.get_mut(key) {
+        Some(set) => {
+            set.insert(id.clone());
+        }
+        None => {
+            map.insert(Id::from(key), OrdSet::unit(id.clone()));
+        }
+    }
+}
+
 /// Inserts `alloc` and maintains the by-job, by-node and by-eval indexes
 /// and the node usage.
 pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
     account(state, &alloc, true);
-    if let Some(old) = state.allocs.get(&alloc.id).cloned() {
-        account(state, &old, false);
-        state
-            .allocs_by_index
-            .remove(&(old.modify_index, old.id.clone()));
-        if !old.terminal() && alloc.terminal() {
-            state.index.capacity = state.index.capacity.max(alloc.modify_index);
+    let id = match state.allocs.get_key_value(alloc.id.as_str()) {
+        Some((key, old)) => {
+            let (id, old) = (key.clone(), old.clone());
+            account(state, &old, false);
+            state.allocs_by_index.remove(&(old.modify_index, id.clone()));
+            if !old.terminal() && alloc.terminal() {
+                state.index.capacity = state.index.capacity.max(alloc.modify_index);
+            }
+            if old.node_id != alloc.node_id
+                && let Some(set) = state.allocs_by_node.get_mut(old.node_id.as_str())
+            {
+                set.remove(&id);
+            }
+            if old.eval_id != alloc.eval_id
+                && let Some(set) = state.allocs_by_eval.get_mut(old.eval_id.as_str())
+            {
+                set.remove(&id);
+            }
+            id
         }
-        if old.node_id != alloc.node_id
-            && let Some(set) = state.allocs_by_node.get_mut(&old.node_id)
-        {
-            set.remove(&old.id);
-        }
-        if old.eval_id != alloc.eval_id
-            && let Some(set) = state.allocs_by_eval.get_mut(&old.eval_id)
-        {
-            set.remove(&old.id);
-        }
-    }
-    let id = alloc.id.clone();
+        None => Id::from(alloc.id.as_str()),
+    };
     state
         .allocs_by_index
         .insert((alloc.modify_index, id.clone()), ());
@@ -59,16 +83,8 @@ pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
         .entry(JobKey::new(&alloc.namespace, &alloc.job_id))
         .or_default()
         .insert(id.clone());
-    state
-        .allocs_by_node
-        .entry(alloc.node_id.clone())
-        .or_default()
-        .insert(id.clone());
-    state
-        .allocs_by_eval
-        .entry(alloc.eval_id.clone())
-        .or_default()
-        .insert(id.clone());
+    index_add(&mut state.allocs_by_node, &alloc.node_id, &id);
+    index_add(&mut state.allocs_by_eval, &alloc.eval_id, &id);
     state.allocs.insert(id, alloc);
 }
 
@@ -88,7 +104,7 @@ pub fn upsert(
     }
     let mut jobs = Vec::new();
     for mut alloc in allocs {
-        match state.allocs.get(&alloc.id) {
+        match state.allocs.get(alloc.id.as_str()) {
             Some(old) => {
                 alloc.create_index = old.create_index;
                 alloc.alloc_modify_index =
@@ -127,7 +143,7 @@ pub fn client_update(
 ) -> Result<Applied, ApplyError> {
     let mut jobs = Vec::new();
     for u in updates {
-        let Some(old) = state.allocs.get(&u.id).cloned() else {
+        let Some(old) = state.allocs.get(u.id.as_str()).cloned() else {
             continue;
         };
         let mut a = (*old).clone();

@@ -24,7 +24,7 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
         modify_time,
     } in results.stops
     {
-        let Some(old) = state.allocs.get(&alloc_id).cloned() else {
+        let Some(old) = state.allocs.get(alloc_id.as_str()).cloned() else {
             continue;
         };
         let mut a: Allocation = (*old).clone();
@@ -43,7 +43,7 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
         if p.id.is_empty() {
             return Err(ApplyError::Invalid("a planned allocation has no ID".into()));
         }
-        let a = match state.allocs.get(&p.id) {
+        let a = match state.allocs.get(p.id.as_str()) {
             // An in-place update: same node, name and resources; new job.
             Some(old) => {
                 let mut a: Allocation = (**old).clone();
