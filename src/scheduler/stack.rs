@@ -83,6 +83,10 @@ pub fn dc_matches(pattern: &str, dc: &str) -> bool {
     }
 }
 
+/// A candidate's static feasibility for one group: unknown until checked,
+/// then passed or the reason it failed.
+type Feasibility = Option<Result<(), String>>;
+
 pub struct Stack<'a> {
     state: &'a dyn StateView,
     job: &'a Job,
@@ -108,7 +112,7 @@ pub struct Stack<'a> {
     job_here: Vec<i64>,
     group_here: Vec<(String, Vec<i64>)>,
     /// Static feasibility per group and candidate position.
-    feasible: Vec<(String, Vec<Option<Result<(), String>>>)>,
+    feasible: Vec<(String, Vec<Feasibility>)>,
 }
 
 impl<'a> Stack<'a> {
