@@ -1,6 +1,6 @@
 //! A plan: what a scheduler wants committed, and what the applier did.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::state::{AllocStop, Command, PlanResults, PlannedAlloc};
@@ -50,11 +50,15 @@ impl Plan {
     }
 }
 
-/// What the applier committed of a plan.
+/// What the applier committed of a plan: the nodes whose part it accepted
+/// (the plan itself holds the allocations).
 #[derive(Clone, Debug, Default)]
 pub struct PlanResult {
-    pub node_update: BTreeMap<String, Vec<Allocation>>,
-    pub node_allocation: BTreeMap<String, Vec<Allocation>>,
+    pub accepted: BTreeSet<String>,
+    /// New allocations and in-place updates committed.
+    pub placed: usize,
+    /// Stops committed.
+    pub stopped: usize,
     /// The Raft index of the commit (0 when nothing was committed).
     pub alloc_index: u64,
     /// Non-zero when some nodes were refused: re-plan on a state at least
@@ -63,20 +67,42 @@ pub struct PlanResult {
 }
 
 impl PlanResult {
+    /// Records that `node`'s part of `plan` is accepted.
+    pub fn accept(&mut self, plan: &Plan, node: &str) {
+        self.placed += plan.node_allocation.get(node).map_or(0, Vec::len);
+        self.stopped += plan.node_update.get(node).map_or(0, Vec::len);
+        self.accepted.insert(node.to_string());
+    }
+
+    /// Drops everything accepted (an `AllAtOnce` plan with a refusal).
+    pub fn reject_all(&mut self) {
+        self.accepted.clear();
+        self.placed = 0;
+        self.stopped = 0;
+    }
+
+    /// Nothing of the plan is to be committed.
+    pub fn is_empty(&self) -> bool {
+        self.placed == 0 && self.stopped == 0
+    }
+
     /// The command that commits this result of `plan`.
     pub fn to_command(&self, plan: &Plan) -> Command {
+        let accepted = |(node, _): &(&String, &Vec<Allocation>)| self.accepted.contains(*node);
         Command::PlanResults(PlanResults {
             job: plan.job.as_deref().cloned(),
-            allocs: self
+            allocs: plan
                 .node_allocation
-                .values()
-                .flatten()
+                .iter()
+                .filter(accepted)
+                .flat_map(|(_, allocs)| allocs)
                 .map(PlannedAlloc::from_alloc)
                 .collect(),
-            stops: self
+            stops: plan
                 .node_update
-                .values()
-                .flatten()
+                .iter()
+                .filter(accepted)
+                .flat_map(|(_, allocs)| allocs)
                 .map(|a| AllocStop {
                     alloc_id: a.id.clone(),
                     desired_description: a.desired_description.clone(),
@@ -91,8 +117,7 @@ impl PlanResult {
 
     /// Whether every part of `plan` was committed.
     pub fn full_commit(&self, plan: &Plan) -> bool {
-        let count = |m: &BTreeMap<String, Vec<Allocation>>| m.values().map(Vec::len).sum::<usize>();
-        count(&self.node_update) == count(&plan.node_update)
-            && count(&self.node_allocation) == count(&plan.node_allocation)
+        let stops: usize = plan.node_update.values().map(Vec::len).sum();
+        self.placed == plan.placements() && self.stopped == stops
     }
 }

@@ -80,16 +80,7 @@ pub fn evaluate(state: &dyn StateView, plan: &Plan) -> (PlanResult, Refusals) {
         let stops = plan.node_update.get(node_id).unwrap_or(&empty);
         let allocs = plan.node_allocation.get(node_id).unwrap_or(&empty);
         match node_ok(state, node_id, stops, allocs) {
-            Ok(()) => {
-                if !stops.is_empty() {
-                    result.node_update.insert(node_id.clone(), stops.clone());
-                }
-                if !allocs.is_empty() {
-                    result
-                        .node_allocation
-                        .insert(node_id.clone(), allocs.clone());
-                }
-            }
+            Ok(()) => result.accept(plan, node_id),
             Err(why) => {
                 refused.insert(node_id.clone(), why);
             }
@@ -97,8 +88,7 @@ pub fn evaluate(state: &dyn StateView, plan: &Plan) -> (PlanResult, Refusals) {
     }
     if !refused.is_empty() {
         if plan.all_at_once {
-            result.node_update.clear();
-            result.node_allocation.clear();
+            result.reject_all();
         }
         result.refresh_index = state.refresh_index().max(1);
     }

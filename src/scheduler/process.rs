@@ -67,19 +67,26 @@ pub async fn process<P: Planner>(
     loop {
         let state = planner.state(min_index).await?;
         let now = ids::now_nanos();
-        let outcome = compute(&*state, eval, now);
+        let mut outcome = compute(&*state, eval, now);
         if outcome.plan.is_noop() {
             return finish(planner, eval, outcome, state.indexes().latest, placed, None).await;
         }
-        let plan = outcome.plan.clone();
-        let result = planner.submit(plan.clone()).await?;
-        placed += result.node_allocation.values().map(Vec::len).sum::<usize>();
-        if result.full_commit(&plan) {
+        // The plan travels to the applier; the outcome keeps its job.
+        let plan = std::mem::take(&mut outcome.plan);
+        outcome.plan.job = plan.job.clone();
+        let wanted = PlanResult {
+            placed: plan.placements(),
+            stopped: plan.node_update.values().map(Vec::len).sum(),
+            ..PlanResult::default()
+        };
+        let result = planner.submit(plan).await?;
+        placed += result.placed;
+        if result.placed == wanted.placed && result.stopped == wanted.stopped {
             return finish(planner, eval, outcome, state.indexes().latest, placed, None).await;
         }
         // A partial commit: something changed under us. Progress resets the
         // attempt counter; conflicts without progress use it up.
-        let progress = !result.node_allocation.is_empty() || !result.node_update.is_empty();
+        let progress = !result.is_empty();
         attempts = if progress { 0 } else { attempts + 1 };
         if attempts >= max_attempts {
             return finish(

@@ -34,7 +34,7 @@ async fn apply(server: &Server, plan: &Plan) -> Result<PlanResult, SchedError> {
     for (node, why) in &refused {
         tracing::debug!(eval_id = %plan.eval_id, node_id = %node, reason = %why, "plan refused on node");
     }
-    if result.node_allocation.is_empty() && result.node_update.is_empty() {
+    if result.is_empty() {
         return Ok(result);
     }
     let cmd = result.to_command(plan);
