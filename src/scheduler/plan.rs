@@ -89,7 +89,16 @@ impl PlanResult {
     /// The command that commits this result of `plan`.
     pub fn to_command(&self, plan: &Plan) -> Command {
         let accepted = |(node, _): &(&String, &Vec<Allocation>)| self.accepted.contains(*node);
+        let shared = plan
+            .node_allocation
+            .values()
+            .flatten()
+            .find_map(|a| a.metrics.as_ref());
         Command::PlanResults(PlanResults {
+            nodes_available: shared
+                .map(|m| (*m.nodes_available).clone())
+                .unwrap_or_default(),
+            nodes_in_pool: shared.map_or(0, |m| m.nodes_in_pool),
             job: plan.job.as_deref().cloned(),
             allocs: plan
                 .node_allocation

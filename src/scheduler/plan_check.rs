@@ -24,9 +24,12 @@ fn node_ok(
         return Ok(());
     }
     let node = state.node(node_id).ok_or("node does not exist")?;
-    let in_place_only = allocs
-        .iter()
-        .all(|a| state.alloc(&a.id).is_some_and(|old| old.node_id == node_id));
+    // A new allocation has never been committed (no CreateIndex), so only
+    // updates are looked up in the state.
+    let existing = |a: &&Allocation| a.create_index > 0;
+    let in_place_only = allocs.iter().all(|a| {
+        existing(&a) && state.alloc(&a.id).is_some_and(|old| old.node_id == node_id)
+    });
     if !node.ready() && !in_place_only {
         return Err(format!("node is {} and not eligible", node.status));
     }
@@ -37,7 +40,7 @@ fn node_ok(
     let leaving = stops
         .iter()
         .filter_map(|s| state.alloc(&s.id))
-        .chain(allocs.iter().filter_map(|a| state.alloc(&a.id)));
+        .chain(allocs.iter().filter(existing).filter_map(|a| state.alloc(&a.id)));
     for old in leaving {
         if !old.terminal() && old.node_id == node_id {
             used.sub(old.usage());

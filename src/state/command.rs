@@ -7,7 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::structs::{Allocation, Evaluation, Job, Node};
+use super::planned_metric::PlannedMetric;
+use crate::structs::{Allocation, Evaluation, Job, Node, SmallMap};
 
 /// A change to cluster state, committed through Raft. Variants differ in
 /// size; a command is decoded, applied once and dropped, so boxing would
@@ -93,6 +94,11 @@ pub struct PlanResults {
     pub stops: Vec<AllocStop>,
     /// The evaluation the plan came from.
     pub eval_id: String,
+    /// What every placement's metric shares (see [`PlannedMetric`]).
+    #[serde(default, skip_serializing_if = "SmallMap::is_empty")]
+    pub nodes_available: SmallMap<String, i64>,
+    #[serde(default)]
+    pub nodes_in_pool: i64,
 }
 
 /// What a scheduler decided for one allocation; the rest (namespace, job,
@@ -112,8 +118,11 @@ pub struct PlannedAlloc {
     pub task_group: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<crate::structs::AllocatedResources>,
+    /// The full metric, as entries before [`PlannedMetric`] carried it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<crate::structs::AllocMetric>,
+    #[serde(default, rename = "m", skip_serializing_if = "Option::is_none")]
+    pub metric: Option<PlannedMetric>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub previous_allocation: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -132,7 +141,11 @@ impl PlannedAlloc {
             node_name: a.node_name.clone(),
             task_group: a.task_group.clone(),
             resources: a.allocated_resources.clone(),
-            metrics: a.metrics.clone(),
+            metrics: None,
+            metric: a
+                .metrics
+                .as_ref()
+                .map(|m| PlannedMetric::of(m, &a.node_id)),
             previous_allocation: a.previous_allocation.clone(),
             desired_description: a.desired_description.clone(),
             time: a.modify_time,

@@ -24,6 +24,7 @@ mod command;
 mod fsm;
 mod handle;
 mod keys;
+mod planned_metric;
 mod snapshot;
 mod store;
 mod summary;
@@ -35,6 +36,7 @@ pub use command::{
 pub use fsm::{Fsm, decode_response};
 pub use handle::StateHandle;
 pub use keys::JobKey;
+pub use planned_metric::PlannedMetric;
 pub use store::{NodeUsage, State, Table, TableIndexes};
 
 /// How many versions of a job are kept (Nomad's `job_tracked_versions`).

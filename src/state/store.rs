@@ -77,7 +77,6 @@ pub struct State {
     pub(crate) allocs: OrdMap<Id, Arc<Allocation>>,
     pub(crate) allocs_by_job: OrdMap<JobKey, OrdSet<Id>>,
     pub(crate) allocs_by_node: OrdMap<Id, OrdSet<Id>>,
-    pub(crate) allocs_by_eval: OrdMap<Id, OrdSet<Id>>,
     /// Allocations by (ModifyIndex, ID): what changed since an index.
     pub(crate) allocs_by_index: OrdMap<(u64, Id), ()>,
     pub(crate) nodes: OrdMap<String, Arc<Node>>,
@@ -203,8 +202,15 @@ impl State {
         self.allocs_of(self.allocs_by_node.get(node_id))
     }
 
+    /// The allocations an evaluation placed or last updated: found
+    /// through its job, which saves every allocation an index entry.
     pub fn allocs_by_eval(&self, eval_id: &str) -> Vec<Arc<Allocation>> {
-        self.allocs_of(self.allocs_by_eval.get(eval_id))
+        let Some(eval) = self.evals.get(eval_id) else {
+            return Vec::new();
+        };
+        let mut allocs = self.allocs_by_job(&eval.namespace, &eval.job_id);
+        allocs.retain(|a| a.eval_id == eval_id);
+        allocs
     }
 
     fn allocs_of(&self, ids: Option<&OrdSet<Id>>) -> Vec<Arc<Allocation>> {

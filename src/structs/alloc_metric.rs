@@ -1,5 +1,7 @@
 //! Why the scheduler placed an allocation where it did, or could not.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::SmallMap;
@@ -11,8 +13,9 @@ pub struct AllocMetric {
     pub nodes_evaluated: i64,
     pub nodes_filtered: i64,
     pub nodes_in_pool: i64,
-    /// Ready nodes per datacenter the job asked for.
-    pub nodes_available: SmallMap<String, i64>,
+    /// Ready nodes per datacenter the job asked for (shared by the
+    /// placements of one evaluation).
+    pub nodes_available: Arc<SmallMap<String, i64>>,
     pub class_filtered: SmallMap<String, i64>,
     pub constraint_filtered: SmallMap<String, i64>,
     pub nodes_exhausted: i64,

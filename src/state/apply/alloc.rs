@@ -49,7 +49,7 @@ fn index_add(map: &mut OrdMap<Id, OrdSet<Id>>, key: &str, id: &Id) {
     }
 }
 
-/// Inserts `alloc` and maintains the by-job, by-node and by-eval indexes
+/// Inserts `alloc` and maintains the by-job, by-node and by-index indexes
 /// and the node usage.
 pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
     account(state, &alloc, true);
@@ -66,11 +66,6 @@ pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
             {
                 set.remove(&id);
             }
-            if old.eval_id != alloc.eval_id
-                && let Some(set) = state.allocs_by_eval.get_mut(old.eval_id.as_str())
-            {
-                set.remove(&id);
-            }
             id
         }
         None => Id::from(alloc.id.as_str()),
@@ -84,7 +79,6 @@ pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
         .or_default()
         .insert(id.clone());
     index_add(&mut state.allocs_by_node, &alloc.node_id, &id);
-    index_add(&mut state.allocs_by_eval, &alloc.eval_id, &id);
     state.allocs.insert(id, alloc);
 }
 

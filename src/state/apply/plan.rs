@@ -11,6 +11,8 @@ use crate::structs::{ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN, ALLOC_DESIRED_STOP
 
 pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Applied, ApplyError> {
     let job = results.job.map(Arc::new);
+    let nodes_available = Arc::new(results.nodes_available);
+    let nodes_in_pool = results.nodes_in_pool;
     let mut jobs: Vec<JobKey> = Vec::new();
     let mut touch = |key: JobKey| {
         if !jobs.contains(&key) {
@@ -64,6 +66,14 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
                         p.id
                     )));
                 };
+                let metrics = match p.metric {
+                    Some(m) => Some(m.into_metric(
+                        &p.node_id,
+                        nodes_available.clone(),
+                        nodes_in_pool,
+                    )),
+                    None => p.metrics,
+                };
                 Allocation {
                     id: p.id,
                     namespace: j.namespace.clone(),
@@ -75,7 +85,7 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
                     job: Some(j.clone()),
                     task_group: p.task_group,
                     allocated_resources: p.resources,
-                    metrics: p.metrics,
+                    metrics,
                     desired_status: ALLOC_DESIRED_RUN.into(),
                     desired_description: p.desired_description,
                     client_status: ALLOC_CLIENT_PENDING.into(),
