@@ -52,6 +52,9 @@ if [ -n "${PERF_OUT:-}" ]; then
 fi
 target/release/examples/bench-scheduler --addrs "$addrs" --jobs "$jobs" --count "$count"
 if [ -n "${PERF_OUT:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
+tick=$(getconf CLK_TCK)
+cpu() { awk -v t="$tick" '{printf "%.1f", ($14 + $15) / t}' "/proc/$1/stat"; }
 for i in 0 1 2; do
-  echo "server $i peak RSS: $(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' /proc/${servers[$i]}/status)"
+  echo "server $i peak RSS: $(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' /proc/${servers[$i]}/status), CPU $(cpu "${servers[$i]}") s since start"
 done
+echo "nodesim CPU: $(cpu "${pids[3]}") s since start"

@@ -27,9 +27,9 @@ fn node_ok(
     // A new allocation has never been committed (no CreateIndex), so only
     // updates are looked up in the state.
     let existing = |a: &&Allocation| a.create_index > 0;
-    let in_place_only = allocs.iter().all(|a| {
-        existing(&a) && state.alloc(&a.id).is_some_and(|old| old.node_id == node_id)
-    });
+    let in_place_only = allocs
+        .iter()
+        .all(|a| existing(&a) && state.alloc(&a.id).is_some_and(|old| old.node_id == node_id));
     if !node.ready() && !in_place_only {
         return Err(format!("node is {} and not eligible", node.status));
     }
@@ -37,10 +37,12 @@ fn node_ok(
     let mut used = usage.usage;
     let mut freed: BTreeSet<u16> = BTreeSet::new();
     // What leaves the node: stops and the old versions of updated allocs.
-    let leaving = stops
-        .iter()
-        .filter_map(|s| state.alloc(&s.id))
-        .chain(allocs.iter().filter(existing).filter_map(|a| state.alloc(&a.id)));
+    let leaving = stops.iter().filter_map(|s| state.alloc(&s.id)).chain(
+        allocs
+            .iter()
+            .filter(existing)
+            .filter_map(|a| state.alloc(&a.id)),
+    );
     for old in leaving {
         if !old.terminal() && old.node_id == node_id {
             used.sub(old.usage());

@@ -108,6 +108,11 @@ pub struct PlanResults {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct PlannedAlloc {
     pub id: String,
+    /// `Some(true)`: a new allocation, `Some(false)`: an update of a
+    /// committed one. Entries written before this field existed (`None`)
+    /// are told apart by looking the ID up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<bool>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -136,16 +141,15 @@ impl PlannedAlloc {
     pub fn from_alloc(a: &Allocation) -> Self {
         PlannedAlloc {
             id: a.id.clone(),
+            // Committed allocations carry the index that created them.
+            new: Some(a.create_index == 0),
             name: a.name.clone(),
             node_id: a.node_id.clone(),
             node_name: a.node_name.clone(),
             task_group: a.task_group.clone(),
             resources: a.allocated_resources.clone(),
             metrics: None,
-            metric: a
-                .metrics
-                .as_ref()
-                .map(|m| PlannedMetric::of(m, &a.node_id)),
+            metric: a.metrics.as_ref().map(|m| PlannedMetric::of(m, &a.node_id)),
             previous_allocation: a.previous_allocation.clone(),
             desired_description: a.desired_description.clone(),
             time: a.modify_time,

@@ -119,7 +119,8 @@ mod tests {
             ..AllocMetric::default()
         };
         m.nodes_available = Arc::new([("dc1".to_string(), 2500)].into_iter().collect());
-        m.constraint_filtered.add("${attr.kernel.name} = windows", 2);
+        m.constraint_filtered
+            .add("${attr.kernel.name} = windows", 2);
         m.dimension_exhausted.add("memory", 1);
         m.scores.insert("n1.binpack".into(), 0.25);
         m.scores.insert("n1.job-anti-affinity".into(), -0.5);

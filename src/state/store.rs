@@ -63,6 +63,9 @@ impl TableIndexes {
     }
 }
 
+/// Allocations by ID: a secondary index entry.
+pub(crate) type AllocSet = OrdMap<Id, Arc<Allocation>>;
+
 /// One immutable version of the cluster state. Cloning is O(1).
 #[derive(Clone, Debug, Default)]
 pub struct State {
@@ -75,8 +78,10 @@ pub struct State {
     /// Evaluations by (ModifyIndex, ID): the leader's feed of new work.
     pub(crate) evals_by_index: OrdMap<(u64, String), ()>,
     pub(crate) allocs: OrdMap<Id, Arc<Allocation>>,
-    pub(crate) allocs_by_job: OrdMap<JobKey, OrdSet<Id>>,
-    pub(crate) allocs_by_node: OrdMap<Id, OrdSet<Id>>,
+    /// The allocations of each job and node, held directly so a job's or
+    /// node's allocations are read without a lookup each.
+    pub(crate) allocs_by_job: OrdMap<JobKey, AllocSet>,
+    pub(crate) allocs_by_node: OrdMap<Id, AllocSet>,
     /// Allocations by (ModifyIndex, ID): what changed since an index.
     pub(crate) allocs_by_index: OrdMap<(u64, Id), ()>,
     pub(crate) nodes: OrdMap<String, Arc<Node>>,
@@ -213,13 +218,9 @@ impl State {
         allocs
     }
 
-    fn allocs_of(&self, ids: Option<&OrdSet<Id>>) -> Vec<Arc<Allocation>> {
-        ids.map(|ids| {
-            ids.iter()
-                .filter_map(|a| self.allocs.get(&**a).cloned())
-                .collect()
-        })
-        .unwrap_or_default()
+    fn allocs_of(&self, set: Option<&AllocSet>) -> Vec<Arc<Allocation>> {
+        set.map(|set| set.values().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub fn node(&self, id: &str) -> Option<Arc<Node>> {

@@ -256,3 +256,30 @@ fn a_bad_command_changes_nothing() {
     assert!(handle.snapshot().jobs_by_prefix("*", "").is_empty());
     assert_eq!(handle.snapshot().indexes().latest, 3);
 }
+
+#[test]
+fn plan_results_in_the_earlier_log_form_still_apply() {
+    use drover_raft::StateMachine;
+    let (mut fsm, handle) = Fsm::new();
+    register(&mut fsm, 3, job("example", 1), None).expect("create");
+    let job_json = serde_json::to_value(job("example", 1)).expect("job encodes");
+    // Entries written before `new` and the compact metric existed.
+    let plan = |time: i64| {
+        serde_json::json!({"PlanResults": {
+            "job": job_json, "eval_id": "e3", "stops": [],
+            "allocs": [{"id": "a1", "name": "example.cache[0]", "node_id": "n1",
+                "task_group": "cache", "time": time,
+                "metrics": {"NodesEvaluated": 3, "NodesAvailable": {"dc1": 3}}}]}})
+        .to_string()
+    };
+    fsm.apply(4, plan(10).as_bytes());
+    fsm.apply(5, plan(20).as_bytes());
+    let a = handle.snapshot().alloc("a1").expect("placed");
+    // The second entry is an update of the first allocation, found by ID.
+    assert_eq!((a.create_index, a.modify_index, a.modify_time), (4, 5, 20));
+    let m = a.metrics.as_ref().expect("metrics kept");
+    assert_eq!(
+        (m.nodes_evaluated, m.nodes_available.get("dc1")),
+        (3, Some(&3))
+    );
+}

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use crate::state::summary;
-use imbl::{OrdMap, OrdSet};
+use imbl::OrdMap;
 
 use crate::state::keys::Id;
+use crate::state::store::AllocSet;
 use crate::state::{Applied, ApplyError, JobKey, State, Table};
 use crate::structs::Allocation;
 
@@ -36,15 +37,15 @@ fn account(state: &mut State, alloc: &Allocation, add: bool) {
     }
 }
 
-/// Adds `id` to the set under `key`, creating the set (and copying the key)
-/// only when it is new.
-fn index_add(map: &mut OrdMap<Id, OrdSet<Id>>, key: &str, id: &Id) {
+/// Puts `alloc` in the set under `key`, creating the set (and copying the
+/// key) only when it is new.
+fn index_add(map: &mut OrdMap<Id, AllocSet>, key: &str, id: &Id, alloc: &Arc<Allocation>) {
     match map.get_mut(key) {
         Some(set) => {
-            set.insert(id.clone());
+            set.insert(id.clone(), alloc.clone());
         }
         None => {
-            map.insert(Id::from(key), OrdSet::unit(id.clone()));
+            map.insert(Id::from(key), AllocSet::unit(id.clone(), alloc.clone()));
         }
     }
 }
@@ -57,7 +58,9 @@ pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
         Some((key, old)) => {
             let (id, old) = (key.clone(), old.clone());
             account(state, &old, false);
-            state.allocs_by_index.remove(&(old.modify_index, id.clone()));
+            state
+                .allocs_by_index
+                .remove(&(old.modify_index, id.clone()));
             if !old.terminal() && alloc.terminal() {
                 state.index.capacity = state.index.capacity.max(alloc.modify_index);
             }
@@ -77,8 +80,8 @@ pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
         .allocs_by_job
         .entry(JobKey::new(&alloc.namespace, &alloc.job_id))
         .or_default()
-        .insert(id.clone());
-    index_add(&mut state.allocs_by_node, &alloc.node_id, &id);
+        .insert(id.clone(), alloc.clone());
+    index_add(&mut state.allocs_by_node, &alloc.node_id, &id, &alloc);
     state.allocs.insert(id, alloc);
 }
 

@@ -45,7 +45,11 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
         if p.id.is_empty() {
             return Err(ApplyError::Invalid("a planned allocation has no ID".into()));
         }
-        let a = match state.allocs.get(p.id.as_str()) {
+        let existing = match p.new {
+            Some(true) => None,
+            _ => state.allocs.get(p.id.as_str()),
+        };
+        let a = match existing {
             // An in-place update: same node, name and resources; new job.
             Some(old) => {
                 let mut a: Allocation = (**old).clone();
@@ -67,11 +71,9 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
                     )));
                 };
                 let metrics = match p.metric {
-                    Some(m) => Some(m.into_metric(
-                        &p.node_id,
-                        nodes_available.clone(),
-                        nodes_in_pool,
-                    )),
+                    Some(m) => {
+                        Some(m.into_metric(&p.node_id, nodes_available.clone(), nodes_in_pool))
+                    }
                     None => p.metrics,
                 };
                 Allocation {
