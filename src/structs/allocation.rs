@@ -36,7 +36,9 @@ pub struct Allocation {
     /// The job as of placement, shared between the allocations of a plan.
     pub job: Option<Arc<Job>>,
     pub task_group: String,
-    pub resources: Option<Resources>,
+    /// Nomad's deprecated per-allocation totals (boxed: rarely set, and
+    /// every stored allocation would pay for it inline).
+    pub resources: Option<Box<Resources>>,
     pub task_resources: BTreeMap<String, Resources>,
     pub allocated_resources: Option<AllocatedResources>,
     pub metrics: Option<AllocMetric>,
@@ -50,7 +52,7 @@ pub struct Allocation {
     pub next_allocation: String,
     #[serde(rename = "FollowupEvalID")]
     pub followup_eval_id: String,
-    pub reschedule_tracker: Option<serde_json::Value>,
+    pub reschedule_tracker: Option<Box<serde_json::Value>>,
     pub create_index: u64,
     pub modify_index: u64,
     pub alloc_modify_index: u64,
