@@ -15,15 +15,18 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// Entries sorted by key in a boxed slice: two words, no spare capacity,
+/// nothing allocated while empty. Changes rebuild the slice, which is cheap
+/// at the sizes these maps have.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct SmallMap<K, V> {
-    entries: Vec<(K, V)>,
+    entries: Box<[(K, V)]>,
 }
 
 impl<K, V> Default for SmallMap<K, V> {
     fn default() -> Self {
         SmallMap {
-            entries: Vec::new(),
+            entries: Box::default(),
         }
     }
 }
@@ -73,8 +76,7 @@ impl<K: Ord, V> SmallMap<K, V> {
         match self.find(&key) {
             Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
             Err(i) => {
-                self.reserve_one();
-                self.entries.insert(i, (key, value));
+                self.insert_at(i, key, value);
                 None
             }
         }
@@ -85,10 +87,11 @@ impl<K: Ord, V> SmallMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        match self.find(key) {
-            Ok(i) => Some(self.entries.remove(i).1),
-            Err(_) => None,
-        }
+        let i = self.find(key).ok()?;
+        let mut entries = Vec::from(std::mem::take(&mut self.entries));
+        let (_, v) = entries.remove(i);
+        self.entries = entries.into_boxed_slice();
+        Some(v)
     }
 
     /// The value of `key`, inserted as `V::default()` when absent.
@@ -99,20 +102,19 @@ impl<K: Ord, V> SmallMap<K, V> {
         let i = match self.find(&key) {
             Ok(i) => i,
             Err(i) => {
-                self.reserve_one();
-                self.entries.insert(i, (key, V::default()));
+                self.insert_at(i, key, V::default());
                 i
             }
         };
         &mut self.entries[i].1
     }
 
-    /// Grows one entry at a time: these maps stay small and many of them
-    /// live at once, so spare capacity would be most of their size.
-    fn reserve_one(&mut self) {
-        if self.entries.len() == self.entries.capacity() {
-            self.entries.reserve_exact(1);
-        }
+    /// Inserts at position `i`, growing the slice by exactly one entry.
+    fn insert_at(&mut self, i: usize, key: K, value: V) {
+        let mut entries = Vec::with_capacity(self.entries.len() + 1);
+        entries.extend(Vec::from(std::mem::take(&mut self.entries)));
+        entries.insert(i, (key, value));
+        self.entries = entries.into_boxed_slice();
     }
 }
 
@@ -122,10 +124,7 @@ impl SmallMap<String, i64> {
     pub fn add(&mut self, key: &str, by: i64) {
         match self.find(key) {
             Ok(i) => self.entries[i].1 += by,
-            Err(i) => {
-                self.reserve_one();
-                self.entries.insert(i, (key.to_string(), by));
-            }
+            Err(i) => self.insert_at(i, key.to_string(), by),
         }
     }
 }
@@ -163,8 +162,9 @@ impl<K: Ord, V> FromIterator<(K, V)> for SmallMap<K, V> {
         entries.reverse();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         entries.dedup_by(|later, earlier| later.0 == earlier.0);
-        entries.shrink_to_fit();
-        SmallMap { entries }
+        SmallMap {
+            entries: entries.into_boxed_slice(),
+        }
     }
 }
 
@@ -172,7 +172,7 @@ impl<K, V> IntoIterator for SmallMap<K, V> {
     type Item = (K, V);
     type IntoIter = std::vec::IntoIter<(K, V)>;
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
+        Vec::from(self.entries).into_iter()
     }
 }
 
