@@ -39,7 +39,7 @@ pub struct Allocation {
     /// Nomad's deprecated per-allocation totals (boxed: rarely set, and
     /// every stored allocation would pay for it inline).
     pub resources: Option<Box<Resources>>,
-    pub task_resources: BTreeMap<String, Resources>,
+    pub task_resources: SmallMap<String, Resources>,
     pub allocated_resources: Option<AllocatedResources>,
     pub metrics: Option<AllocMetric>,
     pub desired_status: String,

@@ -13,7 +13,7 @@ const MARKER_FILE: &str = "drover.marker";
 const MARKER_KEY: &[u8] = b"__drover_marker";
 
 /// sled's page cache per database.
-pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// An open database. Cheap to clone; the directory stays locked until every
 /// clone is dropped.
