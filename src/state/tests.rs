@@ -283,3 +283,34 @@ fn plan_results_in_the_earlier_log_form_still_apply() {
         (3, Some(&3))
     );
 }
+
+#[test]
+fn a_placement_marked_new_that_reuses_an_id_replaces_the_old_one_cleanly() {
+    let (mut fsm, handle) = Fsm::new();
+    register(&mut fsm, 3, job("example", 1), None).expect("create");
+    let planned = |node: &str| PlannedAlloc {
+        id: "a1".into(),
+        new: Some(true),
+        name: "example.cache[0]".into(),
+        node_id: node.into(),
+        task_group: "cache".into(),
+        ..PlannedAlloc::default()
+    };
+    let plan = |node: &str| {
+        Command::PlanResults(PlanResults {
+            job: Some(job("example", 1)),
+            allocs: vec![planned(node)],
+            eval_id: "e3".into(),
+            ..PlanResults::default()
+        })
+    };
+    fsm.apply_command(4, plan("n1")).expect("first");
+    fsm.apply_command(5, plan("n2")).expect("second");
+    let s = handle.snapshot();
+    assert_eq!(s.allocs_count(), 1);
+    assert_eq!(s.allocs_changed_after(0).len(), 1);
+    assert!(s.allocs_by_node("n1").is_empty());
+    assert_eq!(s.allocs_by_node("n2").len(), 1);
+    assert_eq!(s.node_usage("n1").allocs, 0);
+    assert_eq!(s.node_usage("n2").allocs, 1);
+}

@@ -53,26 +53,48 @@ fn index_add(map: &mut OrdMap<Id, AllocSet>, key: &str, id: &Id, alloc: &Arc<All
 /// Inserts `alloc` and maintains the by-job, by-node and by-index indexes
 /// and the node usage.
 pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
-    account(state, &alloc, true);
     let id = match state.allocs.get_key_value(alloc.id.as_str()) {
         Some((key, old)) => {
             let (id, old) = (key.clone(), old.clone());
-            account(state, &old, false);
-            state
-                .allocs_by_index
-                .remove(&(old.modify_index, id.clone()));
-            if !old.terminal() && alloc.terminal() {
-                state.index.capacity = state.index.capacity.max(alloc.modify_index);
-            }
-            if old.node_id != alloc.node_id
-                && let Some(set) = state.allocs_by_node.get_mut(old.node_id.as_str())
-            {
-                set.remove(&id);
-            }
+            retire(state, &old, &alloc, &id);
             id
         }
         None => Id::from(alloc.id.as_str()),
     };
+    state.allocs.insert(id.clone(), alloc.clone());
+    add(state, alloc, id);
+}
+
+/// [`insert`] for an allocation the plan says is new: no lookup first. If
+/// the ID was taken after all, the displaced version is retired as in an
+/// update, so the tables stay consistent either way.
+pub(crate) fn insert_new(state: &mut State, alloc: Arc<Allocation>) {
+    let id = Id::from(alloc.id.as_str());
+    if let Some(old) = state.allocs.insert(id.clone(), alloc.clone()) {
+        retire(state, &old, &alloc, &id);
+    }
+    add(state, alloc, id);
+}
+
+/// Undoes what `old` held in the usage and indexes, as `new` replaces it.
+fn retire(state: &mut State, old: &Allocation, new: &Allocation, id: &Id) {
+    account(state, old, false);
+    state
+        .allocs_by_index
+        .remove(&(old.modify_index, id.clone()));
+    if !old.terminal() && new.terminal() {
+        state.index.capacity = state.index.capacity.max(new.modify_index);
+    }
+    if old.node_id != new.node_id
+        && let Some(set) = state.allocs_by_node.get_mut(old.node_id.as_str())
+    {
+        set.remove(id);
+    }
+}
+
+/// Accounts `alloc` on its node and enters it in the indexes.
+fn add(state: &mut State, alloc: Arc<Allocation>, id: Id) {
+    account(state, &alloc, true);
     state
         .allocs_by_index
         .insert((alloc.modify_index, id.clone()), ());
@@ -82,7 +104,6 @@ pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
         .or_default()
         .insert(id.clone(), alloc.clone());
     index_add(&mut state.allocs_by_node, &alloc.node_id, &id, &alloc);
-    state.allocs.insert(id, alloc);
 }
 
 pub fn upsert(

@@ -14,9 +14,9 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
     let nodes_available = Arc::new(results.nodes_available);
     let nodes_in_pool = results.nodes_in_pool;
     let mut jobs: Vec<JobKey> = Vec::new();
-    let mut touch = |key: JobKey| {
-        if !jobs.contains(&key) {
-            jobs.push(key);
+    let mut touch = |namespace: &str, id: &str| {
+        if !jobs.iter().any(|k| k.namespace == namespace && k.id == id) {
+            jobs.push(JobKey::new(namespace, id));
         }
     };
     for AllocStop {
@@ -38,7 +38,7 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
         a.modify_time = modify_time;
         a.modify_index = index;
         a.alloc_modify_index = index;
-        touch(JobKey::new(&a.namespace, &a.job_id));
+        touch(&a.namespace, &a.job_id);
         alloc::insert(state, Arc::new(a));
     }
     for p in results.allocs {
@@ -102,8 +102,12 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
         let mut a = a;
         a.modify_index = index;
         a.alloc_modify_index = index;
-        touch(JobKey::new(&a.namespace, &a.job_id));
-        alloc::insert(state, Arc::new(a));
+        touch(&a.namespace, &a.job_id);
+        if p.new == Some(true) {
+            alloc::insert_new(state, Arc::new(a));
+        } else {
+            alloc::insert(state, Arc::new(a));
+        }
     }
     // Link replaced allocations to their replacements.
     state.index.bump(Table::Allocs, index);
