@@ -20,8 +20,8 @@ use super::update::tasks_updated;
 use super::view::StateView;
 use crate::server::ids;
 use crate::structs::{
-    ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN, ALLOC_DESIRED_STOP, Allocation, Evaluation,
-    JOB_TYPE_BATCH, Job,
+    ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN, ALLOC_DESIRED_STOP, AllocatedResources, Allocation,
+    Evaluation, JOB_TYPE_BATCH, Job,
 };
 
 /// Computes the plan for `eval` on `state` (pure apart from the IDs and the
@@ -97,6 +97,7 @@ pub fn compute(state: &dyn StateView, eval: &Evaluation, now: i64) -> Outcome {
     let (Some(job), Some(stack)) = (job, stack.as_mut()) else {
         return out;
     };
+    let mut shared = SharedResources::default();
     for (g, plan) in &plans {
         let Some(group) = job.task_group(g) else {
             continue;
@@ -119,7 +120,7 @@ pub fn compute(state: &dyn StateView, eval: &Evaluation, now: i64) -> Outcome {
                         job_id: job.id.clone(),
                         job: Some(job.clone()),
                         task_group: g.clone(),
-                        allocated_resources: Some(sel.resources),
+                        allocated_resources: Some(shared.share(sel.resources)),
                         metrics: Some(sel.metric),
                         desired_status: ALLOC_DESIRED_RUN.into(),
                         client_status: ALLOC_CLIENT_PENDING.into(),
@@ -143,4 +144,24 @@ pub fn compute(state: &dyn StateView, eval: &Evaluation, now: i64) -> Outcome {
         out.queued.entry(g.clone()).or_default();
     }
     out
+}
+
+/// Hands out one `Arc` for equal resources in a row, so the placements of a
+/// group without ports share theirs.
+#[derive(Default)]
+pub struct SharedResources {
+    last: Option<Arc<AllocatedResources>>,
+}
+
+impl SharedResources {
+    pub fn share(&mut self, r: AllocatedResources) -> Arc<AllocatedResources> {
+        match &self.last {
+            Some(last) if **last == r => last.clone(),
+            _ => {
+                let r = Arc::new(r);
+                self.last = Some(r.clone());
+                r
+            }
+        }
+    }
 }

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::state::{AllocStop, Command, PlanResults, PlannedAlloc};
-use crate::structs::{ALLOC_CLIENT_LOST, Allocation, Job};
+use crate::structs::{ALLOC_CLIENT_LOST, AllocatedResources, Allocation, Job};
 
 /// Changes one scheduler run proposes. Only the plan applier on the leader
 /// commits them, after re-checking every node (optimistic concurrency).
@@ -100,13 +100,12 @@ impl PlanResult {
                 .unwrap_or_default(),
             nodes_in_pool: shared.map_or(0, |m| m.nodes_in_pool),
             job: plan.job.as_deref().cloned(),
-            allocs: plan
-                .node_allocation
-                .iter()
-                .filter(accepted)
-                .flat_map(|(_, allocs)| allocs)
-                .map(PlannedAlloc::from_alloc)
-                .collect(),
+            allocs: planned(
+                plan.node_allocation
+                    .iter()
+                    .filter(accepted)
+                    .flat_map(|(_, allocs)| allocs),
+            ),
             stops: plan
                 .node_update
                 .iter()
@@ -129,4 +128,23 @@ impl PlanResult {
         let stops: usize = plan.node_update.values().map(Vec::len).sum();
         self.placed == plan.placements() && self.stopped == stops
     }
+}
+
+/// The compact forms of `allocs`; resources shared with the previous
+/// allocation are sent once.
+fn planned<'a>(allocs: impl Iterator<Item = &'a Allocation>) -> Vec<PlannedAlloc> {
+    let mut out: Vec<PlannedAlloc> = Vec::new();
+    let mut previous: Option<&Arc<AllocatedResources>> = None;
+    for a in allocs {
+        let mut p = PlannedAlloc::from_alloc(a);
+        if let (Some(prev), Some(cur)) = (previous, a.allocated_resources.as_ref())
+            && Arc::ptr_eq(prev, cur)
+        {
+            p.resources = None;
+            p.same_resources = true;
+        }
+        previous = a.allocated_resources.as_ref();
+        out.push(p);
+    }
+    out
 }

@@ -134,7 +134,7 @@ pub fn compute(state: &dyn StateView, eval: &Evaluation, now: i64) -> Outcome {
                         job_id: job.id.clone(),
                         job: Some(job.clone()),
                         task_group: group.name.clone(),
-                        allocated_resources: Some(sel.resources),
+                        allocated_resources: Some(std::sync::Arc::new(sel.resources)),
                         metrics: Some(sel.metric),
                         desired_status: ALLOC_DESIRED_RUN.into(),
                         client_status: ALLOC_CLIENT_PENDING.into(),

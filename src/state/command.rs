@@ -123,6 +123,10 @@ pub struct PlannedAlloc {
     pub task_group: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<crate::structs::AllocatedResources>,
+    /// The same resources as the plan's previous allocation (which then
+    /// travel once).
+    #[serde(default, rename = "sr", skip_serializing_if = "std::ops::Not::not")]
+    pub same_resources: bool,
     /// The full metric, as entries before [`PlannedMetric`] carried it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<crate::structs::AllocMetric>,
@@ -147,7 +151,8 @@ impl PlannedAlloc {
             node_id: a.node_id.clone(),
             node_name: a.node_name.clone(),
             task_group: a.task_group.clone(),
-            resources: a.allocated_resources.clone(),
+            resources: a.allocated_resources.as_deref().cloned(),
+            same_resources: false,
             metrics: None,
             metric: a.metrics.as_ref().map(|m| PlannedMetric::of(m, &a.node_id)),
             previous_allocation: a.previous_allocation.clone(),

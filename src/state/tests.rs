@@ -314,3 +314,62 @@ fn a_placement_marked_new_that_reuses_an_id_replaces_the_old_one_cleanly() {
     assert_eq!(s.node_usage("n1").allocs, 0);
     assert_eq!(s.node_usage("n2").allocs, 1);
 }
+
+#[test]
+fn planned_resources_sent_once_are_shared_by_the_following_allocations() {
+    use crate::structs::{AllocatedResources, AllocatedSharedResources};
+    let (mut fsm, handle) = Fsm::new();
+    register(&mut fsm, 3, job("example", 4), None).expect("create");
+    let res = |disk: i64| AllocatedResources {
+        shared: AllocatedSharedResources {
+            disk_mb: disk,
+            ..AllocatedSharedResources::default()
+        },
+        ..AllocatedResources::default()
+    };
+    let planned = |i: usize, resources: Option<AllocatedResources>| PlannedAlloc {
+        id: format!("a{i}"),
+        new: Some(true),
+        name: format!("example.cache[{i}]"),
+        node_id: "n1".into(),
+        task_group: "cache".into(),
+        same_resources: resources.is_none(),
+        resources,
+        ..PlannedAlloc::default()
+    };
+    let allocs = vec![
+        planned(0, Some(res(100))),
+        planned(1, None),
+        planned(2, Some(res(200))),
+        planned(3, None),
+    ];
+    fsm.apply_command(
+        4,
+        Command::PlanResults(PlanResults {
+            job: Some(job("example", 4)),
+            allocs,
+            eval_id: "e3".into(),
+            ..PlanResults::default()
+        }),
+    )
+    .expect("plan");
+    let s = handle.snapshot();
+    let disk = |id: &str| {
+        let a = s.alloc(id).expect("placed");
+        a.allocated_resources
+            .as_ref()
+            .expect("resources")
+            .shared
+            .disk_mb
+    };
+    assert_eq!(
+        [disk("a0"), disk("a1"), disk("a2"), disk("a3")],
+        [100, 100, 200, 200]
+    );
+    let (a0, a1) = (s.alloc("a0").expect("a0"), s.alloc("a1").expect("a1"));
+    let (r0, r1) = (
+        a0.allocated_resources.as_ref(),
+        a1.allocated_resources.as_ref(),
+    );
+    assert!(std::sync::Arc::ptr_eq(r0.expect("r0"), r1.expect("r1")));
+}

@@ -40,7 +40,9 @@ pub struct Allocation {
     /// every stored allocation would pay for it inline).
     pub resources: Option<Box<Resources>>,
     pub task_resources: SmallMap<String, Resources>,
-    pub allocated_resources: Option<AllocatedResources>,
+    /// Shared between allocations given the same resources (a plan's
+    /// placements without ports all are).
+    pub allocated_resources: Option<Arc<AllocatedResources>>,
     pub metrics: Option<AllocMetric>,
     pub desired_status: String,
     pub desired_description: String,

@@ -13,6 +13,7 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
     let job = results.job.map(Arc::new);
     let nodes_available = Arc::new(results.nodes_available);
     let nodes_in_pool = results.nodes_in_pool;
+    let mut previous_resources: Option<Arc<crate::structs::AllocatedResources>> = None;
     let mut jobs: Vec<JobKey> = Vec::new();
     let mut touch = |namespace: &str, id: &str| {
         if !jobs.iter().any(|k| k.namespace == namespace && k.id == id) {
@@ -41,10 +42,18 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
         touch(&a.namespace, &a.job_id);
         alloc::insert(state, Arc::new(a));
     }
-    for p in results.allocs {
+    for mut p in results.allocs {
         if p.id.is_empty() {
             return Err(ApplyError::Invalid("a planned allocation has no ID".into()));
         }
+        // Every planned allocation, new or updated, counts as "previous"
+        // for the next one's `same_resources`.
+        let resources = if p.same_resources {
+            previous_resources.clone()
+        } else {
+            p.resources.take().map(Arc::new)
+        };
+        previous_resources = resources.clone();
         let existing = match p.new {
             Some(true) => None,
             _ => state.allocs.get(p.id.as_str()),
@@ -86,7 +95,7 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
                     job_id: j.id.clone(),
                     job: Some(j.clone()),
                     task_group: p.task_group,
-                    allocated_resources: p.resources,
+                    allocated_resources: resources,
                     metrics,
                     desired_status: ALLOC_DESIRED_RUN.into(),
                     desired_description: p.desired_description,
