@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::state::{AllocStop, Command, PlanResults, PlannedAlloc};
-use crate::structs::{ALLOC_CLIENT_LOST, AllocatedResources, Allocation, Job};
+use crate::structs::{ALLOC_CLIENT_LOST, Allocation, Job};
 
 /// Changes one scheduler run proposes. Only the plan applier on the leader
 /// commits them, after re-checking every node (optimistic concurrency).
@@ -134,17 +134,10 @@ impl PlanResult {
 /// allocation are sent once.
 fn planned<'a>(allocs: impl Iterator<Item = &'a Allocation>) -> Vec<PlannedAlloc> {
     let mut out: Vec<PlannedAlloc> = Vec::new();
-    let mut previous: Option<&Arc<AllocatedResources>> = None;
+    let mut previous: Option<&Allocation> = None;
     for a in allocs {
-        let mut p = PlannedAlloc::from_alloc(a);
-        if let (Some(prev), Some(cur)) = (previous, a.allocated_resources.as_ref())
-            && Arc::ptr_eq(prev, cur)
-        {
-            p.resources = None;
-            p.same_resources = true;
-        }
-        previous = a.allocated_resources.as_ref();
-        out.push(p);
+        out.push(PlannedAlloc::from_alloc_after(a, previous));
+        previous = Some(a);
     }
     out
 }

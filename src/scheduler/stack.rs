@@ -108,6 +108,9 @@ pub struct Stack<'a> {
     /// `distinct_property`, which looks beyond the candidates).
     job_on_node: HashMap<String, i64>,
     group_on_node: HashMap<String, HashMap<String, i64>>,
+    /// Whether the job has a `distinct_property` constraint, the only
+    /// reader of the two maps above once the stack is built.
+    by_property: bool,
     /// The same counts per candidate position, read on every node visited.
     job_here: Vec<i64>,
     group_here: Vec<(String, Vec<i64>)>,
@@ -168,6 +171,15 @@ impl<'a> Stack<'a> {
             usage: vec![None; count],
             job_on_node: HashMap::new(),
             group_on_node: HashMap::new(),
+            by_property: job
+                .constraints
+                .iter()
+                .chain(job.task_groups.iter().flat_map(|g| {
+                    g.constraints
+                        .iter()
+                        .chain(g.tasks.iter().flat_map(|t| t.constraints.iter()))
+                }))
+                .any(|c| c.operand == DISTINCT_PROPERTY),
             job_here: vec![0; count],
             group_here: Vec::new(),
             feasible: Vec::new(),
@@ -273,6 +285,9 @@ impl<'a> Stack<'a> {
         d.ports_add.extend(ports.iter().copied());
         self.job_here[p] += 1;
         self.group_here[group_slot].1[p] += 1;
+        if !self.by_property {
+            return;
+        }
         let node_id = &self.nodes[p].id;
         let group = &self.group_here[group_slot].0;
         match self.job_on_node.get_mut(node_id) {

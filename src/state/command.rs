@@ -143,6 +143,19 @@ pub struct PlannedAlloc {
 impl PlannedAlloc {
     /// The compact form of an allocation a scheduler built.
     pub fn from_alloc(a: &Allocation) -> Self {
+        Self::from_alloc_after(a, None)
+    }
+
+    /// The compact form of `a` following `previous` in a plan: resources
+    /// equal to the previous allocation's are not sent again.
+    pub fn from_alloc_after(a: &Allocation, previous: Option<&Allocation>) -> Self {
+        let same_resources = match (
+            previous.and_then(|p| p.allocated_resources.as_ref()),
+            a.allocated_resources.as_ref(),
+        ) {
+            (Some(p), Some(r)) => std::sync::Arc::ptr_eq(p, r),
+            _ => false,
+        };
         PlannedAlloc {
             id: a.id.clone(),
             // Committed allocations carry the index that created them.
@@ -151,8 +164,12 @@ impl PlannedAlloc {
             node_id: a.node_id.clone(),
             node_name: a.node_name.clone(),
             task_group: a.task_group.clone(),
-            resources: a.allocated_resources.as_deref().cloned(),
-            same_resources: false,
+            resources: if same_resources {
+                None
+            } else {
+                a.allocated_resources.as_deref().cloned()
+            },
+            same_resources,
             metrics: None,
             metric: a.metrics.as_ref().map(|m| PlannedMetric::of(m, &a.node_id)),
             previous_allocation: a.previous_allocation.clone(),

@@ -337,3 +337,40 @@ fn batch_job_completed_allocs_are_not_rerun() {
     assert_eq!(out.plan.placements(), 0);
     assert_eq!(out.annotations["cache"].ignore, 2);
 }
+
+#[test]
+fn service_distinct_property_allows_the_given_count_per_value() {
+    let mut h = Harness::new();
+    seed_cluster(&mut h);
+    // Two allocations per datacenter at most, in a job of count 6.
+    let mut job = example(&["eu-west-1a", "eu-west-1b"], 6);
+    job.task_groups[0].tasks[0]
+        .resources
+        .as_mut()
+        .expect("r")
+        .memory_mb = 10;
+    job.constraints.push(crate::structs::Constraint {
+        operand: "distinct_property".into(),
+        l_target: "${node.datacenter}".into(),
+        r_target: "2".into(),
+    });
+    let done = {
+        let e = h.register(job);
+        h.process(&e)
+    };
+    let state = h.snapshot();
+    let allocs = state.allocs_by_job("default", "example");
+    let mut per_dc = std::collections::BTreeMap::new();
+    for a in &allocs {
+        let dc = state.node(&a.node_id).expect("node").datacenter.clone();
+        *per_dc.entry(dc).or_insert(0) += 1;
+    }
+    assert_eq!(per_dc.values().copied().collect::<Vec<_>>(), [2, 2]);
+    let m = &done.eval.failed_tg_allocs["cache"];
+    assert_eq!(m.coalesced_failures, 1);
+    assert_eq!(
+        m.constraint_filtered
+            .get("distinct_property: ${node.datacenter}"),
+        Some(&11)
+    );
+}
