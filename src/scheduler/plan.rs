@@ -48,6 +48,10 @@ impl Plan {
     pub fn placements(&self) -> usize {
         self.node_allocation.values().map(Vec::len).sum()
     }
+
+    pub fn stops(&self) -> usize {
+        self.node_update.values().map(Vec::len).sum()
+    }
 }
 
 /// What the applier committed of a plan: the nodes whose part it accepted
@@ -121,12 +125,6 @@ impl PlanResult {
                 .collect(),
             eval_id: plan.eval_id.clone(),
         })
-    }
-
-    /// Whether every part of `plan` was committed.
-    pub fn full_commit(&self, plan: &Plan) -> bool {
-        let stops: usize = plan.node_update.values().map(Vec::len).sum();
-        self.placed == plan.placements() && self.stopped == stops
     }
 }
 

@@ -74,14 +74,10 @@ pub async fn process<P: Planner>(
         // The plan travels to the applier; the outcome keeps its job.
         let plan = std::mem::take(&mut outcome.plan);
         outcome.plan.job = plan.job.clone();
-        let wanted = PlanResult {
-            placed: plan.placements(),
-            stopped: plan.node_update.values().map(Vec::len).sum(),
-            ..PlanResult::default()
-        };
+        let wanted = (plan.placements(), plan.stops());
         let result = planner.submit(plan).await?;
         placed += result.placed;
-        if result.placed == wanted.placed && result.stopped == wanted.stopped {
+        if (result.placed, result.stopped) == wanted {
             return finish(planner, eval, outcome, state.indexes().latest, placed, None).await;
         }
         // A partial commit: something changed under us. Progress resets the

@@ -184,19 +184,16 @@ impl<'a> Stack<'a> {
             group_here: Vec::new(),
             feasible: Vec::new(),
         };
-        if !job_on_node.is_empty() {
-            let pos = stack.positions().clone();
-            for (node, n) in &job_on_node {
-                if let Some(&p) = pos.get(node) {
-                    stack.job_here[p] = *n;
-                }
+        for (node, n) in &job_on_node {
+            if let Some(p) = stack.position(node) {
+                stack.job_here[p] = *n;
             }
-            for (node, groups) in &group_on_node {
-                if let Some(&p) = pos.get(node) {
-                    for (g, n) in groups {
-                        let slot = stack.group_slot(g);
-                        stack.group_here[slot].1[p] = *n;
-                    }
+        }
+        for (node, groups) in &group_on_node {
+            if let Some(p) = stack.position(node) {
+                for (g, n) in groups {
+                    let slot = stack.group_slot(g);
+                    stack.group_here[slot].1[p] = *n;
                 }
             }
         }
@@ -222,26 +219,12 @@ impl<'a> Stack<'a> {
 
     /// The per-position counts of `group`.
     fn group_slot(&mut self, group: &str) -> usize {
-        match self.group_here.iter().position(|(g, _)| g == group) {
-            Some(i) => i,
-            None => {
-                self.group_here
-                    .push((group.to_string(), vec![0; self.nodes.len()]));
-                self.group_here.len() - 1
-            }
-        }
+        slot(&mut self.group_here, group, self.nodes.len(), 0)
     }
 
     /// The feasibility cache of `group`.
     fn feasible_slot(&mut self, group: &str) -> usize {
-        match self.feasible.iter().position(|(g, _)| g == group) {
-            Some(i) => i,
-            None => {
-                self.feasible
-                    .push((group.to_string(), vec![None; self.nodes.len()]));
-                self.feasible.len() - 1
-            }
-        }
+        slot(&mut self.feasible, group, self.nodes.len(), None)
     }
 
     /// How many candidate nodes there are.
@@ -539,6 +522,18 @@ impl<'a> Stack<'a> {
             }),
             step,
         )
+    }
+}
+
+/// The index of `group`'s per-position array in `slots`, added (`n` times
+/// `init`) on first use.
+fn slot<T: Clone>(slots: &mut Vec<(String, Vec<T>)>, group: &str, n: usize, init: T) -> usize {
+    match slots.iter().position(|(g, _)| g == group) {
+        Some(i) => i,
+        None => {
+            slots.push((group.to_string(), vec![init; n]));
+            slots.len() - 1
+        }
     }
 }
 
