@@ -14,14 +14,16 @@ use std::sync::Arc;
 
 use super::Outcome;
 use super::reconcile::{self, GroupPlan};
+use super::reschedule;
 use super::seed_for;
 use super::stack::Stack;
 use super::update::tasks_updated;
 use super::view::StateView;
 use crate::server::ids;
+use crate::state::Followup;
 use crate::structs::{
     ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN, ALLOC_DESIRED_STOP, AllocatedResources, Allocation,
-    Evaluation, JOB_TYPE_BATCH, Job,
+    EVAL_STATUS_PENDING, Evaluation, JOB_TYPE_BATCH, Job, TRIGGER_ALLOC_FAILURE,
 };
 
 /// Computes the plan for `eval` on `state` (pure apart from the IDs and the
@@ -55,7 +57,13 @@ pub fn compute(state: &dyn StateView, eval: &Evaluation, now: i64) -> Outcome {
             .cloned()
             .collect();
         let destructive = |old: &Job| new_job.is_some_and(|new| tasks_updated(old, new, g));
-        let plan = reconcile::reconcile_group(state, job.as_deref(), g, &mine, batch, &destructive);
+        let cx = reconcile::Context {
+            state,
+            eval_id: &eval.id,
+            now,
+            batch,
+        };
+        let plan = reconcile::reconcile_group(&cx, job.as_deref(), g, &mine, &destructive);
         plans.push((g.clone(), plan));
     }
 
@@ -93,6 +101,7 @@ pub fn compute(state: &dyn StateView, eval: &Evaluation, now: i64) -> Outcome {
             out.more_updates = true;
         }
     }
+    follow_ups(&mut out, eval, &plans, now);
 
     let (Some(job), Some(stack)) = (job, stack.as_mut()) else {
         return out;
@@ -108,6 +117,13 @@ pub fn compute(state: &dyn StateView, eval: &Evaluation, now: i64) -> Outcome {
                 *out.queued.entry(g.clone()).or_default() += 1;
                 continue;
             }
+            // A rescheduled allocation avoids the nodes it failed on.
+            let avoid: Vec<String> = p
+                .reschedule
+                .iter()
+                .flat_map(|t| t.events.iter().map(|e| e.prev_node_id.clone()))
+                .collect();
+            stack.set_penalty(avoid);
             match stack.select(group) {
                 Ok(sel) => {
                     let alloc = Allocation {
@@ -129,6 +145,7 @@ pub fn compute(state: &dyn StateView, eval: &Evaluation, now: i64) -> Outcome {
                             .as_ref()
                             .map(|a| a.id.clone())
                             .unwrap_or_default(),
+                        reschedule_tracker: p.reschedule.clone().map(Box::new),
                         create_time: now,
                         modify_time: now,
                         ..Allocation::default()
@@ -144,6 +161,52 @@ pub fn compute(state: &dyn StateView, eval: &Evaluation, now: i64) -> Outcome {
         out.queued.entry(g.clone()).or_default();
     }
     out
+}
+
+/// One follow-up evaluation per window of reschedule times; each failed
+/// allocation is annotated with the evaluation that will replace it.
+fn follow_ups(out: &mut Outcome, eval: &Evaluation, plans: &[(String, GroupPlan)], now: i64) {
+    let later: Vec<&(Arc<Allocation>, i64)> = plans
+        .iter()
+        .flat_map(|(_, p)| &p.reschedule_later)
+        .collect();
+    if later.is_empty() {
+        return;
+    }
+    let times: Vec<i64> = later.iter().map(|(_, at)| *at).collect();
+    let windows = reschedule::batch_times(&times);
+    let mut evals: Vec<Evaluation> = Vec::new();
+    for ((alloc, _), window) in later.into_iter().zip(windows) {
+        let id = match evals.iter().find(|e| e.wait_until == window) {
+            Some(e) => e.id.clone(),
+            None => {
+                let e = Evaluation {
+                    id: ids::uuid(),
+                    namespace: eval.namespace.clone(),
+                    priority: eval.priority,
+                    eval_type: eval.eval_type.clone(),
+                    triggered_by: TRIGGER_ALLOC_FAILURE.into(),
+                    job_id: eval.job_id.clone(),
+                    job_modify_index: eval.job_modify_index,
+                    status: EVAL_STATUS_PENDING.into(),
+                    status_description: "created for delayed rescheduling".into(),
+                    previous_eval: eval.id.clone(),
+                    wait_until: window,
+                    create_time: now,
+                    modify_time: now,
+                    ..Evaluation::default()
+                };
+                let id = e.id.clone();
+                evals.push(e);
+                id
+            }
+        };
+        out.plan.followups.push(Followup {
+            alloc_id: alloc.id.clone(),
+            eval_id: id,
+        });
+    }
+    out.plan.followup_evals = evals;
 }
 
 /// Hands out one `Arc` for equal resources in a row, so the placements of a

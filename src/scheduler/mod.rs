@@ -26,6 +26,7 @@ pub mod plan_check;
 pub mod ports;
 pub mod process;
 pub mod reconcile;
+pub mod reschedule;
 pub mod stack;
 pub mod system;
 pub mod update;

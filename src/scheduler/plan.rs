@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use crate::state::{AllocStop, Command, PlanResults, PlannedAlloc};
-use crate::structs::{ALLOC_CLIENT_LOST, Allocation, Job};
+use crate::state::{AllocStop, Command, Followup, PlanResults, PlannedAlloc};
+use crate::structs::{ALLOC_CLIENT_LOST, Allocation, Evaluation, Job};
 
 /// Changes one scheduler run proposes. Only the plan applier on the leader
 /// commits them, after re-checking every node (optimistic concurrency).
@@ -22,6 +22,11 @@ pub struct Plan {
     pub node_allocation: BTreeMap<String, Vec<Allocation>>,
     /// The state index the plan was computed on.
     pub snapshot_index: u64,
+    /// Follow-up evaluations that reschedule failed allocations later, and
+    /// the allocations they are for. Committed with any accepted part of
+    /// the plan; they need no node's capacity.
+    pub followup_evals: Vec<Evaluation>,
+    pub followups: Vec<Followup>,
 }
 
 impl Plan {
@@ -29,6 +34,8 @@ impl Plan {
     pub fn is_noop(&self) -> bool {
         self.node_update.values().all(Vec::is_empty)
             && self.node_allocation.values().all(Vec::is_empty)
+            && self.followups.is_empty()
+            && self.followup_evals.is_empty()
     }
 
     pub fn push_stop(&mut self, alloc: Allocation) {
@@ -63,6 +70,8 @@ pub struct PlanResult {
     pub placed: usize,
     /// Stops committed.
     pub stopped: usize,
+    /// Follow-up evaluations and annotations committed.
+    pub followups: usize,
     /// The Raft index of the commit (0 when nothing was committed).
     pub alloc_index: u64,
     /// Non-zero when some nodes were refused: re-plan on a state at least
@@ -87,7 +96,7 @@ impl PlanResult {
 
     /// Nothing of the plan is to be committed.
     pub fn is_empty(&self) -> bool {
-        self.placed == 0 && self.stopped == 0
+        self.placed == 0 && self.stopped == 0 && self.followups == 0
     }
 
     /// The command that commits this result of `plan`.
@@ -124,6 +133,8 @@ impl PlanResult {
                 })
                 .collect(),
             eval_id: plan.eval_id.clone(),
+            evals: plan.followup_evals.clone(),
+            followups: plan.followups.clone(),
         })
     }
 }

@@ -73,7 +73,10 @@ fn node_ok(
 
 /// What of `plan` may be committed on `state`.
 pub fn evaluate(state: &dyn StateView, plan: &Plan) -> (PlanResult, Refusals) {
-    let mut result = PlanResult::default();
+    let mut result = PlanResult {
+        followups: plan.followups.len() + plan.followup_evals.len(),
+        ..PlanResult::default()
+    };
     let mut refused = Refusals::new();
     let nodes: BTreeSet<&String> = plan
         .node_update

@@ -20,6 +20,8 @@ pub enum SchedError {
     NoLeader,
     #[error("state did not reach index {0} in time")]
     StaleState(u64),
+    #[error("evaluation is no longer outstanding (its delivery timed out)")]
+    NotOutstanding,
     #[error("{0}")]
     Other(String),
 }

@@ -8,7 +8,8 @@
 //!        ├─ job stopped / group gone / count 0 ──▶ stop
 //!        ├─ node down or gone      ──▶ lost: stop (client status lost) + place same name
 //!        ├─ node draining          ──▶ migrate: stop + place same name
-//!        ├─ failed, may reschedule ──▶ stop + place same name (previous linked)
+//!        ├─ failed, reschedule now ──▶ stop + place same name (previous linked, tracker)
+//!        ├─ failed, reschedule later ─▶ kept; a follow-up evaluation at its time
 //!        ├─ complete service alloc ──▶ ignored (its name is free again)
 //!        └─ untainted ─▶ beyond count? ──▶ stop (highest index first)
 //!                        same version  ──▶ ignore
@@ -20,11 +21,23 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use super::reschedule::{self, Decision};
 use super::view::StateView;
 use crate::structs::{
     ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_FAILED, ALLOC_CLIENT_LOST, Allocation, DesiredUpdates, Job,
-    NODE_STATUS_DOWN, TaskGroup,
+    NODE_STATUS_DOWN, RescheduleTracker, TaskGroup,
 };
+
+/// What the reconciler knows besides the job and its allocations.
+pub struct Context<'a> {
+    pub state: &'a dyn StateView,
+    /// The evaluation being processed (a follow-up reschedules its
+    /// allocations at once).
+    pub eval_id: &'a str,
+    /// Unix nanoseconds.
+    pub now: i64,
+    pub batch: bool,
+}
 
 pub const DESC_NOT_NEEDED: &str = "alloc not needed due to job update";
 pub const DESC_UPDATING: &str = "alloc is being updated due to job update";
@@ -45,6 +58,8 @@ pub struct Placement {
     /// The allocation this one replaces (lost, migrated, rescheduled or
     /// destructively updated).
     pub previous: Option<Arc<Allocation>>,
+    /// Set when the previous allocation failed and is rescheduled.
+    pub reschedule: Option<RescheduleTracker>,
 }
 
 /// The buckets of one task group.
@@ -56,6 +71,8 @@ pub struct GroupPlan {
     pub updates: DesiredUpdates,
     /// Destructive updates were held back by `max_parallel`.
     pub more_updates: bool,
+    /// Failed allocations to reschedule later, and when (Unix nanoseconds).
+    pub reschedule_later: Vec<(Arc<Allocation>, i64)>,
 }
 
 /// The allocation name `job.group[index]`.
@@ -79,27 +96,27 @@ fn node_state(state: &dyn StateView, alloc: &Allocation) -> NodeState {
     }
 }
 
-/// Whether a failed allocation may be replaced under the group's policy.
-fn may_reschedule(group: &TaskGroup, alloc: &Allocation) -> bool {
+/// What to do with a failed allocation under the group's policy.
+fn reschedule_decision(cx: &Context<'_>, group: &TaskGroup, alloc: &Allocation) -> Decision {
     if !alloc.next_allocation.is_empty() {
-        return false;
+        return Decision::Keep;
     }
     match &group.reschedule_policy {
-        Some(p) => p.unlimited || p.attempts > 0,
-        None => false,
+        Some(p) => reschedule::decide(p, alloc, cx.eval_id, cx.now),
+        None => Decision::Keep,
     }
 }
 
 /// Reconciles one group. `destructive(old_job)` says whether an allocation
 /// of `old_job` must be replaced rather than updated in place.
 pub fn reconcile_group(
-    state: &dyn StateView,
+    cx: &Context<'_>,
     job: Option<&Job>,
     group_name: &str,
     allocs: &[Arc<Allocation>],
-    batch: bool,
     destructive: &dyn Fn(&Job) -> bool,
 ) -> GroupPlan {
+    let (state, batch) = (cx.state, cx.batch);
     let mut out = GroupPlan::default();
     let live: Vec<&Arc<Allocation>> = allocs.iter().filter(|a| !a.server_terminal()).collect();
     let group = job
@@ -125,13 +142,14 @@ pub fn reconcile_group(
         match a.client_status.as_str() {
             ALLOC_CLIENT_COMPLETE if batch => untainted.push(a),
             ALLOC_CLIENT_COMPLETE | ALLOC_CLIENT_LOST => {}
-            ALLOC_CLIENT_FAILED => {
-                if may_reschedule(group, a) {
-                    replace.push((a.clone(), DESC_RESCHEDULED, None));
-                } else {
+            ALLOC_CLIENT_FAILED => match reschedule_decision(cx, group, a) {
+                Decision::Now => replace.push((a.clone(), DESC_RESCHEDULED, None)),
+                Decision::Later(at) => {
+                    out.reschedule_later.push((a.clone(), at));
                     untainted.push(a);
                 }
-            }
+                Decision::Keep => untainted.push(a),
+            },
             _ => match node_state(state, a) {
                 NodeState::Lost => replace.push((a.clone(), DESC_LOST, Some(ALLOC_CLIENT_LOST))),
                 NodeState::Draining => {
@@ -170,9 +188,15 @@ pub fn reconcile_group(
             client_status,
         });
         if kept.len() + out.place.len() < count && names.insert(a.name.clone()) {
+            let reschedule = group
+                .reschedule_policy
+                .as_ref()
+                .filter(|_| description == DESC_RESCHEDULED)
+                .map(|p| reschedule::tracker_for(p, &a, cx.now));
             out.place.push(Placement {
                 name: a.name.clone(),
                 previous: Some(a.clone()),
+                reschedule,
             });
             if description != DESC_MIGRATING {
                 out.updates.place += 1;
@@ -209,6 +233,7 @@ pub fn reconcile_group(
                 out.place.push(Placement {
                     name: a.name.clone(),
                     previous: Some(a.clone()),
+                    reschedule: None,
                 });
             } else {
                 out.more_updates = true;
@@ -229,6 +254,7 @@ pub fn reconcile_group(
             out.place.push(Placement {
                 name,
                 previous: None,
+                reschedule: None,
             });
             out.updates.place += 1;
         }

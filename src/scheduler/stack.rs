@@ -116,6 +116,9 @@ pub struct Stack<'a> {
     group_here: Vec<(String, Vec<i64>)>,
     /// Static feasibility per group and candidate position.
     feasible: Vec<(String, Vec<Feasibility>)>,
+    /// Nodes the next placement should avoid (a rescheduled allocation's
+    /// previous nodes): scored lower, not filtered.
+    penalty: Vec<String>,
 }
 
 impl<'a> Stack<'a> {
@@ -183,6 +186,7 @@ impl<'a> Stack<'a> {
             job_here: vec![0; count],
             group_here: Vec::new(),
             feasible: Vec::new(),
+            penalty: Vec::new(),
         };
         for (node, n) in &job_on_node {
             if let Some(p) = stack.position(node) {
@@ -225,6 +229,11 @@ impl<'a> Stack<'a> {
     /// The feasibility cache of `group`.
     fn feasible_slot(&mut self, group: &str) -> usize {
         slot(&mut self.feasible, group, self.nodes.len(), None)
+    }
+
+    /// Nodes the following placements score lower (empty: none).
+    pub fn set_penalty(&mut self, nodes: Vec<String>) {
+        self.penalty = nodes;
     }
 
     /// How many candidate nodes there are.
@@ -476,6 +485,10 @@ impl<'a> Stack<'a> {
             let same = self.group_here[group_slot].1[i];
             if same > 0 {
                 score = (score - (same + 1) as f64 / count) / 2.0;
+            }
+            if !self.penalty.is_empty() && self.penalty.contains(&self.nodes[i].id) {
+                // Nomad's node-reschedule-penalty: -1, averaged in.
+                score = (score - 1.0) / 2.0;
             }
             scored.push((score, i));
             if scored.len() >= limit {

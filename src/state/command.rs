@@ -99,6 +99,20 @@ pub struct PlanResults {
     pub nodes_available: SmallMap<String, i64>,
     #[serde(default)]
     pub nodes_in_pool: i64,
+    /// Follow-up evaluations for failed allocations rescheduled later.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evals: Vec<Evaluation>,
+    /// Failed allocations and the follow-up evaluation that will replace
+    /// them (`FollowupEvalID`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub followups: Vec<Followup>,
+}
+
+/// A failed allocation waiting for its follow-up evaluation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Followup {
+    pub alloc_id: String,
+    pub eval_id: String,
 }
 
 /// What a scheduler decided for one allocation; the rest (namespace, job,
@@ -134,6 +148,9 @@ pub struct PlannedAlloc {
     pub metric: Option<PlannedMetric>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub previous_allocation: String,
+    /// Set on the replacement of a rescheduled allocation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reschedule_tracker: Option<crate::structs::RescheduleTracker>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub desired_description: String,
     /// Unix nanoseconds.
@@ -173,6 +190,7 @@ impl PlannedAlloc {
             metrics: None,
             metric: a.metrics.as_ref().map(|m| PlannedMetric::of(m, &a.node_id)),
             previous_allocation: a.previous_allocation.clone(),
+            reschedule_tracker: a.reschedule_tracker.as_deref().cloned(),
             desired_description: a.desired_description.clone(),
             time: a.modify_time,
         }

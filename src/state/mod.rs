@@ -30,8 +30,8 @@ mod store;
 mod summary;
 
 pub use command::{
-    AllocClientUpdate, AllocStop, Applied, ApplyError, Command, JobDeregister, JobRegister,
-    NodeUpdate, PlanResults, PlannedAlloc,
+    AllocClientUpdate, AllocStop, Applied, ApplyError, Command, Followup, JobDeregister,
+    JobRegister, NodeUpdate, PlanResults, PlannedAlloc,
 };
 pub use fsm::{Fsm, decode_response};
 pub use handle::StateHandle;

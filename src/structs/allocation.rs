@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AllocMetric, Job, NetworkResource, Resources, SmallMap};
+use super::{AllocMetric, Job, NetworkResource, RescheduleTracker, Resources, SmallMap};
 
 pub const ALLOC_DESIRED_RUN: &str = "run";
 pub const ALLOC_DESIRED_STOP: &str = "stop";
@@ -54,7 +54,7 @@ pub struct Allocation {
     pub next_allocation: String,
     #[serde(rename = "FollowupEvalID")]
     pub followup_eval_id: String,
-    pub reschedule_tracker: Option<Box<serde_json::Value>>,
+    pub reschedule_tracker: Option<Box<RescheduleTracker>>,
     pub create_index: u64,
     pub modify_index: u64,
     pub alloc_modify_index: u64,

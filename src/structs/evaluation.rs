@@ -15,6 +15,7 @@ pub const EVAL_STATUS_CANCELED: &str = "canceled";
 pub const TRIGGER_JOB_REGISTER: &str = "job-register";
 pub const TRIGGER_JOB_DEREGISTER: &str = "job-deregister";
 pub const TRIGGER_NODE_UPDATE: &str = "node-update";
+pub const TRIGGER_ALLOC_FAILURE: &str = "alloc-failure";
 
 /// An evaluation as stored and served.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -40,6 +41,9 @@ pub struct Evaluation {
     pub status_description: String,
     /// Nanoseconds.
     pub wait: i64,
+    /// Unix nanoseconds (0: not set); served as RFC 3339, like Nomad's.
+    #[serde(with = "super::time::as_rfc3339")]
+    pub wait_until: i64,
     pub next_eval: String,
     pub previous_eval: String,
     pub blocked_eval: String,

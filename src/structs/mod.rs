@@ -22,6 +22,7 @@ mod service;
 mod small_map;
 mod task;
 mod task_group;
+pub mod time;
 mod update_strategy;
 
 pub use alloc_metric::AllocMetric;
@@ -34,7 +35,7 @@ pub use job_diff::{DiffType, FieldDiff, JobDiff, ObjectDiff, TaskDiff, TaskGroup
 pub use job_summary::{JobChildrenSummary, JobSummary, TaskGroupSummary};
 pub use node::*;
 pub use plan::{DesiredUpdates, JobPlanResponse, PlanAnnotations};
-pub use reschedule_policy::ReschedulePolicy;
+pub use reschedule_policy::{RescheduleEvent, ReschedulePolicy, RescheduleTracker};
 pub use resources::{NetworkResource, Port, Resources};
 pub use restart_policy::RestartPolicy;
 pub use service::{Service, ServiceCheck};

@@ -110,8 +110,12 @@ async fn client_updates_drive_status_and_failed_allocs_are_rescheduled() {
         c.put(0, "/v1/node/register", &node_json(i, "dc1", 4096))
             .await;
     }
-    c.put(0, "/v1/jobs", &register_body(seed_job(&["dc1"], 2), None))
-        .await;
+    // Failures are rescheduled after a constant 5 s (the smallest delay).
+    let mut job = seed_job(&["dc1"], 2);
+    job["TaskGroups"][0]["ReschedulePolicy"] = json!({
+        "Delay": 5_000_000_000i64, "DelayFunction": "constant", "Unlimited": true
+    });
+    c.put(0, "/v1/jobs", &register_body(job, None)).await;
     let placed = wait_for("2 allocations", Duration::from_secs(20), || async {
         let a = allocs(&c).await;
         (a.len() == 2).then_some(a)
@@ -130,12 +134,32 @@ async fn client_updates_drive_status_and_failed_allocs_are_rescheduled() {
     let (_, job) = c.get(0, "/v1/job/example").await;
     assert_eq!(job["Status"], "running");
 
-    // One fails: an alloc-failure evaluation replaces it.
+    // One fails: an alloc-failure evaluation schedules a follow-up for
+    // the failure time plus the delay, which replaces it.
     let failed = &placed[0];
     let node = failed["NodeID"].as_str().expect("node");
     let body = json!({"Allocs": [{"ID": failed["ID"], "ClientStatus": "failed"}]});
     c.put(0, &format!("/v1/node/{node}/allocations"), &body)
         .await;
+    let failed_id = failed["ID"].as_str().expect("id");
+    let follow_up = wait_for(
+        "a follow-up evaluation",
+        Duration::from_secs(20),
+        || async {
+            let (_, a) = c.get(0, &format!("/v1/allocation/{failed_id}")).await;
+            a["FollowupEvalID"]
+                .as_str()
+                .filter(|id| !id.is_empty())
+                .map(String::from)
+        },
+    )
+    .await;
+    let (_, e) = c.get(0, &format!("/v1/evaluation/{follow_up}")).await;
+    assert_eq!(e["TriggeredBy"], "alloc-failure", "{e}");
+    assert!(
+        e["WaitUntil"].as_str().is_some_and(|t| t.starts_with("20")),
+        "{e}"
+    );
     let replacement = wait_for("a replacement", Duration::from_secs(20), || async {
         allocs(&c).await.into_iter().find(|a| {
             a["DesiredStatus"] == "run" && a["ID"] != failed["ID"] && a["ID"] != placed[1]["ID"]
@@ -143,6 +167,23 @@ async fn client_updates_drive_status_and_failed_allocs_are_rescheduled() {
     })
     .await;
     assert_eq!(replacement["Name"], failed["Name"]);
+    let (_, r) = c
+        .get(
+            0,
+            &format!("/v1/allocation/{}", replacement["ID"].as_str().expect("id")),
+        )
+        .await;
+    assert_eq!(r["PreviousAllocation"], failed["ID"]);
+    assert_eq!(
+        r["RescheduleTracker"]["Events"][0]["PrevAllocID"],
+        failed["ID"]
+    );
+    assert_eq!(
+        r["RescheduleTracker"]["Events"][0]["Delay"],
+        5_000_000_000i64
+    );
+    let (_, old) = c.get(0, &format!("/v1/allocation/{failed_id}")).await;
+    assert_eq!(old["NextAllocation"], r["ID"]);
     let (_, evals) = c.get(0, "/v1/job/example/evaluations").await;
     assert!(
         evals

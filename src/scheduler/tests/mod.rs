@@ -4,4 +4,5 @@
 mod fixtures;
 mod generic;
 mod properties;
+mod reschedule;
 mod system;

@@ -228,6 +228,15 @@ impl EvalBroker {
         self.ack(&eval.id, u64::MAX)
     }
 
+    /// Whether delivery `token` of evaluation `id` is still outstanding
+    /// (not acked, nacked or timed out): only its plans may commit.
+    pub fn outstanding(&self, id: &str, token: u64) -> bool {
+        self.lock()
+            .unacked
+            .get(id)
+            .is_some_and(|(_, t)| *t == token)
+    }
+
     /// Counts for tests and metrics: (ready, unacked, pending).
     pub fn stats(&self) -> (usize, usize, usize) {
         let g = self.lock();
@@ -292,13 +301,24 @@ mod tests {
         let b = Arc::new(EvalBroker::default());
         b.set_enabled(true);
         b.enqueue(eval("a", "j1", 50, 1));
+        let mut last = 0;
         for round in 1..=DELIVERY_LIMIT {
             let (e, t) = b.dequeue().await;
             assert_eq!(e.id, "a");
+            assert!(b.outstanding("a", t));
+            assert!(
+                last == 0 || !b.outstanding("a", last),
+                "an earlier delivery is stale"
+            );
+            last = t;
             let settled = b.nack("a", t);
             assert_eq!(settled.failed.is_some(), round == DELIVERY_LIMIT);
         }
         assert_eq!(b.stats(), (0, 0, 0));
+        assert!(
+            !b.outstanding("a", 1),
+            "a settled delivery is not outstanding"
+        );
         // The job slot is free again.
         b.enqueue(eval("z", "j1", 50, 9));
         assert_eq!(b.dequeue().await.0.id, "z");

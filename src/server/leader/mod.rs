@@ -54,7 +54,12 @@ pub async fn run(server: Server, duties: Arc<Duties>, workers: usize, stop: Canc
         duties.broker.set_enabled(true);
         duties.blocked.clear();
         let (plan_tx, plan_rx) = mpsc::channel(64);
-        tasks.spawn(plan_apply::run(server.clone(), plan_rx, token.clone()));
+        tasks.spawn(plan_apply::run(
+            server.clone(),
+            duties.broker.clone(),
+            plan_rx,
+            token.clone(),
+        ));
         for _ in 0..workers.max(1) {
             tasks.spawn(worker::run(
                 server.clone(),
@@ -104,10 +109,13 @@ async fn eval_feed(server: Server, duties: Arc<Duties>, stop: CancellationToken)
         for e in changed {
             match e.status.as_str() {
                 EVAL_STATUS_PENDING if !duties.broker.knows(&e.id) => {
-                    if e.wait > 0 {
+                    // `Wait` counts from now; `WaitUntil` is a time.
+                    let until = e.wait_until.saturating_sub(crate::server::ids::now_nanos());
+                    let wait = e.wait.max(until);
+                    if wait > 0 {
                         let broker = duties.broker.clone();
                         let eval = (*e).clone();
-                        let wait = Duration::from_nanos(e.wait as u64);
+                        let wait = Duration::from_nanos(wait as u64);
                         tokio::spawn(async move {
                             tokio::time::sleep(wait).await;
                             broker.enqueue(eval);

@@ -1,25 +1,45 @@
 //! The plan applier: one task on the leader that re-checks each plan
 //! against the latest state and commits what still fits, in order. It is
-//! the only place scheduling conflicts are resolved.
+//! the only place scheduling conflicts are resolved. A plan commits only
+//! while its evaluation's delivery is outstanding: a worker that timed out
+//! (and whose evaluation went to another worker) cannot commit late.
+
+use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::eval_broker::EvalBroker;
 use crate::scheduler::plan_check;
 use crate::scheduler::{Plan, PlanResult, SchedError};
 use crate::server::Server;
 
-pub type PlanRequest = (Plan, oneshot::Sender<Result<PlanResult, SchedError>>);
+/// A plan, the delivery of the evaluation it is for, and where to answer.
+pub struct PlanRequest {
+    pub plan: Plan,
+    pub token: u64,
+    pub reply: oneshot::Sender<Result<PlanResult, SchedError>>,
+}
 
-pub async fn run(server: Server, mut plans: mpsc::Receiver<PlanRequest>, stop: CancellationToken) {
+pub async fn run(
+    server: Server,
+    broker: Arc<EvalBroker>,
+    mut plans: mpsc::Receiver<PlanRequest>,
+    stop: CancellationToken,
+) {
     loop {
-        let (plan, reply) = tokio::select! {
+        let PlanRequest { plan, token, reply } = tokio::select! {
             _ = stop.cancelled() => return,
             next = plans.recv() => match next {
                 Some(p) => p,
                 None => return,
             },
         };
+        if !broker.outstanding(&plan.eval_id, token) {
+            tracing::debug!(eval_id = %plan.eval_id, "plan refused: its evaluation is no longer outstanding");
+            let _ = reply.send(Err(SchedError::NotOutstanding));
+            continue;
+        }
         let result = tokio::select! {
             _ = stop.cancelled() => return,
             r = apply(&server, &plan) => r,

@@ -1,5 +1,8 @@
 //! A scheduling worker: takes evaluations from the broker and processes
 //! them with the shared `process` loop, through the leader's planner.
+//! Each evaluation runs in its own task under a deadline: one that panics
+//! or takes longer than [`NACK_TIMEOUT`] is nacked (redelivered, or failed
+//! at the delivery limit), so a broken evaluation never holds its job.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,10 +22,14 @@ use crate::structs::{EVAL_STATUS_CANCELED, EVAL_STATUS_FAILED, EVAL_STATUS_PENDI
 const STATE_WAIT: Duration = Duration::from_secs(5);
 /// How long after giving up on an evaluation its follow-up runs.
 const FAILED_FOLLOW_UP: Duration = Duration::from_secs(60);
+/// How long one delivery of an evaluation may take (Nomad's default).
+pub const NACK_TIMEOUT: Duration = Duration::from_secs(60);
 
 struct LeaderPlanner {
     server: Server,
     plans: mpsc::Sender<PlanRequest>,
+    /// The delivery being processed: its plans carry it.
+    token: u64,
 }
 
 impl Planner for LeaderPlanner {
@@ -35,9 +42,14 @@ impl Planner for LeaderPlanner {
     }
 
     async fn submit(&mut self, plan: Plan) -> Result<PlanResult, SchedError> {
-        let (tx, rx) = oneshot::channel();
+        let (reply, rx) = oneshot::channel();
+        let request = PlanRequest {
+            plan,
+            token: self.token,
+            reply,
+        };
         self.plans
-            .send((plan, tx))
+            .send(request)
             .await
             .map_err(|_| SchedError::NoLeader)?;
         rx.await.map_err(|_| SchedError::NoLeader)?
@@ -71,21 +83,24 @@ pub async fn run(
     plans: mpsc::Sender<PlanRequest>,
     stop: CancellationToken,
 ) {
-    let mut planner = LeaderPlanner {
-        server: server.clone(),
-        plans,
-    };
     loop {
         let (eval, token) = tokio::select! {
             _ = stop.cancelled() => return,
             next = broker.dequeue() => next,
         };
+        let mut planner = LeaderPlanner {
+            server: server.clone(),
+            plans: plans.clone(),
+            token,
+        };
+        let job = eval.clone();
+        let work = async move { process(&mut planner, &job).await.map(|_| ()) };
         let result = tokio::select! {
             _ = stop.cancelled() => return,
-            r = process(&mut planner, &eval) => r,
+            r = supervise(work, NACK_TIMEOUT) => r,
         };
         let settled = match result {
-            Ok(_) => broker.ack(&eval.id, token),
+            Ok(()) => broker.ack(&eval.id, token),
             Err(e) => {
                 tracing::warn!(eval_id = %eval.id, job_id = %eval.job_id, error = %e, "evaluation failed, will retry");
                 broker.nack(&eval.id, token)
@@ -127,5 +142,62 @@ pub async fn run(
                 tracing::warn!(error = %e, "cannot record settled evaluations");
             }
         }
+    }
+}
+
+/// Why a supervised evaluation did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum Unfinished {
+    #[error(transparent)]
+    Failed(#[from] SchedError),
+    #[error("processing panicked")]
+    Panicked,
+    #[error("processing took longer than {0:?}")]
+    TimedOut(Duration),
+}
+
+/// Runs `work` in its own task: a panic or the deadline passing is an
+/// error like any other (the task is aborted on the deadline).
+pub async fn supervise<F>(work: F, deadline: Duration) -> Result<(), Unfinished>
+where
+    F: std::future::Future<Output = Result<(), SchedError>> + Send + 'static,
+{
+    let mut task = tokio::spawn(work);
+    match tokio::time::timeout(deadline, &mut task).await {
+        Ok(Ok(result)) => result.map_err(Unfinished::Failed),
+        Ok(Err(_)) => Err(Unfinished::Panicked),
+        Err(_) => {
+            task.abort();
+            Err(Unfinished::TimedOut(deadline))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn supervision_turns_panics_and_hangs_into_errors() {
+        tokio::time::pause();
+        assert!(supervise(async { Ok(()) }, NACK_TIMEOUT).await.is_ok());
+        let failed = supervise(async { Err(SchedError::NoLeader) }, NACK_TIMEOUT).await;
+        assert!(matches!(
+            failed,
+            Err(Unfinished::Failed(SchedError::NoLeader))
+        ));
+        let panicked = supervise(
+            async {
+                if NACK_TIMEOUT > Duration::ZERO {
+                    panic!("a scheduler bug");
+                }
+                Ok(())
+            },
+            NACK_TIMEOUT,
+        )
+        .await;
+        assert!(matches!(panicked, Err(Unfinished::Panicked)));
+        let hung = supervise(std::future::pending(), NACK_TIMEOUT).await;
+        assert!(matches!(hung, Err(Unfinished::TimedOut(_))));
     }
 }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use crate::state::summary;
 use crate::state::{
-    AllocStop, Applied, ApplyError, JobKey, PlanResults, State, Table, apply::alloc,
+    AllocStop, Applied, ApplyError, Followup, JobKey, PlanResults, State, Table,
+    apply::{alloc, eval},
 };
 use crate::structs::{ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN, ALLOC_DESIRED_STOP, Allocation};
 
@@ -41,6 +42,12 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
         a.alloc_modify_index = index;
         touch(&a.namespace, &a.job_id);
         alloc::insert(state, Arc::new(a));
+    }
+    if let Some(e) = results.evals.iter().find(|e| e.id.is_empty()) {
+        return Err(ApplyError::Invalid(format!(
+            "a follow-up evaluation for job {:?} has no ID",
+            e.job_id
+        )));
     }
     for mut p in results.allocs {
         if p.id.is_empty() {
@@ -101,6 +108,7 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
                     desired_description: p.desired_description,
                     client_status: ALLOC_CLIENT_PENDING.into(),
                     previous_allocation: p.previous_allocation,
+                    reschedule_tracker: p.reschedule_tracker.map(Box::new),
                     create_index: index,
                     create_time: p.time,
                     modify_time: p.time,
@@ -112,16 +120,50 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
         a.modify_index = index;
         a.alloc_modify_index = index;
         touch(&a.namespace, &a.job_id);
+        // Link a replaced allocation to its replacement.
+        if a.create_index == index && !a.previous_allocation.is_empty() {
+            link_previous(state, index, &a);
+        }
         if p.new == Some(true) {
             alloc::insert_new(state, Arc::new(a));
         } else {
             alloc::insert(state, Arc::new(a));
         }
     }
-    // Link replaced allocations to their replacements.
+    for Followup { alloc_id, eval_id } in results.followups {
+        let Some(old) = state.allocs.get(alloc_id.as_str()).cloned() else {
+            continue;
+        };
+        let mut a: Allocation = (*old).clone();
+        a.followup_eval_id = eval_id;
+        a.modify_index = index;
+        touch(&a.namespace, &a.job_id);
+        alloc::insert(state, Arc::new(a));
+    }
+    for e in results.evals {
+        eval::put(state, index, e);
+    }
     state.index.bump(Table::Allocs, index);
     for key in jobs {
         summary::refresh(state, index, &key);
     }
     Ok(Applied::default())
+}
+
+/// Sets `NextAllocation` on the allocation `replacement` replaces.
+fn link_previous(state: &mut State, index: u64, replacement: &Allocation) {
+    let Some(old) = state
+        .allocs
+        .get(replacement.previous_allocation.as_str())
+        .cloned()
+    else {
+        return;
+    };
+    if old.next_allocation == replacement.id {
+        return;
+    }
+    let mut prev: Allocation = (*old).clone();
+    prev.next_allocation = replacement.id.clone();
+    prev.modify_index = index;
+    alloc::insert(state, Arc::new(prev));
 }
