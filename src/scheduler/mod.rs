@@ -92,4 +92,4 @@ pub fn seed_for(eval_id: &str, index: u64) -> u64 {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

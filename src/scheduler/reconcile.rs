@@ -7,7 +7,7 @@
 //!        │
 //!        ├─ job stopped / group gone / count 0 ──▶ stop
 //!        ├─ node down or gone      ──▶ lost: stop (client status lost) + place same name
-//!        ├─ node draining          ──▶ migrate: stop + place same name
+//!        ├─ marked for migration   ──▶ migrate: stop + place same name (drains)
 //!        ├─ failed, reschedule now ──▶ stop + place same name (previous linked, tracker)
 //!        ├─ failed, reschedule later ─▶ kept; a follow-up evaluation at its time
 //!        ├─ complete service alloc ──▶ ignored (its name is free again)
@@ -80,18 +80,20 @@ pub fn alloc_name(job_id: &str, group: &str, index: u64) -> String {
     format!("{job_id}.{group}[{index}]")
 }
 
-/// Where `alloc`'s node stands.
+/// Where `alloc`'s node stands. A draining node's allocations stay until
+/// the drainer marks them for migration (`DesiredTransition.Migrate`), a
+/// few at a time.
 enum NodeState {
     Ok,
     Lost,
-    Draining,
+    Migrate,
 }
 
 fn node_state(state: &dyn StateView, alloc: &Allocation) -> NodeState {
     match state.node(&alloc.node_id) {
         None => NodeState::Lost,
         Some(n) if n.status == NODE_STATUS_DOWN => NodeState::Lost,
-        Some(n) if n.drain_strategy.is_some() || n.drain => NodeState::Draining,
+        _ if alloc.desired_transition.migrate == Some(true) => NodeState::Migrate,
         Some(_) => NodeState::Ok,
     }
 }
@@ -152,7 +154,7 @@ pub fn reconcile_group(
             },
             _ => match node_state(state, a) {
                 NodeState::Lost => replace.push((a.clone(), DESC_LOST, Some(ALLOC_CLIENT_LOST))),
-                NodeState::Draining => {
+                NodeState::Migrate => {
                     out.updates.migrate += 1;
                     replace.push((a.clone(), DESC_MIGRATING, None));
                 }

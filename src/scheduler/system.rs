@@ -61,7 +61,9 @@ pub fn compute(state: &dyn StateView, eval: &Evaluation, now: i64) -> Outcome {
         let wanted = match (&node, group) {
             (Some(n), Some(g)) => {
                 !lost
-                    && n.drain_strategy.is_none()
+                    // A draining node keeps its system allocations until
+                    // the drainer marks them (after everything else).
+                    && (n.drain_strategy.is_none() || a.desired_transition.migrate != Some(true))
                     && job.datacenters.iter().any(|d| dc_matches(d, &n.datacenter))
                     && check_node(&job, g, n).is_ok()
             }

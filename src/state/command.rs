@@ -44,6 +44,12 @@ pub enum Command {
         allocs: Vec<AllocClientUpdate>,
         evals: Vec<Evaluation>,
     },
+    /// Servers' wishes for allocations (the drainer's `Migrate`), with
+    /// the evaluations that act on them.
+    AllocDesiredTransition {
+        allocs: std::collections::BTreeMap<String, crate::structs::DesiredTransition>,
+        evals: Vec<Evaluation>,
+    },
 }
 
 impl Command {

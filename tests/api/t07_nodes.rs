@@ -205,6 +205,17 @@ async fn client_updates_drive_status_and_failed_allocs_are_rescheduled() {
     c.shutdown().await;
 }
 
+async fn report_running(c: &TestCluster, allocs: &[Value]) {
+    for a in allocs {
+        let node = a["NodeID"].as_str().expect("node");
+        let body = json!({"Allocs": [{"ID": a["ID"], "ClientStatus": "running"}]});
+        let (status, resp) = c
+            .put(0, &format!("/v1/node/{node}/allocations"), &body)
+            .await;
+        assert_eq!(status, 200, "{resp}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drain_migrates_allocs_and_eligibility_controls_placement() {
     let c = TestCluster::start(1).await;
@@ -229,6 +240,7 @@ async fn drain_migrates_allocs_and_eligibility_controls_placement() {
     })
     .await;
     assert!(placed.iter().all(|a| a["NodeID"] == node_id(0).as_str()));
+    report_running(&c, &placed).await;
     let (status, _) = c
         .put(
             0,
@@ -244,7 +256,9 @@ async fn drain_migrates_allocs_and_eligibility_controls_placement() {
     )
     .await;
 
-    // Drain node 0: everything moves to node 1 and the drain completes.
+    // Drain node 0: allocations move to node 1 one at a time
+    // (migrate.max_parallel = 1), each once the last replacement runs,
+    // and then the drain completes.
     let (status, resp) = c
         .put(
             0,
@@ -264,13 +278,31 @@ async fn drain_migrates_allocs_and_eligibility_controls_placement() {
         )
         .await;
     assert_eq!(status, 400, "eligible while draining is refused");
-    let moved = wait_for("migration", Duration::from_secs(20), || async {
-        let live: Vec<_> = allocs(&c)
+    let on = |live: &[Value], i: usize| {
+        live.iter()
+            .filter(|a| a["NodeID"] == node_id(i).as_str())
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let live_allocs = || async {
+        allocs(&c)
             .await
             .into_iter()
             .filter(|a| a["DesiredStatus"] == "run")
-            .collect();
-        (live.len() == 2 && live.iter().all(|a| a["NodeID"] == node_id(1).as_str())).then_some(live)
+            .collect::<Vec<_>>()
+    };
+    let first = wait_for("the first migration", Duration::from_secs(20), || async {
+        let live = live_allocs().await;
+        (live.len() == 2 && on(&live, 1).len() == 1).then_some(on(&live, 1))
+    })
+    .await;
+    // Both moved in one plan would never show this state. The other
+    // allocation moves only once the replacement runs (the deadline is an
+    // hour away).
+    report_running(&c, &first).await;
+    let moved = wait_for("the second migration", Duration::from_secs(20), || async {
+        let live = live_allocs().await;
+        (live.len() == 2 && on(&live, 1).len() == 2).then_some(live)
     })
     .await;
     assert_eq!(moved.len(), 2);

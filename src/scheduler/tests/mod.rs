@@ -1,7 +1,7 @@
 //! Scheduler tests in the in-memory harness, named
 //! `<scheduler>_<trigger>_<case>`.
 
-mod fixtures;
+pub(crate) mod fixtures;
 mod generic;
 mod properties;
 mod reschedule;

@@ -1,11 +1,11 @@
-//! Node liveness and drains, on the leader.
+//! Node liveness, on the leader.
 //!
 //! A node is marked `down` when its last heartbeat (replicated, stamped by
 //! the server that received it) is older than the TTL plus the grace
 //! period; after a leadership change every node gets a full window from
 //! the moment this server started leading. Going down creates node-update
 //! evaluations, which mark the node's allocations lost and replace them.
-//! A draining node whose allocations are all gone has its drain completed.
+//! Drains are the drainer's (`drainer.rs`).
 
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::server::endpoints::node::{event, node_evals};
 use crate::server::{Server, ids};
 use crate::state::{Command, NodeUpdate};
-use crate::structs::{JOB_TYPE_SYSTEM, NODE_STATUS_DOWN, NODE_STATUS_INIT, NODE_STATUS_READY};
+use crate::structs::{NODE_STATUS_DOWN, NODE_STATUS_INIT, NODE_STATUS_READY};
 
 /// How often deadlines are checked.
 const TICK: Duration = Duration::from_millis(250);
@@ -46,24 +46,6 @@ pub async fn run(server: Server, stop: CancellationToken) {
                         event: Some(event("Node heartbeat missed", "Heartbeat", now)),
                         time: now,
                         evals: node_evals(&state, node, "node-update", now),
-                        ..NodeUpdate::default()
-                    }));
-                }
-            }
-            if let Some(drain) = &node.drain_strategy {
-                let remaining = state.allocs_by_node(&node.id).into_iter().any(|a| {
-                    let system = a
-                        .job
-                        .as_ref()
-                        .is_some_and(|j| j.job_type == JOB_TYPE_SYSTEM);
-                    !a.terminal() && (!drain.ignore_system_jobs || !system)
-                });
-                if !remaining {
-                    tracing::info!(node_id = %node.id, "node drain complete");
-                    commands.push(Command::NodeUpdateDrain(NodeUpdate {
-                        node_id: node.id.clone(),
-                        event: Some(event("Node drain complete", "Drain", now)),
-                        time: now,
                         ..NodeUpdate::default()
                     }));
                 }

@@ -191,3 +191,38 @@ pub fn client_update(
     }
     Ok(Applied::default())
 }
+
+/// Merges servers' wishes into allocations (fields left `None` keep their
+/// value) and stores the evaluations that act on them. Unknown
+/// allocations are skipped.
+pub fn desired_transition(
+    state: &mut State,
+    index: u64,
+    transitions: std::collections::BTreeMap<String, crate::structs::DesiredTransition>,
+    evals: Vec<crate::structs::Evaluation>,
+) -> Result<Applied, ApplyError> {
+    if let Some(e) = evals.iter().find(|e| e.id.is_empty()) {
+        return Err(ApplyError::Invalid(format!(
+            "evaluation for job {:?} has no ID",
+            e.job_id
+        )));
+    }
+    for (id, t) in transitions {
+        let Some(old) = state.allocs.get(id.as_str()).cloned() else {
+            continue;
+        };
+        let mut a = (*old).clone();
+        let d = &mut a.desired_transition;
+        d.migrate = t.migrate.or(d.migrate);
+        d.reschedule = t.reschedule.or(d.reschedule);
+        d.force_reschedule = t.force_reschedule.or(d.force_reschedule);
+        d.no_shutdown_delay = t.no_shutdown_delay.or(d.no_shutdown_delay);
+        a.modify_index = index;
+        insert(state, Arc::new(a));
+    }
+    for e in evals {
+        crate::state::apply::eval::put(state, index, e);
+    }
+    state.index.bump(Table::Allocs, index);
+    Ok(Applied::default())
+}

@@ -28,5 +28,8 @@ pub fn apply(state: &mut State, index: u64, command: Command) -> Result<Applied,
         Command::AllocClientUpdate { allocs, evals } => {
             alloc::client_update(state, index, allocs, evals)
         }
+        Command::AllocDesiredTransition { allocs, evals } => {
+            alloc::desired_transition(state, index, allocs, evals)
+        }
     }
 }
