@@ -55,6 +55,6 @@ if [ -n "${PERF_OUT:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true;
 tick=$(getconf CLK_TCK)
 cpu() { awk -v t="$tick" '{printf "%.1f", ($14 + $15) / t}' "/proc/$1/stat"; }
 for i in 0 1 2; do
-  echo "server $i peak RSS: $(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' /proc/${servers[$i]}/status), CPU $(cpu "${servers[$i]}") s since start"
+  echo "server $i peak RSS: $(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' /proc/${servers[$i]}/status), CPU $(cpu "${servers[$i]}") s since start, $(awk '{printf "%.0f", $10 / 1000}' "/proc/${servers[$i]}/stat")k page faults"
 done
 echo "nodesim CPU: $(cpu "${pids[3]}") s since start"

@@ -141,22 +141,24 @@ pub struct PlannedAlloc {
     pub node_name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub task_group: String,
+    // The large, often absent fields are boxed: a plan of a thousand
+    // placements decodes into one vector, which stays small this way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resources: Option<crate::structs::AllocatedResources>,
+    pub resources: Option<Box<crate::structs::AllocatedResources>>,
     /// The same resources as the plan's previous allocation (which then
     /// travel once).
     #[serde(default, rename = "sr", skip_serializing_if = "std::ops::Not::not")]
     pub same_resources: bool,
     /// The full metric, as entries before [`PlannedMetric`] carried it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metrics: Option<crate::structs::AllocMetric>,
+    pub metrics: Option<Box<crate::structs::AllocMetric>>,
     #[serde(default, rename = "m", skip_serializing_if = "Option::is_none")]
-    pub metric: Option<PlannedMetric>,
+    pub metric: Option<Box<PlannedMetric>>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub previous_allocation: String,
     /// Set on the replacement of a rescheduled allocation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reschedule_tracker: Option<crate::structs::RescheduleTracker>,
+    pub reschedule_tracker: Option<Box<crate::structs::RescheduleTracker>>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub desired_description: String,
     /// Unix nanoseconds.
@@ -190,13 +192,16 @@ impl PlannedAlloc {
             resources: if same_resources {
                 None
             } else {
-                a.allocated_resources.as_deref().cloned()
+                a.allocated_resources.as_deref().cloned().map(Box::new)
             },
             same_resources,
             metrics: None,
-            metric: a.metrics.as_ref().map(|m| PlannedMetric::of(m, &a.node_id)),
+            metric: a
+                .metrics
+                .as_ref()
+                .map(|m| Box::new(PlannedMetric::of(m, &a.node_id))),
             previous_allocation: a.previous_allocation.clone(),
-            reschedule_tracker: a.reschedule_tracker.as_deref().cloned(),
+            reschedule_tracker: a.reschedule_tracker.clone(),
             desired_description: a.desired_description.clone(),
             time: a.modify_time,
         }

@@ -334,7 +334,7 @@ fn planned_resources_sent_once_are_shared_by_the_following_allocations() {
         node_id: "n1".into(),
         task_group: "cache".into(),
         same_resources: resources.is_none(),
-        resources,
+        resources: resources.map(Box::new),
         ..PlannedAlloc::default()
     };
     let allocs = vec![

@@ -58,7 +58,7 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
         let resources = if p.same_resources {
             previous_resources.clone()
         } else {
-            p.resources.take().map(Arc::new)
+            p.resources.take().map(|r| Arc::new(*r))
         };
         previous_resources = resources.clone();
         let existing = match p.new {
@@ -90,7 +90,7 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
                     Some(m) => {
                         Some(m.into_metric(&p.node_id, nodes_available.clone(), nodes_in_pool))
                     }
-                    None => p.metrics,
+                    None => p.metrics.map(|m| *m),
                 };
                 Allocation {
                     id: p.id,
@@ -108,7 +108,7 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
                     desired_description: p.desired_description,
                     client_status: ALLOC_CLIENT_PENDING.into(),
                     previous_allocation: p.previous_allocation,
-                    reschedule_tracker: p.reschedule_tracker.map(Box::new),
+                    reschedule_tracker: p.reschedule_tracker,
                     create_index: index,
                     create_time: p.time,
                     modify_time: p.time,
