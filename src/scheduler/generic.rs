@@ -155,6 +155,10 @@ pub fn compute(state: &dyn StateView, eval: &Evaluation, now: i64) -> Outcome {
                 Err(metric) => {
                     out.failed_tg_allocs.insert(g.clone(), *metric);
                     *out.queued.entry(g.clone()).or_default() += 1;
+                    for (class, eligible) in stack.class_eligibility(g) {
+                        *out.class_eligibility.entry(class).or_insert(false) |= eligible;
+                    }
+                    out.escaped_computed_class |= super::escapes_classes(&job);
                 }
             }
         }

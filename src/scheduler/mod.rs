@@ -57,6 +57,12 @@ pub struct Outcome {
     /// Destructive updates were held back by `max_parallel`: a follow-up
     /// evaluation continues the rolling update.
     pub more_updates: bool,
+    /// For failed groups: which computed node classes could run them
+    /// (`ClassEligibility` of a blocked evaluation), and whether the job's
+    /// constraints look at node-unique values, which classes cannot tell
+    /// apart (`EscapedComputedClass`).
+    pub class_eligibility: BTreeMap<String, bool>,
+    pub escaped_computed_class: bool,
 }
 
 impl Outcome {
@@ -73,6 +79,20 @@ impl Outcome {
             ..Outcome::default()
         }
     }
+}
+
+/// Whether any constraint of `job` targets a node-unique value.
+pub fn escapes_classes(job: &Job) -> bool {
+    let unique = |c: &crate::structs::Constraint| {
+        [&c.l_target, &c.r_target]
+            .iter()
+            .any(|t| t.contains(".unique.") || t.contains("{node.id}") || t.contains("{node.name}"))
+    };
+    job.constraints.iter().any(unique)
+        || job.task_groups.iter().any(|g| {
+            g.constraints.iter().any(unique)
+                || g.tasks.iter().any(|t| t.constraints.iter().any(unique))
+        })
 }
 
 /// Runs the scheduler that `eval` names on `state`.

@@ -145,6 +145,8 @@ async fn finish<P: Planner>(
         if eval.status == EVAL_STATUS_BLOCKED {
             // Still short of capacity: the same evaluation stays blocked.
             e.status = EVAL_STATUS_BLOCKED.into();
+            e.class_eligibility = outcome.class_eligibility.clone();
+            e.escaped_computed_class = outcome.escaped_computed_class;
         } else {
             let mut blocked = child(
                 "queued-allocs",
@@ -154,6 +156,8 @@ async fn finish<P: Planner>(
             blocked.failed_tg_allocs = outcome.failed_tg_allocs.clone();
             blocked.snapshot_index = snapshot_index;
             blocked.queued_allocations = outcome.queued.clone();
+            blocked.class_eligibility = outcome.class_eligibility.clone();
+            blocked.escaped_computed_class = outcome.escaped_computed_class;
             e.blocked_eval = blocked.id.clone();
             e.status = EVAL_STATUS_COMPLETE.into();
             created.push(blocked);

@@ -18,7 +18,7 @@
 //! The plan under construction is accounted per node (`NodeDelta`) so that
 //! placements of one evaluation see each other.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use rand::SeedableRng;
@@ -234,6 +234,25 @@ impl<'a> Stack<'a> {
     /// Nodes the following placements score lower (empty: none).
     pub fn set_penalty(&mut self, nodes: Vec<String>) {
         self.penalty = nodes;
+    }
+
+    /// Per computed class, whether `group` passed the static checks on
+    /// some node of it (classes of nodes not checked are left out: a
+    /// blocked evaluation retries on any change to those).
+    pub fn class_eligibility(&self, group: &str) -> BTreeMap<String, bool> {
+        let mut out = BTreeMap::new();
+        let Some((_, cache)) = self.feasible.iter().find(|(g, _)| g == group) else {
+            return out;
+        };
+        for (i, checked) in cache.iter().enumerate() {
+            if let Some(result) = checked {
+                let eligible = out
+                    .entry(self.nodes[i].computed_class.clone())
+                    .or_insert(false);
+                *eligible |= result.is_ok();
+            }
+        }
+        out
     }
 
     /// How many candidate nodes there are.

@@ -142,7 +142,14 @@ pub fn decode(bytes: &[u8]) -> Result<State, SnapshotError> {
         }
         apply::alloc::insert(&mut state, Arc::new(alloc));
     }
-    for node in data.nodes {
+    for mut node in data.nodes {
+        if node.computed_class.is_empty() {
+            // Written before classes were computed.
+            let class = crate::structs::computed_class(&node);
+            Arc::make_mut(&mut node).computed_class = class;
+        }
+        let at = state.index.capacity;
+        state.class_capacity.insert(node.computed_class.clone(), at);
         state.nodes.insert(node.id.clone(), node);
     }
     for (id, time) in data.heartbeats {

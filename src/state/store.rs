@@ -91,6 +91,10 @@ pub struct State {
     /// What the live allocations on each node hold (derived, kept current
     /// by every allocation change, rebuilt on restore).
     pub(crate) node_usage: OrdMap<Id, NodeUsage>,
+    /// Per computed node class, the last index at which capacity may have
+    /// appeared on a node of that class (derived; after a restore every
+    /// class starts at the restored `capacity` index).
+    pub(crate) class_capacity: OrdMap<String, u64>,
     pub(crate) index: TableIndexes,
 }
 
@@ -117,6 +121,22 @@ where
 }
 
 impl State {
+    /// Records that capacity may have appeared at `index` on a node of
+    /// `class` (empty: a class unknown here).
+    pub(crate) fn capacity_appeared(&mut self, class: &str, index: u64) {
+        self.index.capacity = self.index.capacity.max(index);
+        let at = self.class_capacity.entry(class.to_string()).or_default();
+        *at = (*at).max(index);
+    }
+
+    /// The computed classes whose capacity changed after `index`.
+    pub fn classes_changed_after(&self, index: u64) -> impl Iterator<Item = &str> {
+        self.class_capacity
+            .iter()
+            .filter(move |(_, at)| **at > index)
+            .map(|(c, _)| c.as_str())
+    }
+
     pub fn indexes(&self) -> TableIndexes {
         self.index
     }

@@ -1,13 +1,33 @@
 //! Blocked evaluations: parked until capacity that could help appears,
-//! instead of being retried in a loop. One per job; capacity is signalled
-//! by the state's `capacity` index (a node became ready or changed, an
-//! allocation stopped).
+//! instead of being retried in a loop. One per job. Capacity is signalled
+//! per computed node class (a node registered or changed, an allocation
+//! stopped on it): an evaluation is released by a change to a class it
+//! found eligible or never saw, not by one its constraints rule out. An
+//! evaluation whose constraints look at node-unique values (or that
+//! carries no class information) is released by any change.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::state::JobKey;
+use crate::state::{JobKey, State};
 use crate::structs::Evaluation;
+
+/// Whether capacity that could help `eval` appeared in `state` since the
+/// evaluation's snapshot.
+pub fn may_help(eval: &Evaluation, state: &State) -> bool {
+    if eval.snapshot_index == 0 {
+        return true;
+    }
+    if state.indexes().capacity <= eval.snapshot_index {
+        return false;
+    }
+    if eval.escaped_computed_class || eval.class_eligibility.is_empty() {
+        return true;
+    }
+    state
+        .classes_changed_after(eval.snapshot_index)
+        .any(|class| eval.class_eligibility.get(class) != Some(&false))
+}
 
 #[derive(Default)]
 pub struct BlockedEvals {
@@ -34,12 +54,12 @@ impl BlockedEvals {
         }
     }
 
-    /// Takes every blocked evaluation computed before `capacity` changed.
-    pub fn unblock(&self, capacity: u64) -> Vec<Evaluation> {
+    /// Takes every blocked evaluation that capacity in `state` may help.
+    pub fn unblock(&self, state: &State) -> Vec<Evaluation> {
         let mut g = self.lock();
         let ready: Vec<JobKey> = g
             .iter()
-            .filter(|(_, e)| e.snapshot_index < capacity || e.snapshot_index == 0)
+            .filter(|(_, e)| may_help(e, state))
             .map(|(k, _)| k.clone())
             .collect();
         ready.into_iter().filter_map(|k| g.remove(&k)).collect()
@@ -55,5 +75,79 @@ impl BlockedEvals {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheduler::harness::Harness;
+    use crate::scheduler::tests::fixtures::{example, node};
+    use crate::structs::Constraint;
+
+    fn small(i: usize) -> crate::structs::Node {
+        let mut n = node(i, "dc1", 4000, 4096);
+        n.node_class = "small".into();
+        n
+    }
+
+    /// A job that only fits nodes whose `target` is `value`, blocked on a
+    /// cluster of two small nodes.
+    fn blocked_on(target: &str, value: &str) -> (Harness, Evaluation) {
+        let mut h = Harness::new();
+        h.add_node(small(0));
+        h.add_node(small(1));
+        let mut job = example(&["dc1"], 1);
+        job.constraints.push(Constraint {
+            l_target: target.into(),
+            r_target: value.into(),
+            operand: "=".into(),
+        });
+        let eval = h.register(job);
+        let done = h.process(&eval);
+        let blocked = done
+            .created
+            .into_iter()
+            .next()
+            .expect("a blocked evaluation");
+        let stored = h.snapshot().eval(&blocked.id).expect("stored");
+        (h, (*stored).clone())
+    }
+
+    #[test]
+    fn capacity_of_an_ineligible_class_does_not_release_a_blocked_eval() {
+        let (mut h, blocked) = blocked_on("${node.class}", "big");
+        assert_eq!(blocked.status, "blocked");
+        let small_class = h
+            .snapshot()
+            .node(&small(0).id)
+            .expect("node")
+            .computed_class
+            .clone();
+        assert_eq!(blocked.class_eligibility.get(&small_class), Some(&false));
+        assert!(!blocked.escaped_computed_class);
+        assert!(!may_help(&blocked, &h.snapshot()), "nothing changed yet");
+        // A small node changes: no use to this job.
+        h.add_node(small(1));
+        assert!(h.snapshot().indexes().capacity > blocked.snapshot_index);
+        assert!(!may_help(&blocked, &h.snapshot()));
+        // A node of a class never seen may help.
+        let mut big = node(2, "dc1", 4000, 4096);
+        big.node_class = "big".into();
+        h.add_node(big);
+        assert!(may_help(&blocked, &h.snapshot()));
+        let tracker = BlockedEvals::default();
+        assert!(tracker.block(blocked.clone()).is_none());
+        assert_eq!(tracker.unblock(&h.snapshot()).len(), 1);
+        assert!(tracker.is_empty());
+    }
+
+    #[test]
+    fn constraints_on_unique_values_escape_classes() {
+        let (mut h, blocked) = blocked_on("${attr.unique.hostname}", "nowhere");
+        assert!(blocked.escaped_computed_class);
+        assert!(!may_help(&blocked, &h.snapshot()));
+        h.add_node(small(1));
+        assert!(may_help(&blocked, &h.snapshot()), "any change may help");
     }
 }

@@ -137,7 +137,7 @@ async fn eval_feed(server: Server, duties: Arc<Duties>, stop: CancellationToken)
                 _ => {}
             }
         }
-        for e in duties.blocked.unblock(state.indexes().capacity) {
+        for e in duties.blocked.unblock(&state) {
             duties.broker.enqueue(e);
         }
         if !cancel.is_empty() {

@@ -83,7 +83,12 @@ fn retire(state: &mut State, old: &Allocation, new: &Allocation, id: &Id) {
         .allocs_by_index
         .remove(&(old.modify_index, id.clone()));
     if !old.terminal() && new.terminal() {
-        state.index.capacity = state.index.capacity.max(new.modify_index);
+        let class = state
+            .nodes
+            .get(old.node_id.as_str())
+            .map(|n| n.computed_class.clone())
+            .unwrap_or_default();
+        state.capacity_appeared(&class, new.modify_index);
     }
     if old.node_id != new.node_id
         && let Some(set) = state.allocs_by_node.get_mut(old.node_id.as_str())

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use crate::state::apply::eval;
 use crate::state::{Applied, ApplyError, NodeUpdate, State, Table, summary};
-use crate::structs::{NODE_ELIGIBLE, NODE_INELIGIBLE, NODE_STATUS_READY, Node, NodeEvent};
+use crate::structs::{
+    NODE_ELIGIBLE, NODE_INELIGIBLE, NODE_STATUS_READY, Node, NodeEvent, computed_class,
+};
 
 /// Events kept per node.
 const MAX_EVENTS: usize = 10;
@@ -37,12 +39,13 @@ pub fn register(state: &mut State, index: u64, mut node: Node) -> Result<Applied
         }
     }
     node.modify_index = index;
+    node.computed_class = computed_class(&node);
     state
         .heartbeats
         .insert(node.id.clone(), node.status_updated_at * 1_000_000_000);
+    state.capacity_appeared(&node.computed_class, index);
     state.nodes.insert(node.id.clone(), Arc::new(node));
     state.index.bump(Table::Nodes, index);
-    state.index.capacity = index;
     Ok(Applied::default())
 }
 
@@ -123,9 +126,9 @@ pub fn update(
         node.events.drain(..extra);
     }
     node.modify_index = index;
+    state.capacity_appeared(&node.computed_class, index);
     state.nodes.insert(node.id.clone(), Arc::new(node));
     state.index.bump(Table::Nodes, index);
-    state.index.capacity = index;
     let mut jobs = Vec::new();
     for mut e in u.evals {
         e.node_modify_index = index;
