@@ -5,7 +5,8 @@
 //!     │  cursor keeps moving across placements of one evaluation
 //!     ▼
 //!  feasible?  drivers, job+group+task constraints     ─ no ─▶ NodesFiltered
-//!     ▼                       (cached per group and node)
+//!     ▼      (cached per group and computed node class; per node when a
+//!     ▼       constraint reads node-unique values)
 //!  distinct_hosts / distinct_property                ─ no ─▶ NodesFiltered
 //!     ▼
 //!  fits?  cpu, memory, disk, bandwidth, ports        ─ no ─▶ NodesExhausted
@@ -114,8 +115,14 @@ pub struct Stack<'a> {
     /// The same counts per candidate position, read on every node visited.
     job_here: Vec<i64>,
     group_here: Vec<(String, Vec<i64>)>,
-    /// Static feasibility per group and candidate position.
+    /// Static feasibility per group, by computed class (or by candidate
+    /// position when the job's constraints escape classes).
     feasible: Vec<(String, Vec<Feasibility>)>,
+    /// Whether feasibility is shared by the nodes of a computed class.
+    by_class: bool,
+    /// Per candidate position: its class number; and the class names.
+    class_of: Vec<u32>,
+    class_names: Vec<String>,
     /// Nodes the next placement should avoid (a rescheduled allocation's
     /// previous nodes): scored lower, not filtered.
     penalty: Vec<String>,
@@ -160,6 +167,25 @@ impl<'a> Stack<'a> {
         }
         let count = nodes.len();
         let limits = nodes.iter().map(|n| fit::Limits::of(n)).collect();
+        // Class numbers; a node without a computed class shares nothing.
+        let mut class_names: Vec<String> = Vec::new();
+        let mut numbers: HashMap<&str, u32> = HashMap::new();
+        let class_of = nodes
+            .iter()
+            .map(|n| {
+                let next = class_names.len() as u32;
+                let c = n.computed_class.as_str();
+                let number = if c.is_empty() {
+                    next
+                } else {
+                    *numbers.entry(c).or_insert(next)
+                };
+                if number == next {
+                    class_names.push(c.to_string());
+                }
+                number
+            })
+            .collect();
         let mut stack = Stack {
             state,
             job,
@@ -186,6 +212,9 @@ impl<'a> Stack<'a> {
             job_here: vec![0; count],
             group_here: Vec::new(),
             feasible: Vec::new(),
+            by_class: !super::escapes_classes(job),
+            class_of,
+            class_names,
             penalty: Vec::new(),
         };
         for (node, n) in &job_on_node {
@@ -228,7 +257,12 @@ impl<'a> Stack<'a> {
 
     /// The feasibility cache of `group`.
     fn feasible_slot(&mut self, group: &str) -> usize {
-        slot(&mut self.feasible, group, self.nodes.len(), None)
+        let n = if self.by_class {
+            self.class_names.len()
+        } else {
+            self.nodes.len()
+        };
+        slot(&mut self.feasible, group, n, None)
     }
 
     /// Nodes the following placements score lower (empty: none).
@@ -244,11 +278,14 @@ impl<'a> Stack<'a> {
         let Some((_, cache)) = self.feasible.iter().find(|(g, _)| g == group) else {
             return out;
         };
-        for (i, checked) in cache.iter().enumerate() {
+        for (k, checked) in cache.iter().enumerate() {
             if let Some(result) = checked {
-                let eligible = out
-                    .entry(self.nodes[i].computed_class.clone())
-                    .or_insert(false);
+                let class = if self.by_class {
+                    &self.class_names[k]
+                } else {
+                    &self.nodes[k].computed_class
+                };
+                let eligible = out.entry(class.clone()).or_insert(false);
                 *eligible |= result.is_ok();
             }
         }
@@ -318,11 +355,16 @@ impl<'a> Stack<'a> {
     /// Static feasibility (drivers and constraints) of the candidate at
     /// position `i` for the group whose cache is `slot`.
     fn feasible(&mut self, slot: usize, i: usize, group: &TaskGroup) -> Result<(), &str> {
+        let key = if self.by_class {
+            self.class_of[i] as usize
+        } else {
+            i
+        };
         let cache = &mut self.feasible[slot].1;
-        if cache[i].is_none() {
-            cache[i] = Some(check_node(self.job, group, &self.nodes[i]));
+        if cache[key].is_none() {
+            cache[key] = Some(check_node(self.job, group, &self.nodes[i]));
         }
-        match &cache[i] {
+        match &cache[key] {
             Some(Err(reason)) => Err(reason.as_str()),
             _ => Ok(()),
         }

@@ -374,3 +374,27 @@ fn service_distinct_property_allows_the_given_count_per_value() {
         Some(&11)
     );
 }
+
+#[test]
+fn service_constraint_on_a_unique_attribute_is_checked_per_node_not_per_class() {
+    let mut h = Harness::new();
+    for i in 0..4 {
+        h.add_node(node(i, "dc1", 4000, 4096));
+    }
+    let s = h.snapshot();
+    let classes: std::collections::BTreeSet<String> =
+        s.nodes().map(|n| n.computed_class.clone()).collect();
+    assert_eq!(classes.len(), 1, "the nodes differ only in unique values");
+    let mut job = example(&["dc1"], 3);
+    job.constraints.push(crate::structs::Constraint {
+        l_target: "${attr.unique.hostname}".into(),
+        r_target: "host-2".into(),
+        operand: "=".into(),
+    });
+    let eval = h.register(job);
+    h.process(&eval);
+    let allocs = h.snapshot().allocs_by_job("default", "example");
+    assert_eq!(allocs.len(), 3);
+    let host2 = node(2, "dc1", 0, 0).id;
+    assert!(allocs.iter().all(|a| a.node_id == host2));
+}
