@@ -81,21 +81,29 @@ pub struct State {
     /// The allocations of each job and node, held directly so a job's or
     /// node's allocations are read without a lookup each.
     pub(crate) allocs_by_job: OrdMap<JobKey, AllocSet>,
-    pub(crate) allocs_by_node: OrdMap<Id, AllocSet>,
+    /// Per node: its allocations and what the live ones hold (derived,
+    /// kept current by every allocation change, rebuilt on restore). One
+    /// entry, so a placement copies one leaf of this table, not two.
+    pub(crate) by_node: OrdMap<Id, NodeAllocs>,
     /// Allocations by (ModifyIndex, ID): what changed since an index.
     pub(crate) allocs_by_index: OrdMap<(u64, Id), ()>,
     pub(crate) nodes: OrdMap<String, Arc<Node>>,
     /// The last heartbeat of each node (unix ns). Kept apart from the node
     /// so heartbeats do not wake readers of the nodes table.
     pub(crate) heartbeats: OrdMap<String, i64>,
-    /// What the live allocations on each node hold (derived, kept current
-    /// by every allocation change, rebuilt on restore).
-    pub(crate) node_usage: OrdMap<Id, NodeUsage>,
     /// Per computed node class, the last index at which capacity may have
     /// appeared on a node of that class (derived; after a restore every
     /// class starts at the restored `capacity` index).
     pub(crate) class_capacity: OrdMap<String, u64>,
     pub(crate) index: TableIndexes,
+}
+
+/// A node's allocations (all of them, terminal ones too) and the usage
+/// of the live ones.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct NodeAllocs {
+    pub(crate) allocs: AllocSet,
+    pub(crate) usage: NodeUsage,
 }
 
 /// The resources and ports that live allocations hold on one node.
@@ -224,7 +232,7 @@ impl State {
     }
 
     pub fn allocs_by_node(&self, node_id: &str) -> Vec<Arc<Allocation>> {
-        self.allocs_of(self.allocs_by_node.get(node_id))
+        self.allocs_of(self.by_node.get(node_id).map(|n| &n.allocs))
     }
 
     /// The allocations an evaluation placed or last updated: found
@@ -249,7 +257,10 @@ impl State {
 
     /// What live allocations hold on `node_id`.
     pub fn node_usage(&self, node_id: &str) -> NodeUsage {
-        self.node_usage.get(node_id).cloned().unwrap_or_default()
+        self.by_node
+            .get(node_id)
+            .map(|n| n.usage.clone())
+            .unwrap_or_default()
     }
 
     /// The last heartbeat of `node_id` (unix ns), if any.

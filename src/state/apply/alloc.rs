@@ -3,49 +3,29 @@
 use std::sync::Arc;
 
 use crate::state::summary;
-use imbl::OrdMap;
 
+use crate::state::NodeUsage;
 use crate::state::keys::Id;
-use crate::state::store::AllocSet;
 use crate::state::{Applied, ApplyError, JobKey, State, Table};
 use crate::structs::Allocation;
 
-fn account(state: &mut State, alloc: &Allocation, add: bool) {
+/// Adds (or takes back) what a live `alloc` holds to its node's usage.
+fn account(usage: &mut NodeUsage, alloc: &Allocation, add: bool) {
     if alloc.terminal() {
         return;
     }
-    let entry = match state.node_usage.get_mut(alloc.node_id.as_str()) {
-        Some(entry) => entry,
-        None => state
-            .node_usage
-            .entry(Id::from(alloc.node_id.as_str()))
-            .or_default(),
-    };
     let ports = alloc.host_ports();
     if add {
-        entry.usage.add(alloc.usage());
-        entry.allocs += 1;
+        usage.usage.add(alloc.usage());
+        usage.allocs += 1;
         for p in ports {
-            entry.ports.insert(p);
+            usage.ports.insert(p);
         }
     } else {
-        entry.usage.sub(alloc.usage());
-        entry.allocs = entry.allocs.saturating_sub(1);
+        usage.usage.sub(alloc.usage());
+        usage.allocs = usage.allocs.saturating_sub(1);
         for p in ports {
-            entry.ports.remove(&p);
-        }
-    }
-}
-
-/// Puts `alloc` in the set under `key`, creating the set (and copying the
-/// key) only when it is new.
-fn index_add(map: &mut OrdMap<Id, AllocSet>, key: &str, id: &Id, alloc: &Arc<Allocation>) {
-    match map.get_mut(key) {
-        Some(set) => {
-            set.insert(id.clone(), alloc.clone());
-        }
-        None => {
-            map.insert(Id::from(key), AllocSet::unit(id.clone(), alloc.clone()));
+            usage.ports.remove(&p);
         }
     }
 }
@@ -78,7 +58,12 @@ pub(crate) fn insert_new(state: &mut State, alloc: Arc<Allocation>) {
 
 /// Undoes what `old` held in the usage and indexes, as `new` replaces it.
 fn retire(state: &mut State, old: &Allocation, new: &Allocation, id: &Id) {
-    account(state, old, false);
+    if let Some(node) = state.by_node.get_mut(old.node_id.as_str()) {
+        account(&mut node.usage, old, false);
+        if old.node_id != new.node_id {
+            node.allocs.remove(id);
+        }
+    }
     state
         .allocs_by_index
         .remove(&(old.modify_index, id.clone()));
@@ -90,16 +75,19 @@ fn retire(state: &mut State, old: &Allocation, new: &Allocation, id: &Id) {
             .unwrap_or_default();
         state.capacity_appeared(&class, new.modify_index);
     }
-    if old.node_id != new.node_id
-        && let Some(set) = state.allocs_by_node.get_mut(old.node_id.as_str())
-    {
-        set.remove(id);
-    }
 }
 
 /// Accounts `alloc` on its node and enters it in the indexes.
 fn add(state: &mut State, alloc: Arc<Allocation>, id: Id) {
-    account(state, &alloc, true);
+    let node = match state.by_node.get_mut(alloc.node_id.as_str()) {
+        Some(node) => node,
+        None => state
+            .by_node
+            .entry(Id::from(alloc.node_id.as_str()))
+            .or_default(),
+    };
+    account(&mut node.usage, &alloc, true);
+    node.allocs.insert(id.clone(), alloc.clone());
     state
         .allocs_by_index
         .insert((alloc.modify_index, id.clone()), ());
@@ -108,7 +96,6 @@ fn add(state: &mut State, alloc: Arc<Allocation>, id: Id) {
         .entry(JobKey::new(&alloc.namespace, &alloc.job_id))
         .or_default()
         .insert(id.clone(), alloc.clone());
-    index_add(&mut state.allocs_by_node, &alloc.node_id, &id, &alloc);
 }
 
 pub fn upsert(
