@@ -6,7 +6,7 @@ use imbl::{OrdMap, OrdSet, Vector};
 use serde::{Deserialize, Serialize};
 
 use super::JobKey;
-use super::keys::Id;
+use super::keys::{AllocId, Id};
 use crate::structs::{Allocation, Evaluation, Job, JobSummary, Node, Usage};
 
 /// The tables a blocking query can watch.
@@ -64,7 +64,7 @@ impl TableIndexes {
 }
 
 /// Allocations by ID: a secondary index entry.
-pub(crate) type AllocSet = OrdMap<Id, Arc<Allocation>>;
+pub(crate) type AllocSet = OrdMap<AllocId, Arc<Allocation>>;
 
 /// One immutable version of the cluster state. Cloning is O(1).
 #[derive(Clone, Debug, Default)]
@@ -77,7 +77,7 @@ pub struct State {
     pub(crate) evals_by_job: OrdMap<JobKey, OrdSet<String>>,
     /// Evaluations by (ModifyIndex, ID): the leader's feed of new work.
     pub(crate) evals_by_index: OrdMap<(u64, String), ()>,
-    pub(crate) allocs: OrdMap<Id, Arc<Allocation>>,
+    pub(crate) allocs: OrdMap<AllocId, Arc<Allocation>>,
     /// The allocations of each job and node, held directly so a job's or
     /// node's allocations are read without a lookup each.
     pub(crate) allocs_by_job: OrdMap<JobKey, AllocSet>,
@@ -86,7 +86,7 @@ pub struct State {
     /// entry, so a placement copies one leaf of this table, not two.
     pub(crate) by_node: OrdMap<Id, NodeAllocs>,
     /// Allocations by (ModifyIndex, ID): what changed since an index.
-    pub(crate) allocs_by_index: OrdMap<(u64, Id), ()>,
+    pub(crate) allocs_by_index: OrdMap<(u64, AllocId), ()>,
     pub(crate) nodes: OrdMap<String, Arc<Node>>,
     /// The last heartbeat of each node (unix ns). Kept apart from the node
     /// so heartbeats do not wake readers of the nodes table.
@@ -212,19 +212,23 @@ impl State {
     }
 
     pub fn alloc(&self, id: &str) -> Option<Arc<Allocation>> {
-        self.allocs.get(id).cloned()
+        self.allocs.get(&AllocId::new(id)).cloned()
     }
 
     /// Allocations changed after `index`, oldest change first.
     pub fn allocs_changed_after(&self, index: u64) -> Vec<Arc<Allocation>> {
         self.allocs_by_index
-            .range((index + 1, Id::from(""))..)
-            .filter_map(|((_, id), _)| self.allocs.get(&**id).cloned())
+            .range((index + 1, AllocId::Text("".into()))..)
+            .filter_map(|((_, id), _)| self.allocs.get(id).cloned())
             .collect()
     }
 
     pub fn allocs_by_prefix(&self, prefix: &str) -> Vec<Arc<Allocation>> {
-        with_prefix(&self.allocs, prefix).cloned().collect()
+        self.allocs
+            .range(AllocId::new(prefix)..)
+            .take_while(|(id, _)| id.text().starts_with(prefix))
+            .map(|(_, a)| a.clone())
+            .collect()
     }
 
     pub fn allocs_by_job(&self, namespace: &str, id: &str) -> Vec<Arc<Allocation>> {

@@ -373,3 +373,45 @@ fn planned_resources_sent_once_are_shared_by_the_following_allocations() {
     );
     assert!(std::sync::Arc::ptr_eq(r0.expect("r0"), r1.expect("r1")));
 }
+
+#[test]
+fn allocations_are_found_by_id_and_by_prefix_whatever_their_id_looks_like() {
+    let (mut fsm, handle) = Fsm::new();
+    register(&mut fsm, 1, job("example", 3), None).expect("register");
+    let ids = [
+        "3d4c2402-0000-4000-8000-000000000001",
+        "3d4c2402-ffff-4000-8000-000000000002",
+        "3d4d0000-0000-4000-8000-000000000003",
+        "3d4c-not-a-uuid",
+    ];
+    let allocs = ids
+        .iter()
+        .map(|id| Allocation {
+            id: (*id).into(),
+            namespace: "default".into(),
+            job_id: "example".into(),
+            node_id: "n1".into(),
+            desired_status: ALLOC_DESIRED_RUN.into(),
+            ..Allocation::default()
+        })
+        .collect();
+    fsm.apply_command(2, Command::AllocUpsert { allocs })
+        .expect("upsert");
+    let s = handle.snapshot();
+    for id in ids {
+        assert_eq!(s.alloc(id).map(|a| a.id.clone()).as_deref(), Some(id));
+    }
+    assert!(s.alloc("3d4c2402-0000-4000-8000-00000000000f").is_none());
+    let found = |p: &str| {
+        s.allocs_by_prefix(p)
+            .iter()
+            .map(|a| a.id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(found("3d4c"), [ids[3], ids[0], ids[1]]);
+    assert_eq!(found("3d4c2402-f"), [ids[1]]);
+    assert_eq!(found(ids[2]), [ids[2]]);
+    assert_eq!(found("3d4"), [ids[3], ids[0], ids[1], ids[2]]);
+    assert!(found("4").is_empty());
+    assert_eq!(s.allocs_by_node("n1").len(), 4);
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::state::summary;
 
 use crate::state::NodeUsage;
-use crate::state::keys::Id;
+use crate::state::keys::{AllocId, Id};
 use crate::state::{Applied, ApplyError, JobKey, State, Table};
 use crate::structs::Allocation;
 
@@ -33,14 +33,10 @@ fn account(usage: &mut NodeUsage, alloc: &Allocation, add: bool) {
 /// Inserts `alloc` and maintains the by-job, by-node and by-index indexes
 /// and the node usage.
 pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
-    let id = match state.allocs.get_key_value(alloc.id.as_str()) {
-        Some((key, old)) => {
-            let (id, old) = (key.clone(), old.clone());
-            retire(state, &old, &alloc, &id);
-            id
-        }
-        None => Id::from(alloc.id.as_str()),
-    };
+    let id = AllocId::new(&alloc.id);
+    if let Some(old) = state.allocs.get(&id).cloned() {
+        retire(state, &old, &alloc, &id);
+    }
     state.allocs.insert(id.clone(), alloc.clone());
     add(state, alloc, id);
 }
@@ -49,7 +45,7 @@ pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
 /// the ID was taken after all, the displaced version is retired as in an
 /// update, so the tables stay consistent either way.
 pub(crate) fn insert_new(state: &mut State, alloc: Arc<Allocation>) {
-    let id = Id::from(alloc.id.as_str());
+    let id = AllocId::new(&alloc.id);
     if let Some(old) = state.allocs.insert(id.clone(), alloc.clone()) {
         retire(state, &old, &alloc, &id);
     }
@@ -57,7 +53,7 @@ pub(crate) fn insert_new(state: &mut State, alloc: Arc<Allocation>) {
 }
 
 /// Undoes what `old` held in the usage and indexes, as `new` replaces it.
-fn retire(state: &mut State, old: &Allocation, new: &Allocation, id: &Id) {
+fn retire(state: &mut State, old: &Allocation, new: &Allocation, id: &AllocId) {
     if let Some(node) = state.by_node.get_mut(old.node_id.as_str()) {
         account(&mut node.usage, old, false);
         if old.node_id != new.node_id {
@@ -78,7 +74,7 @@ fn retire(state: &mut State, old: &Allocation, new: &Allocation, id: &Id) {
 }
 
 /// Accounts `alloc` on its node and enters it in the indexes.
-fn add(state: &mut State, alloc: Arc<Allocation>, id: Id) {
+fn add(state: &mut State, alloc: Arc<Allocation>, id: AllocId) {
     let node = match state.by_node.get_mut(alloc.node_id.as_str()) {
         Some(node) => node,
         None => state
@@ -114,7 +110,7 @@ pub fn upsert(
     }
     let mut jobs = Vec::new();
     for mut alloc in allocs {
-        match state.allocs.get(alloc.id.as_str()) {
+        match state.allocs.get(&AllocId::new(&alloc.id)) {
             Some(old) => {
                 alloc.create_index = old.create_index;
                 alloc.alloc_modify_index =
@@ -153,7 +149,7 @@ pub fn client_update(
 ) -> Result<Applied, ApplyError> {
     let mut jobs = Vec::new();
     for u in updates {
-        let Some(old) = state.allocs.get(u.id.as_str()).cloned() else {
+        let Some(old) = state.allocs.get(&AllocId::new(&u.id)).cloned() else {
             continue;
         };
         let mut a = (*old).clone();
@@ -200,7 +196,7 @@ pub fn desired_transition(
         )));
     }
     for (id, t) in transitions {
-        let Some(old) = state.allocs.get(id.as_str()).cloned() else {
+        let Some(old) = state.allocs.get(&AllocId::new(&id)).cloned() else {
             continue;
         };
         let mut a = (*old).clone();

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::state::keys::AllocId;
 use crate::state::summary;
 use crate::state::{
     AllocStop, Applied, ApplyError, Followup, JobKey, PlanResults, State, Table,
@@ -28,7 +29,7 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
         modify_time,
     } in results.stops
     {
-        let Some(old) = state.allocs.get(alloc_id.as_str()).cloned() else {
+        let Some(old) = state.allocs.get(&AllocId::new(&alloc_id)).cloned() else {
             continue;
         };
         let mut a: Allocation = (*old).clone();
@@ -63,7 +64,7 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
         previous_resources = resources.clone();
         let existing = match p.new {
             Some(true) => None,
-            _ => state.allocs.get(p.id.as_str()),
+            _ => state.allocs.get(&AllocId::new(&p.id)),
         };
         let a = match existing {
             // An in-place update: same node, name and resources; new job.
@@ -131,7 +132,7 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
         }
     }
     for Followup { alloc_id, eval_id } in results.followups {
-        let Some(old) = state.allocs.get(alloc_id.as_str()).cloned() else {
+        let Some(old) = state.allocs.get(&AllocId::new(&alloc_id)).cloned() else {
             continue;
         };
         let mut a: Allocation = (*old).clone();
@@ -154,7 +155,7 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
 fn link_previous(state: &mut State, index: u64, replacement: &Allocation) {
     let Some(old) = state
         .allocs
-        .get(replacement.previous_allocation.as_str())
+        .get(&AllocId::new(&replacement.previous_allocation))
         .cloned()
     else {
         return;
