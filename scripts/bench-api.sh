@@ -18,7 +18,7 @@ trap cleanup EXIT
 
 . scripts/lib.sh
 http=(); rpc=()
-for i in 0 1 2; do http+=("$(free_port)"); rpc+=("$(free_port)"); done
+pick_ports
 start_servers "$dir" warn
 addrs="http://127.0.0.1:${http[0]},http://127.0.0.1:${http[1]},http://127.0.0.1:${http[2]}"
 leader=$(wait_leader "http://127.0.0.1:${http[0]}")

@@ -1,9 +1,18 @@
 # Shared by the scripts that bring up a local cluster. Source it after
 # `cd` to the repository root; it expects arrays `http`, `rpc` and `pids`.
 
-# A TCP port that is free right now on loopback.
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+# pick_ports: fills ${http[@]} and ${rpc[@]} with six distinct free ports
+# (all bound at once, so none is handed out twice).
+pick_ports() {
+  local ports
+  ports=($(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(6)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))'))
+  http=("${ports[@]:0:3}")
+  rpc=("${ports[@]:3:3}")
 }
 
 # start_servers DIR LOG_LEVEL: three release-built servers on loopback, on
