@@ -10,6 +10,7 @@
 mod config;
 pub mod endpoints;
 mod error;
+pub mod evals;
 pub mod ids;
 pub mod leader;
 

@@ -121,14 +121,7 @@ async fn client_updates_drive_status_and_failed_allocs_are_rescheduled() {
         (a.len() == 2).then_some(a)
     })
     .await;
-    for a in &placed {
-        let node = a["NodeID"].as_str().expect("node");
-        let body = json!({"Allocs": [{"ID": a["ID"], "ClientStatus": "running"}]});
-        let (status, resp) = c
-            .put(0, &format!("/v1/node/{node}/allocations"), &body)
-            .await;
-        assert_eq!(status, 200, "{resp}");
-    }
+    report_running(&c, &placed).await;
     let (_, summary) = c.get(0, "/v1/job/example/summary").await;
     assert_eq!(summary["Summary"]["cache"]["Running"], 2);
     let (_, job) = c.get(0, "/v1/job/example").await;

@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::super::{Server, ServerError, ids};
 use crate::jobspec;
 use crate::state::{Command, JobDeregister, JobRegister};
-use crate::structs::{
-    EVAL_STATUS_PENDING, Evaluation, Job, TRIGGER_JOB_DEREGISTER, TRIGGER_JOB_REGISTER,
-};
+use crate::structs::{Evaluation, Job, TRIGGER_JOB_DEREGISTER, TRIGGER_JOB_REGISTER};
 
 /// The body of `PUT /v1/jobs` and `PUT /v1/job/{id}`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -49,18 +47,11 @@ pub fn prepare(job: &mut Job) -> Result<(), ServerError> {
 }
 
 fn new_eval(job: &Job, triggered_by: &str, priority: i64, now: i64) -> Evaluation {
-    Evaluation {
-        id: ids::uuid(),
-        namespace: job.namespace.clone(),
-        priority: if priority > 0 { priority } else { job.priority },
-        eval_type: job.job_type.clone(),
-        triggered_by: triggered_by.into(),
-        job_id: job.id.clone(),
-        status: EVAL_STATUS_PENDING.into(),
-        create_time: now,
-        modify_time: now,
-        ..Evaluation::default()
+    let mut e = crate::server::evals::for_job(job, triggered_by, now);
+    if priority > 0 {
+        e.priority = priority;
     }
+    e
 }
 
 pub async fn register(

@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::super::{Server, ServerError, ids};
+use super::super::{Server, ServerError, evals, ids};
 use crate::state::{AllocClientUpdate, Command, JobKey, NodeUpdate, State};
 use crate::structs::{
-    ALLOC_CLIENT_FAILED, DrainStrategy, EVAL_STATUS_PENDING, Evaluation, JOB_TYPE_SYSBATCH,
-    JOB_TYPE_SYSTEM, NODE_ELIGIBLE, NODE_INELIGIBLE, NODE_STATUS_DOWN, NODE_STATUS_READY, Node,
-    NodeEvent, TRIGGER_NODE_UPDATE,
+    ALLOC_CLIENT_FAILED, DrainStrategy, Evaluation, JOB_TYPE_SYSBATCH, JOB_TYPE_SYSTEM,
+    NODE_ELIGIBLE, NODE_INELIGIBLE, NODE_STATUS_DOWN, NODE_STATUS_READY, Node, NodeEvent,
+    TRIGGER_ALLOC_FAILURE, TRIGGER_NODE_UPDATE,
 };
 
 /// What registration and heartbeats answer.
@@ -49,18 +49,8 @@ pub fn node_evals(state: &State, node: &Node, triggered_by: &str, now: i64) -> V
     let mut add = |job: &crate::structs::Job| {
         let key = JobKey::new(&job.namespace, &job.id);
         jobs.entry(key).or_insert_with(|| Evaluation {
-            id: ids::uuid(),
-            namespace: job.namespace.clone(),
-            priority: job.priority,
-            eval_type: job.job_type.clone(),
-            triggered_by: triggered_by.into(),
-            job_id: job.id.clone(),
-            job_modify_index: job.job_modify_index,
             node_id: node.id.clone(),
-            status: EVAL_STATUS_PENDING.into(),
-            create_time: now,
-            modify_time: now,
-            ..Evaluation::default()
+            ..evals::for_job(job, triggered_by, now)
         });
     };
     for a in state.allocs_by_node(&node.id) {
@@ -229,19 +219,7 @@ pub async fn update_allocs(
             {
                 evals
                     .entry(JobKey::new(&job.namespace, &job.id))
-                    .or_insert_with(|| Evaluation {
-                        id: ids::uuid(),
-                        namespace: job.namespace.clone(),
-                        priority: job.priority,
-                        eval_type: job.job_type.clone(),
-                        triggered_by: "alloc-failure".into(),
-                        job_id: job.id.clone(),
-                        job_modify_index: job.job_modify_index,
-                        status: EVAL_STATUS_PENDING.into(),
-                        create_time: now,
-                        modify_time: now,
-                        ..Evaluation::default()
-                    });
+                    .or_insert_with(|| evals::for_job(&job, TRIGGER_ALLOC_FAILURE, now));
             }
         }
     }

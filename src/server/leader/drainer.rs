@@ -23,12 +23,12 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::server::endpoints::node::event;
-use crate::server::{Server, ids};
+use crate::server::{Server, evals, ids};
 use crate::state::{Command, JobKey, NodeUpdate, State};
 use crate::structs::time::parse_rfc3339;
 use crate::structs::{
-    ALLOC_CLIENT_RUNNING, Allocation, DesiredTransition, EVAL_STATUS_PENDING, Evaluation,
-    JOB_TYPE_BATCH, JOB_TYPE_SYSBATCH, JOB_TYPE_SYSTEM, Job, Node,
+    ALLOC_CLIENT_RUNNING, Allocation, DesiredTransition, JOB_TYPE_BATCH, JOB_TYPE_SYSBATCH,
+    JOB_TYPE_SYSTEM, Job, Node,
 };
 
 /// How often draining nodes are looked at (Nomad batches marks in 1 s).
@@ -162,19 +162,7 @@ fn marks(state: &State, work: &DrainWork, now: i64) -> Option<Command> {
         .jobs
         .iter()
         .filter_map(|k| state.job(&k.namespace, &k.id))
-        .map(|job| Evaluation {
-            id: ids::uuid(),
-            namespace: job.namespace.clone(),
-            priority: job.priority,
-            eval_type: job.job_type.clone(),
-            triggered_by: "node-drain".into(),
-            job_id: job.id.clone(),
-            job_modify_index: job.job_modify_index,
-            status: EVAL_STATUS_PENDING.into(),
-            create_time: now,
-            modify_time: now,
-            ..Evaluation::default()
-        })
+        .map(|job| evals::for_job(&job, "node-drain", now))
         .collect();
     let migrate = DesiredTransition {
         migrate: Some(true),
@@ -209,16 +197,15 @@ pub async fn run(server: Server, stop: CancellationToken) {
                 ..NodeUpdate::default()
             }));
         }
-        for cmd in commands {
-            // Shutdown or lost leadership must not wait for a write that
-            // cannot commit.
-            let result = tokio::select! {
-                _ = stop.cancelled() => return,
-                r = server.propose(&cmd) => r,
-            };
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "drainer write failed; retrying next tick");
-            }
+        if !super::propose_all(
+            &server,
+            commands,
+            &stop,
+            "drainer write failed; retrying next tick",
+        )
+        .await
+        {
+            return;
         }
     }
 }

@@ -51,16 +51,8 @@ pub async fn run(server: Server, stop: CancellationToken) {
                 }
             }
         }
-        for cmd in commands {
-            // Shutdown or lost leadership must not wait for a write that
-            // cannot commit.
-            let result = tokio::select! {
-                _ = stop.cancelled() => return,
-                r = server.propose(&cmd) => r,
-            };
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "cannot update a node");
-            }
+        if !super::propose_all(&server, commands, &stop, "cannot update a node").await {
+            return;
         }
     }
 }

@@ -92,6 +92,27 @@ pub async fn run(server: Server, duties: Arc<Duties>, workers: usize, stop: Canc
     }
 }
 
+/// Proposes `commands` in order; a failure is logged as `what` and the
+/// rest still go. Returns false when `stop` fires: shutdown or lost
+/// leadership must not wait for a write that cannot commit.
+async fn propose_all(
+    server: &Server,
+    commands: Vec<Command>,
+    stop: &CancellationToken,
+    what: &str,
+) -> bool {
+    for cmd in commands {
+        let result = tokio::select! {
+            _ = stop.cancelled() => return false,
+            r = server.propose(&cmd) => r,
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "{what}");
+        }
+    }
+    true
+}
+
 /// Feeds evaluations from the replicated state to the broker and the
 /// blocked tracker, and unblocks blocked ones when capacity appears.
 async fn eval_feed(server: Server, duties: Arc<Duties>, stop: CancellationToken) {
