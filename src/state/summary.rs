@@ -41,7 +41,11 @@ pub(crate) fn refresh(state: &mut State, index: u64, key: &JobKey) {
             groups.insert(g.name.clone(), TaskGroupSummary::default());
         }
         for a in &allocs {
-            let s = groups.entry(a.task_group.clone()).or_default();
+            // Look up before inserting: no name copy per allocation.
+            let s = match groups.get_mut(a.task_group.as_str()) {
+                Some(s) => s,
+                None => groups.entry(a.task_group.clone()).or_default(),
+            };
             match a.client_status.as_str() {
                 ALLOC_CLIENT_PENDING => s.starting += 1,
                 ALLOC_CLIENT_RUNNING => s.running += 1,
