@@ -158,7 +158,7 @@ pub fn compute(state: &dyn StateView, eval: &Evaluation, now: i64) -> Outcome {
                     for (class, eligible) in stack.class_eligibility(g) {
                         *out.class_eligibility.entry(class).or_insert(false) |= eligible;
                     }
-                    out.escaped_computed_class |= super::escapes_classes(&job);
+                    out.escaped_computed_class |= stack.escapes_classes();
                 }
             }
         }

@@ -265,6 +265,12 @@ impl<'a> Stack<'a> {
         slot(&mut self.feasible, group, n, None)
     }
 
+    /// Whether the job's constraints read node-unique values, so that a
+    /// computed class cannot stand for its nodes.
+    pub fn escapes_classes(&self) -> bool {
+        !self.by_class
+    }
+
     /// Nodes the following placements score lower (empty: none).
     pub fn set_penalty(&mut self, nodes: Vec<String>) {
         self.penalty = nodes;

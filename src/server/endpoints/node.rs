@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::super::{Server, ServerError, evals, ids};
 use crate::state::{AllocClientUpdate, Command, JobKey, NodeUpdate, State};
+use crate::structs::time::rfc3339;
 use crate::structs::{
     ALLOC_CLIENT_FAILED, DrainStrategy, Evaluation, JOB_TYPE_SYSBATCH, JOB_TYPE_SYSTEM,
     NODE_ELIGIBLE, NODE_INELIGIBLE, NODE_STATUS_DOWN, NODE_STATUS_READY, Node, NodeEvent,
@@ -183,8 +184,6 @@ pub fn event(message: &str, subsystem: &str, now: i64) -> NodeEvent {
         ..NodeEvent::default()
     }
 }
-
-pub use crate::structs::time::rfc3339;
 
 /// Client reports about allocations on `node_id`.
 pub async fn update_allocs(

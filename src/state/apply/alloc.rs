@@ -189,12 +189,7 @@ pub fn desired_transition(
     transitions: std::collections::BTreeMap<String, crate::structs::DesiredTransition>,
     evals: Vec<crate::structs::Evaluation>,
 ) -> Result<Applied, ApplyError> {
-    if let Some(e) = evals.iter().find(|e| e.id.is_empty()) {
-        return Err(ApplyError::Invalid(format!(
-            "evaluation for job {:?} has no ID",
-            e.job_id
-        )));
-    }
+    crate::state::apply::eval::check_ids(&evals)?;
     for (id, t) in transitions {
         let Some(old) = state.allocs.get(&AllocId::new(&id)).cloned() else {
             continue;

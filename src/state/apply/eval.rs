@@ -51,17 +51,24 @@ pub(crate) fn put(state: &mut State, index: u64, mut eval: Evaluation) {
     state.index.bump(Table::Evals, index);
 }
 
+/// Refuses a batch of evaluations in which one has no ID (before anything
+/// is applied).
+pub(crate) fn check_ids(evals: &[Evaluation]) -> Result<(), ApplyError> {
+    match evals.iter().find(|e| e.id.is_empty()) {
+        Some(e) => Err(ApplyError::Invalid(format!(
+            "evaluation for job {:?} has no ID",
+            e.job_id
+        ))),
+        None => Ok(()),
+    }
+}
+
 pub fn upsert(
     state: &mut State,
     index: u64,
     evals: Vec<Evaluation>,
 ) -> Result<Applied, ApplyError> {
-    if let Some(e) = evals.iter().find(|e| e.id.is_empty()) {
-        return Err(ApplyError::Invalid(format!(
-            "evaluation for job {:?} has no ID",
-            e.job_id
-        )));
-    }
+    check_ids(&evals)?;
     let mut jobs = Vec::new();
     for eval in evals {
         let key = JobKey::new(&eval.namespace, &eval.job_id);

@@ -12,6 +12,7 @@ use crate::state::{
 use crate::structs::{ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN, ALLOC_DESIRED_STOP, Allocation};
 
 pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Applied, ApplyError> {
+    eval::check_ids(&results.evals)?;
     let job = results.job.map(Arc::new);
     let nodes_available = Arc::new(results.nodes_available);
     let nodes_in_pool = results.nodes_in_pool;
@@ -43,12 +44,6 @@ pub fn apply(state: &mut State, index: u64, results: PlanResults) -> Result<Appl
         a.alloc_modify_index = index;
         touch(&a.namespace, &a.job_id);
         alloc::insert(state, Arc::new(a));
-    }
-    if let Some(e) = results.evals.iter().find(|e| e.id.is_empty()) {
-        return Err(ApplyError::Invalid(format!(
-            "a follow-up evaluation for job {:?} has no ID",
-            e.job_id
-        )));
     }
     for mut p in results.allocs {
         if p.id.is_empty() {
