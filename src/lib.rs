@@ -12,6 +12,7 @@ pub mod agent;
 pub mod api;
 pub mod jobspec;
 pub mod nodesim;
+pub mod offload;
 pub mod scheduler;
 pub mod server;
 pub mod state;

@@ -46,6 +46,7 @@ impl From<ServerError> for ApiError {
             | ServerError::CheckIndex(_)
             | ServerError::Refused(_) => StatusCode::BAD_REQUEST,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServerError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ServerError::NoLeader | ServerError::Unavailable(_) | ServerError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -54,6 +55,12 @@ impl From<ServerError> for ApiError {
             status,
             message: e.to_string(),
         }
+    }
+}
+
+impl From<crate::offload::OffloadError> for ApiError {
+    fn from(e: crate::offload::OffloadError) -> Self {
+        ServerError::from(e).into()
     }
 }
 

@@ -25,8 +25,20 @@ pub enum ServerError {
     /// The leader could not be reached.
     #[error("cannot reach the cluster leader: {0}")]
     Unavailable(String),
+    /// Too much CPU-heavy work is queued (503).
+    #[error("{0}")]
+    Busy(String),
     #[error("{0}")]
     Internal(String),
+}
+
+impl From<crate::offload::OffloadError> for ServerError {
+    fn from(e: crate::offload::OffloadError) -> Self {
+        match e {
+            crate::offload::OffloadError::Busy => ServerError::Busy(e.to_string()),
+            crate::offload::OffloadError::Panicked => ServerError::Internal(e.to_string()),
+        }
+    }
 }
 
 impl From<ApplyError> for ServerError {
