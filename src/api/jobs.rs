@@ -121,13 +121,10 @@ async fn versions(
     Query(q): Params,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    blocking(&s, &opts, Table::JobVersions, |st| {
+    read_one(&s, &opts, Table::JobVersions, "job versions not found", |st| {
         let versions = st.job_versions(&opts.namespace, &id);
-        if versions.is_empty() {
-            return Err(ApiError::not_found("job versions not found"));
-        }
-        let index = versions.first().map(|j| j.modify_index).unwrap_or_default();
-        Ok((
+        let index = versions.first()?.modify_index;
+        Some((
             VersionsResponse {
                 versions,
                 diffs: None,
@@ -204,11 +201,16 @@ async fn parse(
     if req.job_hcl.trim().is_empty() {
         return Err(ApiError::bad_request("Job spec is empty"));
     }
-    let mut job = jobspec::parse("input.nomad", &req.job_hcl)
-        .map_err(|e| ApiError::bad_request(format!("Failed to parse job: {e}")))?;
-    if req.canonicalize {
-        jobspec::canonicalize(&mut job);
-    }
+    // Parsing is CPU work that grows with the file: off the runtime.
+    let job = crate::offload::run(move || {
+        let mut job = jobspec::parse("input.nomad", &req.job_hcl)?;
+        if req.canonicalize {
+            jobspec::canonicalize(&mut job);
+        }
+        Ok::<_, jobspec::JobspecError>(job)
+    })
+    .await?
+    .map_err(|e| ApiError::bad_request(format!("Failed to parse job: {e}")))?;
     Ok(reply(&s, &opts, &job, 0))
 }
 
@@ -228,18 +230,17 @@ async fn validate(
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
     let req: JobRegisterRequest = body::decode(&body)?;
-    let mut job = req
+    let job = req
         .job
         .ok_or_else(|| ApiError::bad_request("Job must be specified"))?;
-    let resp = match job::prepare(&mut job) {
-        Ok(()) => ValidateResponse {
+    let resp = match job::prepared(job).await {
+        Ok(_) => ValidateResponse {
             driver_config_validated: true,
             validation_errors: Vec::new(),
             error: String::new(),
             warnings: String::new(),
         },
-        Err(e) => {
-            let text = e.to_string();
+        Err(crate::server::ServerError::Validation(text)) => {
             ValidateResponse {
                 driver_config_validated: false,
                 validation_errors: text
@@ -251,6 +252,7 @@ async fn validate(
                 warnings: String::new(),
             }
         }
+        Err(e) => return Err(e.into()),
     };
     Ok(reply(&s, &opts, &resp, 0))
 }

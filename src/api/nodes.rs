@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,16 @@ pub fn routes() -> Router<Server> {
 }
 
 type Params = Query<HashMap<String, String>>;
+
+/// The secret a client sends on its node's behalf: `X-Nomad-Token`, as
+/// Nomad's clients do, or `Authorization: Bearer ...`.
+fn token(headers: &HeaderMap) -> String {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    header("X-Nomad-Token")
+        .or_else(|| header("Authorization").and_then(|v| v.strip_prefix("Bearer ")))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default()
+}
 
 /// A node as served: the secret never leaves the servers.
 fn public(node: &Node) -> Node {
@@ -103,9 +114,10 @@ async fn heartbeat(
     State(s): State<Server>,
     Path(id): Path<String>,
     Query(q): Params,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    let resp = node::heartbeat(&s, &id).await?;
+    let resp = node::heartbeat(&s, &id, &token(&headers)).await?;
     Ok(reply(&s, &opts, &resp, resp.index))
 }
 
@@ -125,11 +137,12 @@ async fn update_allocs(
     State(s): State<Server>,
     Path(id): Path<String>,
     Query(q): Params,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
     let req: AllocUpdateRequest = body::decode(&body)?;
-    let index = node::update_allocs(&s, &id, req.allocs).await?;
+    let index = node::update_allocs(&s, &id, &token(&headers), req.allocs).await?;
     Ok(reply(&s, &opts, &IndexResponse { index }, index))
 }
 

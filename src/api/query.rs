@@ -125,14 +125,29 @@ where
     T: Serialize,
     F: Fn(&State) -> Result<(T, u64), ApiError>,
 {
+    let (value, index) = watch(server, opts, table, query).await?;
+    Ok(reply(server, opts, &value, index))
+}
+
+/// The loop behind every read: answers at once without `index`; otherwise
+/// re-runs `query` on each change to `table` until the index it reports
+/// passes `index` or the wait (plus jitter) ends.
+async fn watch<T, F>(
+    server: &Server,
+    opts: &QueryOptions,
+    table: Table,
+    query: F,
+) -> Result<(T, u64), ApiError>
+where
+    F: Fn(&State) -> Result<(T, u64), ApiError>,
+{
     let mut state: Arc<State> = if opts.stale {
         server.state().snapshot()
     } else {
         server.consistent_state().await?
     };
     if opts.index == 0 {
-        let (value, index) = query(&state)?;
-        return Ok(reply(server, opts, &value, index));
+        return query(&state);
     }
     let jitter = opts.wait.as_millis() as u64 / 16;
     let wait = opts.wait + Duration::from_millis(rand::rng().random_range(0..=jitter));
@@ -141,7 +156,7 @@ where
         let (value, index) = query(&state)?;
         let now = tokio::time::Instant::now();
         if index > opts.index || now >= deadline {
-            return Ok(reply(server, opts, &value, index));
+            return Ok((value, index));
         }
         let seen = state.index(table).max(opts.index);
         state = server.state().wait_past(table, seen, deadline - now).await;
@@ -150,7 +165,10 @@ where
 
 /// A (possibly blocking) read of one object: `find` looks it up and gives
 /// its `ModifyIndex`; a missing object is a 404 with `not_found` (Nomad's
-/// text).
+/// text). As in Nomad, a missing object's index is its table's, so a
+/// blocking read of an object that does not exist (yet) waits for the
+/// table to change past `index` (the object may appear) or for the wait
+/// to end, instead of answering at once.
 pub async fn read_one<T, F>(
     server: &Server,
     opts: &QueryOptions,
@@ -162,8 +180,15 @@ where
     T: Serialize,
     F: Fn(&State) -> Option<(T, u64)>,
 {
-    blocking(server, opts, table, |st| {
-        find(st).ok_or_else(|| ApiError::not_found(not_found))
+    let (value, index) = watch(server, opts, table, |st| {
+        Ok(match find(st) {
+            Some((value, index)) => (Some(value), index),
+            None => (None, st.index(table)),
+        })
     })
-    .await
+    .await?;
+    match value {
+        Some(value) => Ok(reply(server, opts, &value, index)),
+        None => Err(ApiError::not_found(not_found)),
+    }
 }

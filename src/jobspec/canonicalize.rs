@@ -110,10 +110,12 @@ fn canonicalize_group(
             fill_restart(r, gr);
         }
         let r = t.resources.get_or_insert_with(Resources::default);
-        if r.cpu == 0 && r.cores == 0 {
+        // Defaults for figures left out; a figure given as 0 stays 0 for
+        // validation to refuse.
+        if r.cpu == 0 && r.cores == 0 && !r.given_zero.cpu {
             r.cpu = DEFAULT_CPU;
         }
-        if r.memory_mb == 0 {
+        if r.memory_mb == 0 && !r.given_zero.memory {
             r.memory_mb = DEFAULT_MEMORY_MB;
         }
         for n in &mut r.networks {

@@ -16,9 +16,15 @@ impl Ctx<'_> {
         for item in b.body.iter() {
             match item {
                 Structure::Attribute(a) => match a.key.as_str() {
-                    "cpu" => r.cpu = self.int(a, path)?,
+                    "cpu" => {
+                        r.cpu = self.int(a, path)?;
+                        r.given_zero.cpu = r.cpu == 0;
+                    }
                     "cores" => r.cores = self.int(a, path)?,
-                    "memory" => r.memory_mb = self.int(a, path)?,
+                    "memory" => {
+                        r.memory_mb = self.int(a, path)?;
+                        r.given_zero.memory = r.memory_mb == 0;
+                    }
                     "memory_max" => r.memory_max_mb = self.int(a, path)?,
                     "disk" => r.disk_mb = self.int(a, path)?,
                     "iops" => r.iops = self.int(a, path)?,

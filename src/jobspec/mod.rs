@@ -22,6 +22,7 @@ mod decode_task;
 mod duration;
 mod error;
 mod freeform;
+pub mod limits;
 pub mod normalize;
 mod normalize_scan;
 mod parse;

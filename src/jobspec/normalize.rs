@@ -24,6 +24,9 @@ pub struct Normalized {
     /// For each output line (0-based): its source line (1-based) and the
     /// column (0-based, in chars) in that source line where it starts.
     starts: Vec<(usize, usize)>,
+    /// The byte offset in `text` where each output line starts (the first
+    /// is 0), so that an offset finds its line by binary search.
+    line_offsets: Vec<usize>,
     /// The first lexical problem seen (line, column, message), if any: an
     /// unterminated string, or a `{` never closed. hcl-rs reports these
     /// further down the file; this is where the user has to look.
@@ -33,11 +36,12 @@ pub struct Normalized {
 impl Normalized {
     /// The source line (1-based) of a byte offset in [`Normalized::text`].
     pub fn source_line(&self, offset: usize) -> usize {
-        let end = offset.min(self.text.len());
-        let out_line = self.text.as_bytes()[..end]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count();
+        // The number of lines that start at or before `offset`, less one:
+        // the 0-based output line holding it.
+        let out_line = self
+            .line_offsets
+            .partition_point(|&start| start <= offset)
+            .saturating_sub(1);
         self.map(out_line + 1, 1).0
     }
 
@@ -86,6 +90,8 @@ pub(super) struct Pass<'a> {
     /// A `{` was just emitted and content on its line must move down.
     pub(super) break_pending: bool,
     pub(super) problem: Option<(usize, usize, String)>,
+    /// The last position whose column was asked for, and that column.
+    pub(super) column_memo: (usize, usize),
 }
 
 /// Runs the pass over `src`.
@@ -108,6 +114,7 @@ pub fn normalize(src: &str) -> Normalized {
         line_content: false,
         break_pending: false,
         problem: None,
+        column_memo: (0, 0),
     };
     p.run();
     if p.problem.is_none()
@@ -123,9 +130,18 @@ pub fn normalize(src: &str) -> Normalized {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     };
+    let line_offsets = std::iter::once(0)
+        .chain(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        )
+        .collect();
     Normalized {
         text,
         starts: p.starts,
+        line_offsets,
         problem: p.problem,
     }
 }
@@ -171,11 +187,19 @@ impl Pass<'_> {
     }
 
     /// The 0-based column (in chars) of the current source position.
-    pub(super) fn column(&self) -> usize {
-        self.src[self.src_line_start..self.pos]
+    /// Counted on from the last answer on the same line, so a long line
+    /// with many breaks costs its length once, not once per break.
+    pub(super) fn column(&mut self) -> usize {
+        let (mut at, mut col) = self.column_memo;
+        if at < self.src_line_start || at > self.pos {
+            (at, col) = (self.src_line_start, 0);
+        }
+        col += self.src[at..self.pos]
             .iter()
             .filter(|b| (**b & 0xC0) != 0x80)
-            .count()
+            .count();
+        self.column_memo = (self.pos, col);
+        col
     }
 
     /// Emits a newline that is not in the source; the next output line

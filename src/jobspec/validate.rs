@@ -4,11 +4,12 @@
 //! task "redis"`) so a job file reader can point at its line; the messages
 //! are Nomad's where it has one.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fmt;
 
 use crate::structs::{JOB_TYPE_SYSTEM, Job, Service, Task, TaskGroup};
 
+use super::limits::{self, MAX_DISK_MB, control_char_error};
 use super::parse::occurrence;
 use super::validate_task::validate_task;
 
@@ -81,6 +82,22 @@ pub fn validate(job: &Job) -> Result<(), ValidationErrors> {
     } else if job.id.contains(' ') {
         e.add("", "Job ID contains a space");
     }
+    for (what, field, value) in [
+        ("Job ID", "id", &job.id),
+        ("Job name", "name", &job.name),
+        ("Job region", "region", &job.region),
+        ("Job namespace", "namespace", &job.namespace),
+        ("Job node pool", "node_pool", &job.node_pool),
+    ] {
+        if let Some(m) = control_char_error(what, value) {
+            e.at("", field, m);
+        }
+    }
+    for d in &job.datacenters {
+        if let Some(m) = control_char_error("Datacenter name", d) {
+            e.at("", "datacenters", m);
+        }
+    }
     if job.name.is_empty() {
         e.at("", "name", "Missing job name");
     }
@@ -111,19 +128,22 @@ pub fn validate(job: &Job) -> Result<(), ValidationErrors> {
     if job.task_groups.is_empty() {
         e.add("", "Missing job task groups");
     }
-    let mut names: Vec<(&str, usize)> = Vec::new();
+    // Each name's first group and how many groups have used it so far: one
+    // pass, whatever the number of groups.
+    let mut names: HashMap<&str, (usize, usize)> = HashMap::new();
     for (i, g) in job.task_groups.iter().enumerate() {
         let mut path = format!("group {:?}", g.name);
-        let n = job.task_groups[..i]
-            .iter()
-            .filter(|x| x.name == g.name)
-            .count();
-        if n > 0 {
-            path = occurrence(&path, n + 1);
+        let seen = names.entry(&g.name).or_insert((i, 0));
+        seen.1 += 1;
+        let (first, n) = *seen;
+        if n > 1 {
+            path = occurrence(&path, n);
         }
         if g.name.is_empty() {
             e.add("", format!("Job task group {} missing name", i + 1));
-        } else if let Some((_, first)) = names.iter().find(|(n, _)| *n == g.name) {
+        } else if let Some(m) = control_char_error("Task group name", &g.name) {
+            e.add(&path, m);
+        } else if n > 1 {
             e.add(
                 &path,
                 format!(
@@ -133,8 +153,6 @@ pub fn validate(job: &Job) -> Result<(), ValidationErrors> {
                     first + 1
                 ),
             );
-        } else {
-            names.push((&g.name, i));
         }
         if system && g.count > 1 {
             e.at(
@@ -199,14 +217,18 @@ fn validate_group(e: &mut Errs, path: &str, job: &Job, g: &TaskGroup) {
     if let Some(r) = &g.restart_policy {
         check_restart(e, &format!("{path} -> restart"), &r.mode);
     }
-    if let Some(d) = &g.ephemeral_disk
-        && d.size_mb < 0
-    {
-        e.at(
-            &format!("{path} -> ephemeral_disk"),
-            "size",
-            "Task group ephemeral disk size can't be negative",
-        );
+    if let Some(d) = &g.ephemeral_disk {
+        let dpath = format!("{path} -> ephemeral_disk");
+        if d.size_mb < 0 {
+            e.at(
+                &dpath,
+                "size",
+                "Task group ephemeral disk size can't be negative",
+            );
+        }
+        if let Some(m) = limits::above("ephemeral disk SizeMB", d.size_mb, MAX_DISK_MB) {
+            e.at(&dpath, "size", m);
+        }
     }
     for n in &g.networks {
         super::validate_task::check_network(e, &format!("{path} -> network"), n);
@@ -214,13 +236,14 @@ fn validate_group(e: &mut Errs, path: &str, job: &Job, g: &TaskGroup) {
     for (i, s) in g.services.iter().enumerate() {
         check_service(e, &format!("{path} -> service #{}", i + 1), s);
     }
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
     let mut leaders = 0;
     for (i, t) in g.tasks.iter().enumerate() {
         let mut tpath = format!("{path} -> task {:?}", t.name);
-        if !t.name.is_empty() && !seen.insert(&t.name) {
-            let n = g.tasks[..i].iter().filter(|x| x.name == t.name).count() + 1;
-            tpath = occurrence(&tpath, n);
+        let n = seen.entry(&t.name).or_insert(0);
+        *n += 1;
+        if !t.name.is_empty() && *n > 1 {
+            tpath = occurrence(&tpath, *n);
             e.add(
                 &tpath,
                 format!("Task {} redefines '{}' from an earlier task", i + 1, t.name),
@@ -322,9 +345,14 @@ fn check_restart(e: &mut Errs, path: &str, mode: &str) {
 fn check_service(e: &mut Errs, path: &str, s: &Service) {
     if s.name.is_empty() {
         e.at(path, "name", "Missing service name");
+    } else if let Some(m) = control_char_error("Service name", &s.name) {
+        e.at(path, "name", m);
     }
     for (i, c) in s.checks.iter().enumerate() {
         let cpath = format!("{path} -> check #{}", i + 1);
+        if let Some(m) = control_char_error("Check name", &c.name) {
+            e.at(&cpath, "name", m);
+        }
         match c.kind.as_str() {
             "tcp" | "http" | "script" | "grpc" => {
                 if c.interval <= 0 {

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use crate::structs::{NetworkResource, Task};
 
+use super::limits::{self, MAX_CORES, MAX_CPU_MHZ, MAX_IOPS, MAX_MBITS, MAX_MEMORY_MB};
 use super::validate::Errs;
 
 pub(crate) fn validate_task(e: &mut Errs, path: &str, t: &Task) {
@@ -14,6 +15,8 @@ pub(crate) fn validate_task(e: &mut Errs, path: &str, t: &Task) {
         e.add(path, "Task name cannot include slashes");
     } else if t.name.contains('\0') {
         e.add(path, "Task name cannot include null characters");
+    } else if let Some(m) = limits::control_char_error("Task name", &t.name) {
+        e.add(path, m);
     }
     if t.driver.is_empty() {
         e.at(path, "driver", "Missing task driver");
@@ -89,6 +92,17 @@ pub(crate) fn validate_task(e: &mut Errs, path: &str, t: &Task) {
                     ),
                 );
             }
+            for (field, what, value, max) in [
+                ("cpu", "CPU", r.cpu, MAX_CPU_MHZ),
+                ("cores", "cores", r.cores, MAX_CORES),
+                ("memory", "MemoryMB", r.memory_mb, MAX_MEMORY_MB),
+                ("memory_max", "MemoryMaxMB", r.memory_max_mb, MAX_MEMORY_MB),
+                ("iops", "IOPS", r.iops, MAX_IOPS),
+            ] {
+                if let Some(m) = limits::above(what, value, max) {
+                    e.at(&rpath, field, m);
+                }
+            }
             if r.disk_mb > 0 {
                 e.at(
                     &rpath,
@@ -136,6 +150,9 @@ pub(crate) fn check_network(e: &mut Errs, path: &str, n: &NetworkResource) {
             "mbits",
             format!("minimum MBits value is 0; got {}", n.mbits),
         );
+    }
+    if let Some(m) = limits::above("MBits", n.mbits, MAX_MBITS) {
+        e.at(path, "mbits", m);
     }
     let mut labels: HashSet<String> = HashSet::new();
     for p in n.ports() {

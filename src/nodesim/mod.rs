@@ -7,7 +7,7 @@
 //! changed since the last answer (`modified_after`), not one per node, so
 //! thousands of nodes cost one long poll.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -70,10 +70,14 @@ impl Sim {
         method: reqwest::Method,
         path: &str,
         body: Option<&Value>,
+        secret: Option<&str>,
     ) -> Result<(u16, Value, u64), NodesimError> {
         let mut last = String::new();
         for addr in &self.cfg.addresses {
             let mut req = self.http.request(method.clone(), format!("{addr}{path}"));
+            if let Some(secret) = secret {
+                req = req.header("X-Nomad-Token", secret);
+            }
             if let Some(b) = body {
                 req = req.json(b);
             }
@@ -96,12 +100,12 @@ impl Sim {
         Err(NodesimError::Unreachable(last))
     }
 
-    fn node(&self, i: usize, id: &str) -> Value {
+    fn node(&self, i: usize, id: &str, secret: &str) -> Value {
         let dc = &self.cfg.datacenters[i % self.cfg.datacenters.len()];
         let ip = format!("10.{}.{}.{}", 200 + i / 65_536 % 50, i / 256 % 256, i % 256);
         json!({"Node": {
             "ID": id,
-            "SecretID": ids::uuid(),
+            "SecretID": secret,
             "Name": format!("sim-{i}"),
             "Datacenter": dc,
             "HTTPAddr": format!("{ip}:4646"),
@@ -126,12 +130,13 @@ impl Sim {
         }})
     }
 
-    async fn register(&self, i: usize, id: &str) -> Result<Duration, NodesimError> {
+    async fn register(&self, i: usize, id: &str, secret: &str) -> Result<Duration, NodesimError> {
         let (status, body, _) = self
             .request(
                 reqwest::Method::PUT,
                 "/v1/node/register",
-                Some(&self.node(i, id)),
+                Some(&self.node(i, id, secret)),
+                None,
             )
             .await?;
         if status != 200 {
@@ -172,14 +177,17 @@ pub async fn run(
         .build()
         .map_err(|e| NodesimError::Config(e.to_string()))?;
     let sim = Arc::new(Sim { cfg, http, stats });
-    let ids_: Vec<String> = (0..sim.cfg.nodes).map(|_| ids::uuid()).collect();
+    // Each node's ID and the secret that authenticates its calls.
+    let ids_: Vec<(String, String)> = (0..sim.cfg.nodes)
+        .map(|_| (ids::uuid(), ids::uuid()))
+        .collect();
 
     // Register every node.
     let results: Vec<Result<Duration, NodesimError>> =
         futures::stream::iter(ids_.clone().into_iter().enumerate())
-            .map(|(i, id): (usize, String)| {
+            .map(|(i, (id, secret)): (usize, (String, String))| {
                 let sim = sim.clone();
-                async move { sim.register(i, &id).await }
+                async move { sim.register(i, &id, &secret).await }
             })
             .buffer_unordered(sim.cfg.concurrency.max(1))
             .collect()
@@ -188,7 +196,7 @@ pub async fn run(
     for r in results {
         ttl = ttl.max(r?);
     }
-    let mine: Arc<HashSet<String>> = Arc::new(ids_.iter().cloned().collect());
+    let mine: Arc<HashMap<String, String>> = Arc::new(ids_.iter().cloned().collect());
 
     let hb = tokio::spawn(heartbeats(sim.clone(), ids_.clone(), ttl, stop.clone()));
     let watch = sim
@@ -204,17 +212,22 @@ pub async fn run(
 }
 
 /// Heartbeats every node about three times per TTL, spread over time.
-async fn heartbeats(sim: Arc<Sim>, nodes: Vec<String>, ttl: Duration, stop: CancellationToken) {
+async fn heartbeats(
+    sim: Arc<Sim>,
+    nodes: Vec<(String, String)>,
+    ttl: Duration,
+    stop: CancellationToken,
+) {
     let period = ttl / 3;
     loop {
         let started = Instant::now();
         let sent = futures::stream::iter(nodes.clone())
-            .map(|id: String| {
+            .map(|(id, secret): (String, String)| {
                 let sim = sim.clone();
                 async move {
                     let path = format!("/v1/node/{id}/heartbeat");
                     match sim
-                        .request(reqwest::Method::PUT, &path, Some(&json!({})))
+                        .request(reqwest::Method::PUT, &path, Some(&json!({})), Some(&secret))
                         .await
                     {
                         Ok((200, _, _)) => sim.stats.heartbeats.fetch_add(1, Ordering::Relaxed),
@@ -238,7 +251,11 @@ async fn heartbeats(sim: Arc<Sim>, nodes: Vec<String>, ttl: Duration, stop: Canc
 
 /// Watches allocations and reports this simulator's as running (or
 /// complete once the servers stop them).
-async fn report_allocs(sim: Arc<Sim>, mine: Arc<HashSet<String>>, stop: CancellationToken) {
+async fn report_allocs(
+    sim: Arc<Sim>,
+    mine: Arc<HashMap<String, String>>,
+    stop: CancellationToken,
+) {
     let mut index = 0u64;
     let mut reported: HashMap<String, String> = HashMap::new();
     loop {
@@ -246,7 +263,7 @@ async fn report_allocs(sim: Arc<Sim>, mine: Arc<HashSet<String>>, stop: Cancella
             format!("/v1/allocations?index={index}&wait=10s&modified_after={index}&stale=true");
         let answer = tokio::select! {
             _ = stop.cancelled() => return,
-            a = sim.request(reqwest::Method::GET, &path, None) => a,
+            a = sim.request(reqwest::Method::GET, &path, None, None) => a,
         };
         let (list, new_index) = match answer {
             Ok((200, Value::Array(list), i)) => (list, i),
@@ -261,7 +278,7 @@ async fn report_allocs(sim: Arc<Sim>, mine: Arc<HashSet<String>>, stop: Cancella
             let (Some(id), Some(node)) = (a["ID"].as_str(), a["NodeID"].as_str()) else {
                 continue;
             };
-            if !mine.contains(node) {
+            if !mine.contains_key(node) {
                 continue;
             }
             let want = match (a["DesiredStatus"].as_str(), a["ClientStatus"].as_str()) {
@@ -281,6 +298,7 @@ async fn report_allocs(sim: Arc<Sim>, mine: Arc<HashSet<String>>, stop: Cancella
         let sends = futures::stream::iter(by_node)
             .map(|(node, allocs)| {
                 let sim = sim.clone();
+                let secret = mine.get(&node).cloned().unwrap_or_default();
                 async move {
                     let n = allocs.len() as u64;
                     let path = format!("/v1/node/{node}/allocations");
@@ -289,6 +307,7 @@ async fn report_allocs(sim: Arc<Sim>, mine: Arc<HashSet<String>>, stop: Cancella
                             reqwest::Method::PUT,
                             &path,
                             Some(&json!({"Allocs": allocs})),
+                            Some(&secret),
                         )
                         .await
                     {

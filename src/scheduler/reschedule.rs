@@ -69,7 +69,7 @@ pub fn next_delay(p: &ReschedulePolicy, a: &Allocation) -> i64 {
     };
     if p.max_delay > 0 && grown > p.max_delay {
         // Failing long after the last (capped) reschedule starts over.
-        if failure_time(a) - last.reschedule_time > p.max_delay {
+        if failure_time(a).saturating_sub(last.reschedule_time) > p.max_delay {
             return p.delay;
         }
         return p.max_delay;
@@ -88,7 +88,7 @@ pub fn eligible(p: &ReschedulePolicy, a: &Allocation) -> bool {
     let failed = failure_time(a);
     let recent = events(a)
         .iter()
-        .filter(|e| failed - e.reschedule_time < p.interval)
+        .filter(|e| failed.saturating_sub(e.reschedule_time) < p.interval)
         .count() as i64;
     recent < p.attempts && (recent == 0 || next_delay(p, a) < p.interval)
 }
@@ -99,7 +99,7 @@ pub fn decide(p: &ReschedulePolicy, a: &Allocation, eval_id: &str, now: i64) -> 
         return Decision::Keep;
     }
     let at = failure_time(a).saturating_add(next_delay(p, a));
-    if a.followup_eval_id == eval_id || at - now <= NOW_WINDOW {
+    if a.followup_eval_id == eval_id || at.saturating_sub(now) <= NOW_WINDOW {
         Decision::Now
     } else if a.followup_eval_id.is_empty() {
         Decision::Later(at)
@@ -114,7 +114,7 @@ pub fn tracker_for(p: &ReschedulePolicy, prev: &Allocation, now: i64) -> Resched
     let past = events(prev);
     let mut kept: Vec<RescheduleEvent> = if p.attempts > 0 && !p.unlimited {
         past.iter()
-            .filter(|e| p.interval > 0 && now - e.reschedule_time <= p.interval)
+            .filter(|e| p.interval > 0 && now.saturating_sub(e.reschedule_time) <= p.interval)
             .cloned()
             .collect()
     } else {
@@ -138,7 +138,7 @@ pub fn batch_times(times: &[i64]) -> Vec<i64> {
     let mut window: Option<i64> = None;
     for i in order {
         let start = match window {
-            Some(w) if times[i] - w < BATCH_WINDOW => w,
+            Some(w) if times[i].saturating_sub(w) < BATCH_WINDOW => w,
             _ => times[i],
         };
         window = Some(start);

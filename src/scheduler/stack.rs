@@ -34,7 +34,7 @@ use crate::state::NodeUsage;
 use crate::structs::{
     AllocMetric, AllocatedCpu, AllocatedMemory, AllocatedPortMapping, AllocatedResources,
     AllocatedSharedResources, AllocatedTaskResources, Allocation, Constraint, Job, NetworkResource,
-    Node, SmallMap, TaskGroup, Usage,
+    Node, SmallMap, TaskGroup, Usage, sum_mbits,
 };
 
 /// What a node holds beyond the state because of this plan.
@@ -61,14 +61,17 @@ pub fn group_usage(group: &TaskGroup) -> Usage {
             .as_ref()
             .map(|d| d.size_mb)
             .unwrap_or(0),
-        mbits: group.networks.iter().map(|n| n.mbits).sum(),
+        mbits: sum_mbits(&group.networks),
         ..Usage::default()
     };
     for t in &group.tasks {
         if let Some(r) = &t.resources {
-            u.cpu += r.cpu;
-            u.memory_mb += r.memory_mb;
-            u.mbits += r.networks.iter().map(|n| n.mbits).sum::<i64>();
+            u.add(Usage {
+                cpu: r.cpu,
+                memory_mb: r.memory_mb,
+                disk_mb: 0,
+                mbits: sum_mbits(&r.networks),
+            });
         }
     }
     u

@@ -7,6 +7,10 @@ pub enum ServerError {
     /// The request itself is wrong (400).
     #[error("{0}")]
     BadRequest(String),
+    /// The caller may not do this (403): e.g. a node call without the
+    /// node's secret.
+    #[error("{0}")]
+    Forbidden(String),
     /// The job, node, ... does not exist (404); the text is Nomad's.
     #[error("{0}")]
     NotFound(String),

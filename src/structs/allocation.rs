@@ -261,20 +261,31 @@ pub struct Usage {
     pub mbits: i64,
 }
 
+/// Resource sums saturate instead of overflowing: submission bounds every
+/// figure (see `jobspec::validate`), and if sums of them ever reached the
+/// limit, a saturated sum still exceeds any capacity, so nothing that does
+/// not fit can pass a fit check, and nothing panics.
 impl Usage {
     pub fn add(&mut self, other: Usage) {
-        self.cpu += other.cpu;
-        self.memory_mb += other.memory_mb;
-        self.disk_mb += other.disk_mb;
-        self.mbits += other.mbits;
+        self.cpu = self.cpu.saturating_add(other.cpu);
+        self.memory_mb = self.memory_mb.saturating_add(other.memory_mb);
+        self.disk_mb = self.disk_mb.saturating_add(other.disk_mb);
+        self.mbits = self.mbits.saturating_add(other.mbits);
     }
 
     pub fn sub(&mut self, other: Usage) {
-        self.cpu -= other.cpu;
-        self.memory_mb -= other.memory_mb;
-        self.disk_mb -= other.disk_mb;
-        self.mbits -= other.mbits;
+        self.cpu = self.cpu.saturating_sub(other.cpu);
+        self.memory_mb = self.memory_mb.saturating_sub(other.memory_mb);
+        self.disk_mb = self.disk_mb.saturating_sub(other.disk_mb);
+        self.mbits = self.mbits.saturating_sub(other.mbits);
     }
+}
+
+/// Sums bandwidths without overflowing.
+pub fn sum_mbits<'a>(networks: impl IntoIterator<Item = &'a NetworkResource>) -> i64 {
+    networks
+        .into_iter()
+        .fold(0i64, |acc, n| acc.saturating_add(n.mbits))
 }
 
 impl Allocation {
@@ -284,13 +295,16 @@ impl Allocation {
             Some(r) => {
                 let mut u = Usage {
                     disk_mb: r.shared.disk_mb,
-                    mbits: r.shared.networks.iter().map(|n| n.mbits).sum(),
+                    mbits: sum_mbits(&r.shared.networks),
                     ..Usage::default()
                 };
                 for t in r.tasks.values() {
-                    u.cpu += t.cpu.cpu_shares;
-                    u.memory_mb += t.memory.memory_mb;
-                    u.mbits += t.networks.iter().map(|n| n.mbits).sum::<i64>();
+                    u.add(Usage {
+                        cpu: t.cpu.cpu_shares,
+                        memory_mb: t.memory.memory_mb,
+                        disk_mb: 0,
+                        mbits: sum_mbits(&t.networks),
+                    });
                 }
                 u
             }
@@ -298,9 +312,12 @@ impl Allocation {
                 .task_resources
                 .values()
                 .fold(Usage::default(), |mut u, r| {
-                    u.cpu += r.cpu;
-                    u.memory_mb += r.memory_mb;
-                    u.disk_mb += r.disk_mb;
+                    u.add(Usage {
+                        cpu: r.cpu,
+                        memory_mb: r.memory_mb,
+                        disk_mb: r.disk_mb,
+                        mbits: 0,
+                    });
                     u
                 }),
         }

@@ -222,14 +222,14 @@ impl Node {
         };
         match (&self.reserved_resources, &self.reserved) {
             (Some(r), _) => {
-                cpu -= r.cpu.cpu_shares;
-                mem -= r.memory.memory_mb;
-                disk -= r.disk.disk_mb;
+                cpu = cpu.saturating_sub(r.cpu.cpu_shares);
+                mem = mem.saturating_sub(r.memory.memory_mb);
+                disk = disk.saturating_sub(r.disk.disk_mb);
             }
             (None, Some(r)) => {
-                cpu -= r.cpu;
-                mem -= r.memory_mb;
-                disk -= r.disk_mb;
+                cpu = cpu.saturating_sub(r.cpu);
+                mem = mem.saturating_sub(r.memory_mb);
+                disk = disk.saturating_sub(r.disk_mb);
             }
             (None, None) => {}
         }

@@ -5,8 +5,10 @@ use serde_json::{Value, json};
 use crate::common::{TestCluster, register_body, wait_for};
 
 pub fn node_json(i: usize, dc: &str, memory: i64) -> Value {
+    let id = format!("00000000-0000-4000-8000-{i:012}");
     json!({"Node": {
-        "ID": format!("00000000-0000-4000-8000-{i:012}"),
+        "SecretID": crate::common::node_secret(&id),
+        "ID": id,
         "Name": format!("host-{i}"),
         "Datacenter": dc,
         "HTTPAddr": format!("127.0.0.{}:4646", i + 10),

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{TestCluster, register_body, wait_for};
+use crate::common::{TestCluster, node_secret, register_body, wait_for};
 use crate::t06_scheduling::{node_json, seed_job};
 
 fn node_id(i: usize) -> String {
@@ -49,7 +49,7 @@ async fn a_node_that_stops_heartbeating_goes_down_and_its_allocs_are_replaced() 
     let down = wait_for("the victim to go down", Duration::from_secs(20), || async {
         for n in &others {
             let (status, _) = c
-                .put(0, &format!("/v1/node/{n}/heartbeat"), &json!({}))
+                .put_as(0, &format!("/v1/node/{n}/heartbeat"), &json!({}), &node_secret(&n))
                 .await;
             assert_eq!(status, 200);
         }
@@ -66,7 +66,7 @@ async fn a_node_that_stops_heartbeating_goes_down_and_its_allocs_are_replaced() 
     );
     let lost = wait_for("replacements", Duration::from_secs(20), || async {
         for n in &others {
-            c.put(0, &format!("/v1/node/{n}/heartbeat"), &json!({}))
+            c.put_as(0, &format!("/v1/node/{n}/heartbeat"), &json!({}), &node_secret(&n))
                 .await;
         }
         let a = allocs(&c).await;
@@ -87,7 +87,7 @@ async fn a_node_that_stops_heartbeating_goes_down_and_its_allocs_are_replaced() 
     assert!(lost.1.iter().all(|a| a["NodeID"] == victim.as_str()));
     // The victim comes back: a heartbeat makes it ready again.
     let (status, _) = c
-        .put(0, &format!("/v1/node/{victim}/heartbeat"), &json!({}))
+        .put_as(0, &format!("/v1/node/{victim}/heartbeat"), &json!({}), &node_secret(&victim))
         .await;
     assert_eq!(status, 200);
     let (_, node) = c.get(0, &format!("/v1/node/{victim}")).await;
@@ -132,7 +132,7 @@ async fn client_updates_drive_status_and_failed_allocs_are_rescheduled() {
     let failed = &placed[0];
     let node = failed["NodeID"].as_str().expect("node");
     let body = json!({"Allocs": [{"ID": failed["ID"], "ClientStatus": "failed"}]});
-    c.put(0, &format!("/v1/node/{node}/allocations"), &body)
+    c.put_as(0, &format!("/v1/node/{node}/allocations"), &body, &node_secret(&node))
         .await;
     let failed_id = failed["ID"].as_str().expect("id");
     let follow_up = wait_for(
@@ -192,7 +192,7 @@ async fn client_updates_drive_status_and_failed_allocs_are_rescheduled() {
         node_id(0)
     };
     let (status, _) = c
-        .put(0, &format!("/v1/node/{other}/allocations"), &body)
+        .put_as(0, &format!("/v1/node/{other}/allocations"), &body, &node_secret(&other))
         .await;
     assert_eq!(status, 400);
     c.shutdown().await;
@@ -203,7 +203,7 @@ async fn report_running(c: &TestCluster, allocs: &[Value]) {
         let node = a["NodeID"].as_str().expect("node");
         let body = json!({"Allocs": [{"ID": a["ID"], "ClientStatus": "running"}]});
         let (status, resp) = c
-            .put(0, &format!("/v1/node/{node}/allocations"), &body)
+            .put_as(0, &format!("/v1/node/{node}/allocations"), &body, &node_secret(&node))
             .await;
         assert_eq!(status, 200, "{resp}");
     }

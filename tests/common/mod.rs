@@ -173,6 +173,25 @@ impl TestCluster {
         )
     }
 
+    /// A PUT on a node's behalf: `token` is the node's secret ID, sent as
+    /// `X-Nomad-Token` as Nomad's clients do.
+    pub async fn put_as(&self, i: usize, path: &str, body: &Value, token: &str) -> (u16, Value) {
+        let resp = self
+            .client
+            .put(self.url(i, path))
+            .header("X-Nomad-Token", token)
+            .json(body)
+            .send()
+            .await
+            .expect("PUT");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
     pub async fn delete(&self, i: usize, path: &str) -> (u16, Value) {
         let resp = self
             .client
@@ -220,4 +239,9 @@ pub fn register_body(job: Value, check_index: Option<u64>) -> Value {
         Some(i) => serde_json::json!({ "Job": job, "EnforceIndex": true, "JobModifyIndex": i }),
         None => serde_json::json!({ "Job": job }),
     }
+}
+
+/// The secret ID the tests' nodes register with (see `node_json`).
+pub fn node_secret(node_id: &str) -> String {
+    format!("secret-{node_id}")
 }

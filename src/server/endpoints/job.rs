@@ -46,9 +46,19 @@ pub fn prepare(job: &mut Job) -> Result<(), ServerError> {
     jobspec::validate(job).map_err(|e| ServerError::Validation(e.to_string()))
 }
 
+/// [`prepare`] off the runtime's worker threads (a job may have thousands
+/// of groups): gives the job back canonicalised, or why it is invalid.
+pub async fn prepared(mut job: Job) -> Result<Job, ServerError> {
+    crate::offload::run(move || prepare(&mut job).map(|()| job)).await?
+}
+
+/// The range of a job's priority, and of the priority a registration may
+/// give its evaluation.
+pub const PRIORITY_RANGE: std::ops::RangeInclusive<i64> = 1..=100;
+
 fn new_eval(job: &Job, triggered_by: &str, priority: i64, now: i64) -> Evaluation {
     let mut e = crate::server::evals::for_job(job, triggered_by, now);
-    if priority > 0 {
+    if PRIORITY_RANGE.contains(&priority) {
         e.priority = priority;
     }
     e
@@ -69,7 +79,13 @@ pub async fn register(
     if job.region.is_empty() {
         job.region = server.config().region.clone();
     }
-    prepare(&mut job)?;
+    if req.eval_priority != 0 && !PRIORITY_RANGE.contains(&req.eval_priority) {
+        return Err(ServerError::BadRequest(format!(
+            "EvalPriority must be between 1 and 100 (got {})",
+            req.eval_priority
+        )));
+    }
+    let mut job = prepared(job).await?;
     let now = ids::now_nanos();
     job.submit_time = now;
     job.status.clear();

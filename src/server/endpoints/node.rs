@@ -42,6 +42,33 @@ fn node_of(state: &State, id: &str) -> Result<std::sync::Arc<Node>, ServerError>
         .ok_or_else(|| ServerError::NotFound("node not found".into()))
 }
 
+/// Every call made on a node's behalf carries the node's secret ID (a
+/// Nomad client sends it as `X-Nomad-Token`).
+pub fn authenticate(node: &Node, secret: &str) -> Result<(), ServerError> {
+    if secret.is_empty() {
+        return Err(ServerError::Forbidden(
+            "Permission denied: this call needs the node's secret ID (X-Nomad-Token)".into(),
+        ));
+    }
+    if node.secret_id.is_empty() || !same_secret(&node.secret_id, secret) {
+        return Err(ServerError::Forbidden(
+            "Permission denied: the secret ID does not match the node's".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Compares without stopping at the first difference, so the time taken
+/// does not tell how much of a guess was right.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a
+            .bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 /// The evaluations a change to `node` calls for: one per job with live
 /// allocations there (sysbatch excepted), and one per system job that
 /// targets the node's datacenter.
@@ -96,16 +123,26 @@ pub async fn register(server: &Server, mut node: Node) -> Result<NodeUpdateRespo
     if node.datacenter.is_empty() {
         return Err(ServerError::BadRequest("missing node datacenter".into()));
     }
+    for (what, value) in [
+        ("Node name", &node.name),
+        ("Node datacenter", &node.datacenter),
+        ("Node class", &node.node_class),
+        ("Node pool", &node.node_pool),
+        ("Node HTTP address", &node.http_addr),
+    ] {
+        if let Some(m) = crate::jobspec::limits::control_char_error(what, value) {
+            return Err(ServerError::BadRequest(m));
+        }
+    }
+    if node.secret_id.is_empty() {
+        return Err(ServerError::BadRequest(
+            "missing node secret ID for client registration".into(),
+        ));
+    }
     let state = server.state().snapshot();
     let old = state.node(&node.id);
-    if let Some(old) = &old
-        && !old.secret_id.is_empty()
-        && !node.secret_id.is_empty()
-        && old.secret_id != node.secret_id
-    {
-        return Err(ServerError::BadRequest(
-            "node secret ID does not match".into(),
-        ));
+    if let Some(old) = &old {
+        authenticate(old, &node.secret_id)?;
     }
     let now = ids::now_nanos();
     let was_ready = old.as_ref().is_some_and(|o| o.status == NODE_STATUS_READY);
@@ -116,7 +153,13 @@ pub async fn register(server: &Server, mut node: Node) -> Result<NodeUpdateRespo
     node.status_updated_at = now / 1_000_000_000;
     let (index, _) = server
         .propose(&Command::NodeRegister { node: node.clone() })
-        .await?;
+        .await
+        .map_err(|e| match e {
+            ServerError::Refused(m) if m == crate::state::apply::node::SECRET_MISMATCH => {
+                ServerError::Forbidden(format!("Permission denied: {m}"))
+            }
+            e => e,
+        })?;
     let mut resp = NodeUpdateResponse {
         heartbeat_ttl: ttl(server, &state),
         node_modify_index: index,
@@ -137,9 +180,14 @@ pub async fn register(server: &Server, mut node: Node) -> Result<NodeUpdateRespo
 }
 
 /// A client's heartbeat: the node is alive (and ready again if it was not).
-pub async fn heartbeat(server: &Server, node_id: &str) -> Result<NodeUpdateResponse, ServerError> {
+pub async fn heartbeat(
+    server: &Server,
+    node_id: &str,
+    secret: &str,
+) -> Result<NodeUpdateResponse, ServerError> {
     let state = server.state().snapshot();
     let node = node_of(&state, node_id)?;
+    authenticate(&node, secret)?;
     let now = ids::now_nanos();
     let mut resp = NodeUpdateResponse {
         heartbeat_ttl: ttl(server, &state),
@@ -189,10 +237,12 @@ pub fn event(message: &str, subsystem: &str, now: i64) -> NodeEvent {
 pub async fn update_allocs(
     server: &Server,
     node_id: &str,
+    secret: &str,
     mut updates: Vec<AllocClientUpdate>,
 ) -> Result<u64, ServerError> {
     let state = server.state().snapshot();
     let node = node_of(&state, node_id)?;
+    authenticate(&node, secret)?;
     if node.status == NODE_STATUS_DOWN {
         return Err(ServerError::BadRequest(
             "node is down and may not update allocations".into(),

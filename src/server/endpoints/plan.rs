@@ -5,9 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::super::{Server, ServerError, ids};
-use super::job::prepare;
 use crate::scheduler::{annotate::annotate, compute};
-use crate::state::{Command, JobRegister, apply};
+use crate::state::{Command, JobRegister, State, apply};
 use crate::structs::diff::job_diff;
 use crate::structs::{EVAL_STATUS_PENDING, Evaluation, Job, JobPlanResponse, PlanAnnotations};
 
@@ -30,8 +29,13 @@ pub async fn plan(server: &Server, req: JobPlanRequest) -> Result<JobPlanRespons
     if job.region.is_empty() {
         job.region = server.config().region.clone();
     }
-    prepare(&mut job)?;
+    let job = super::job::prepared(job).await?;
     let state = server.consistent_state().await?;
+    // The dry run is scheduler work: off the runtime's worker threads.
+    crate::offload::run(move || dry_run(&state, job, req.diff)).await?
+}
+
+fn dry_run(state: &State, job: Job, diff: bool) -> Result<JobPlanResponse, ServerError> {
     let existing = state.job(&job.namespace, &job.id);
     let job_modify_index = existing.as_ref().map(|j| j.job_modify_index).unwrap_or(0);
 
@@ -60,7 +64,7 @@ pub async fn plan(server: &Server, req: JobPlanRequest) -> Result<JobPlanRespons
     let eval = scratch.eval(&eval.id).map(|e| (*e).clone()).unwrap_or(eval);
     let outcome = compute(&scratch, &eval, now);
 
-    let diff = req.diff.then(|| {
+    let diff = diff.then(|| {
         let mut d = job_diff(existing.as_deref(), &job, false);
         annotate(&mut d, &outcome.annotations);
         d

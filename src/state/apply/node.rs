@@ -11,11 +11,19 @@ use crate::structs::{
 /// Events kept per node.
 const MAX_EVENTS: usize = 10;
 
+/// Why a registration of a known node with another secret is refused.
+pub const SECRET_MISMATCH: &str = "node secret ID does not match";
+
 pub fn register(state: &mut State, index: u64, mut node: Node) -> Result<Applied, ApplyError> {
     if node.id.is_empty() {
         return Err(ApplyError::Invalid("node has no ID".into()));
     }
     match state.nodes.get(&node.id) {
+        // Checked again here, in log order: two first registrations of one
+        // ID racing with different secrets cannot both win.
+        Some(old) if !old.secret_id.is_empty() && old.secret_id != node.secret_id => {
+            return Err(ApplyError::Invalid(SECRET_MISMATCH.into()));
+        }
         Some(old) => {
             node.create_index = old.create_index;
             // Drain and eligibility are the servers' to change.
