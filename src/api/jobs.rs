@@ -121,18 +121,24 @@ async fn versions(
     Query(q): Params,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    read_one(&s, &opts, Table::JobVersions, "job versions not found", |st| {
-        let versions = st.job_versions(&opts.namespace, &id);
-        let index = versions.first()?.modify_index;
-        Some((
-            VersionsResponse {
-                versions,
-                diffs: None,
+    read_one(
+        &s,
+        &opts,
+        Table::JobVersions,
+        "job versions not found",
+        |st| {
+            let versions = st.job_versions(&opts.namespace, &id);
+            let index = versions.first()?.modify_index;
+            Some((
+                VersionsResponse {
+                    versions,
+                    diffs: None,
+                    index,
+                },
                 index,
-            },
-            index,
-        ))
-    })
+            ))
+        },
+    )
     .await
 }
 
@@ -240,18 +246,16 @@ async fn validate(
             error: String::new(),
             warnings: String::new(),
         },
-        Err(crate::server::ServerError::Validation(text)) => {
-            ValidateResponse {
-                driver_config_validated: false,
-                validation_errors: text
-                    .lines()
-                    .filter_map(|l| l.trim().strip_prefix("* "))
-                    .map(str::to_string)
-                    .collect(),
-                error: text,
-                warnings: String::new(),
-            }
-        }
+        Err(crate::server::ServerError::Validation(text)) => ValidateResponse {
+            driver_config_validated: false,
+            validation_errors: text
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("* "))
+                .map(str::to_string)
+                .collect(),
+            error: text,
+            warnings: String::new(),
+        },
         Err(e) => return Err(e.into()),
     };
     Ok(reply(&s, &opts, &resp, 0))

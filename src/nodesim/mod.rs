@@ -251,11 +251,7 @@ async fn heartbeats(
 
 /// Watches allocations and reports this simulator's as running (or
 /// complete once the servers stop them).
-async fn report_allocs(
-    sim: Arc<Sim>,
-    mine: Arc<HashMap<String, String>>,
-    stop: CancellationToken,
-) {
+async fn report_allocs(sim: Arc<Sim>, mine: Arc<HashMap<String, String>>, stop: CancellationToken) {
     let mut index = 0u64;
     let mut reported: HashMap<String, String> = HashMap::new();
     loop {

@@ -49,7 +49,12 @@ async fn a_node_that_stops_heartbeating_goes_down_and_its_allocs_are_replaced() 
     let down = wait_for("the victim to go down", Duration::from_secs(20), || async {
         for n in &others {
             let (status, _) = c
-                .put_as(0, &format!("/v1/node/{n}/heartbeat"), &json!({}), &node_secret(&n))
+                .put_as(
+                    0,
+                    &format!("/v1/node/{n}/heartbeat"),
+                    &json!({}),
+                    &node_secret(&n),
+                )
                 .await;
             assert_eq!(status, 200);
         }
@@ -66,8 +71,13 @@ async fn a_node_that_stops_heartbeating_goes_down_and_its_allocs_are_replaced() 
     );
     let lost = wait_for("replacements", Duration::from_secs(20), || async {
         for n in &others {
-            c.put_as(0, &format!("/v1/node/{n}/heartbeat"), &json!({}), &node_secret(&n))
-                .await;
+            c.put_as(
+                0,
+                &format!("/v1/node/{n}/heartbeat"),
+                &json!({}),
+                &node_secret(&n),
+            )
+            .await;
         }
         let a = allocs(&c).await;
         let live: Vec<_> = a
@@ -87,7 +97,12 @@ async fn a_node_that_stops_heartbeating_goes_down_and_its_allocs_are_replaced() 
     assert!(lost.1.iter().all(|a| a["NodeID"] == victim.as_str()));
     // The victim comes back: a heartbeat makes it ready again.
     let (status, _) = c
-        .put_as(0, &format!("/v1/node/{victim}/heartbeat"), &json!({}), &node_secret(&victim))
+        .put_as(
+            0,
+            &format!("/v1/node/{victim}/heartbeat"),
+            &json!({}),
+            &node_secret(&victim),
+        )
         .await;
     assert_eq!(status, 200);
     let (_, node) = c.get(0, &format!("/v1/node/{victim}")).await;
@@ -132,8 +147,13 @@ async fn client_updates_drive_status_and_failed_allocs_are_rescheduled() {
     let failed = &placed[0];
     let node = failed["NodeID"].as_str().expect("node");
     let body = json!({"Allocs": [{"ID": failed["ID"], "ClientStatus": "failed"}]});
-    c.put_as(0, &format!("/v1/node/{node}/allocations"), &body, &node_secret(&node))
-        .await;
+    c.put_as(
+        0,
+        &format!("/v1/node/{node}/allocations"),
+        &body,
+        &node_secret(&node),
+    )
+    .await;
     let failed_id = failed["ID"].as_str().expect("id");
     let follow_up = wait_for(
         "a follow-up evaluation",
@@ -192,7 +212,12 @@ async fn client_updates_drive_status_and_failed_allocs_are_rescheduled() {
         node_id(0)
     };
     let (status, _) = c
-        .put_as(0, &format!("/v1/node/{other}/allocations"), &body, &node_secret(&other))
+        .put_as(
+            0,
+            &format!("/v1/node/{other}/allocations"),
+            &body,
+            &node_secret(&other),
+        )
         .await;
     assert_eq!(status, 400);
     c.shutdown().await;
@@ -203,7 +228,12 @@ async fn report_running(c: &TestCluster, allocs: &[Value]) {
         let node = a["NodeID"].as_str().expect("node");
         let body = json!({"Allocs": [{"ID": a["ID"], "ClientStatus": "running"}]});
         let (status, resp) = c
-            .put_as(0, &format!("/v1/node/{node}/allocations"), &body, &node_secret(&node))
+            .put_as(
+                0,
+                &format!("/v1/node/{node}/allocations"),
+                &body,
+                &node_secret(&node),
+            )
             .await;
         assert_eq!(status, 200, "{resp}");
     }

@@ -62,8 +62,7 @@ pub fn authenticate(node: &Node, secret: &str) -> Result<(), ServerError> {
 /// does not tell how much of a guess was right.
 fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0

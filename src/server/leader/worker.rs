@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::eval_broker::EvalBroker;
+use super::eval_broker::{DELIVERY_LIMIT, EvalBroker};
 use super::plan_apply::PlanRequest;
 use crate::scheduler::{Plan, PlanResult, Planner, SchedError, process};
 use crate::server::Server;
@@ -99,11 +99,12 @@ pub async fn run(
             _ = stop.cancelled() => return,
             r = supervise(work, NACK_TIMEOUT) => r,
         };
-        let settled = match result {
-            Ok(()) => broker.ack(&eval.id, token),
+        let (settled, panicked) = match result {
+            Ok(()) => (broker.ack(&eval.id, token), None),
             Err(e) => {
                 tracing::warn!(eval_id = %eval.id, job_id = %eval.job_id, error = %e, "evaluation failed, will retry");
-                broker.nack(&eval.id, token)
+                let panicked = matches!(e, Unfinished::Panicked(_)).then(|| e.to_string());
+                (broker.nack(&eval.id, token), panicked)
             }
         };
         let mut writes = Vec::new();
@@ -112,7 +113,20 @@ pub async fn run(
             e.status_description = "canceled after more recent work".into();
             writes.push(e);
         }
-        if let Some(mut e) = settled.failed {
+        let failed = settled.failed;
+        if let Some(mut e) = failed.clone()
+            && let Some(why) = panicked
+        {
+            // The scheduler is deterministic on a given state: an
+            // evaluation that panicked on every delivery would panic in a
+            // follow-up too. It ends failed, with the reason; a new
+            // registration or node change makes a new evaluation.
+            tracing::error!(eval_id = %e.id, job_id = %e.job_id, error = %why, "evaluation failed on every delivery");
+            e.status = EVAL_STATUS_FAILED.into();
+            e.status_description =
+                format!("evaluation reached delivery limit ({DELIVERY_LIMIT}): {why}");
+            writes.push(e);
+        } else if let Some(mut e) = failed {
             // Give up on this delivery, but not on the job: a follow-up
             // evaluation retries after a delay.
             let now = ids::now_nanos();
@@ -128,7 +142,7 @@ pub async fn run(
                 ..e.clone()
             };
             e.status = EVAL_STATUS_FAILED.into();
-            e.status_description = "evaluation reached delivery limit (3)".into();
+            e.status_description = format!("evaluation reached delivery limit ({DELIVERY_LIMIT})");
             e.next_eval = follow.id.clone();
             writes.push(e);
             writes.push(follow);
@@ -150,10 +164,22 @@ pub async fn run(
 pub enum Unfinished {
     #[error(transparent)]
     Failed(#[from] SchedError),
-    #[error("processing panicked")]
-    Panicked,
+    #[error("scheduler panicked: {0}")]
+    Panicked(String),
     #[error("processing took longer than {0:?}")]
     TimedOut(Duration),
+}
+
+/// The message a panicked task gave, if it gave text.
+fn panic_message(e: tokio::task::JoinError) -> String {
+    match e.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".into()),
+        Err(e) => e.to_string(),
+    }
 }
 
 /// Runs `work` in its own task: a panic or the deadline passing is an
@@ -165,7 +191,7 @@ where
     let mut task = tokio::spawn(work);
     match tokio::time::timeout(deadline, &mut task).await {
         Ok(Ok(result)) => result.map_err(Unfinished::Failed),
-        Ok(Err(_)) => Err(Unfinished::Panicked),
+        Ok(Err(e)) => Err(Unfinished::Panicked(panic_message(e))),
         Err(_) => {
             task.abort();
             Err(Unfinished::TimedOut(deadline))
@@ -196,7 +222,10 @@ mod tests {
             NACK_TIMEOUT,
         )
         .await;
-        assert!(matches!(panicked, Err(Unfinished::Panicked)));
+        assert!(
+            matches!(&panicked, Err(Unfinished::Panicked(m)) if m == "a scheduler bug"),
+            "{panicked:?}"
+        );
         let hung = supervise(std::future::pending(), NACK_TIMEOUT).await;
         assert!(matches!(hung, Err(Unfinished::TimedOut(_))));
     }

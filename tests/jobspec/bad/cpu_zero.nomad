@@ -1,0 +1,50 @@
+# expect: group "cache" -> task "redis" -> resources: minimum CPU value is 1; got 0
+# line: 30
+job "example" {
+  datacenters = ["dc1"]
+  type = "service"
+  update {
+    stagger      = "10s"
+    max_parallel = 1
+  }
+  group "cache" {
+    count = 1
+    restart {
+      attempts = 10
+      interval = "5m"
+      delay    = "25s"
+      mode     = "delay"
+    }
+    ephemeral_disk {
+      size = 300
+    }
+    task "redis" {
+      driver = "docker"
+      config {
+        image = "redis:3.2"
+        port_map {
+          db = 6379
+        }
+      }
+      resources {
+        cpu    = 0
+        memory = 256
+        network {
+          mbits = 10
+          port "db" {}
+        }
+      }
+      service {
+        name = "global-redis-check"
+        tags = ["global", "cache"]
+        port = "db"
+        check {
+          name     = "alive"
+          type     = "tcp"
+          interval = "10s"
+          timeout  = "2s"
+        }
+      }
+    }
+  }
+}
