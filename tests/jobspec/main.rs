@@ -11,6 +11,7 @@ use drover::structs::{Job, SECOND};
 use serde_json::json;
 
 mod expectations;
+mod properties;
 
 fn corpus(dir: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
