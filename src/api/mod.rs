@@ -8,8 +8,10 @@
 mod agent;
 mod allocs;
 pub mod body;
+mod decode_error;
 mod error;
 mod evals;
+mod extract;
 mod jobs;
 mod nodes;
 pub mod query;

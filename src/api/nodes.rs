@@ -4,12 +4,11 @@
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
+use super::extract::{Bytes, Path, Query, State};
 use super::query::{QueryOptions, blocking, read_one, reply};
 use super::{ApiError, body, writes};
 use crate::server::Server;
@@ -91,7 +90,7 @@ async fn register(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    let req: RegisterRequest = body::decode(&body)?;
+    let req: RegisterRequest = body::decode(&body).await?;
     let n = req
         .node
         .ok_or_else(|| ApiError::bad_request("missing node for client registration"))?;
@@ -128,7 +127,7 @@ async fn update_allocs(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    let req: AllocUpdateRequest = body::decode(&body)?;
+    let req: AllocUpdateRequest = body::decode(&body).await?;
     let index = node::update_allocs(&s, &id, req.allocs).await?;
     Ok(reply(&s, &opts, &IndexResponse { index }, index))
 }
@@ -146,7 +145,7 @@ async fn drain(
             drain_spec: opts.flag("enable")?.then(node::DrainSpec::default),
             mark_eligible: false,
         },
-        _ => body::decode(&body)?,
+        _ => body::decode(&body).await?,
     };
     let resp = node::drain(&s, &id, req.drain_spec, req.mark_eligible).await?;
     Ok(reply(&s, &opts, &resp, resp.index))
@@ -165,7 +164,7 @@ async fn eligibility(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    let req: EligibilityRequest = body::decode(&body)?;
+    let req: EligibilityRequest = body::decode(&body).await?;
     let resp = node::eligibility(&s, &id, &req.eligibility).await?;
     Ok(reply(&s, &opts, &resp, resp.index))
 }

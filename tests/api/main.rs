@@ -11,3 +11,4 @@ mod t05_cluster;
 mod t06_scheduling;
 mod t07_nodes;
 mod t08_nodesim;
+mod t09_error_text;
