@@ -6,6 +6,7 @@
 //! directory.
 
 pub mod config;
+mod http_file;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -143,6 +144,15 @@ impl Agent {
                 .unwrap_or_else(crate::server::default_workers),
             ..ServerConfig::default()
         };
+        // The agent's own names, under which a page it served may write.
+        let host_names = std::iter::once(server_config.node_name.clone())
+            .chain(config.advertise_http.clone())
+            .collect();
+        let api_config = crate::api::ApiConfig {
+            allowed_origins: config.allowed_origins.clone(),
+            host_names,
+            limits: config.http_limits,
+        };
         let server = Server::start(server_config, raft, rpc_listener).await?;
 
         let stop_http = CancellationToken::new();
@@ -150,6 +160,7 @@ impl Agent {
         let http = tokio::spawn(crate::api::serve(
             http_listener,
             server.clone(),
+            api_config,
             async move { stopped.cancelled().await },
         ));
         tracing::info!(http = %http_addr, rpc = %rpc_addr, data_dir = %data_dir.display(), "agent started");

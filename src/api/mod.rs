@@ -3,21 +3,26 @@
 //!
 //! Every server answers every request: writes go through
 //! [`Server::propose`] (forwarded to the leader by Raft), reads are
-//! consistent (a read barrier) unless `stale` is given.
+//! consistent (a read barrier) unless `stale` is given. Writes from browser
+//! pages of other sites are refused ([`guard`]).
 
 mod agent;
 mod allocs;
 pub mod body;
+mod config;
 mod decode_error;
 mod error;
 mod evals;
 mod extract;
+mod guard;
 mod jobs;
 mod nodes;
+mod origin;
 pub mod query;
 mod status;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -26,7 +31,9 @@ use axum::http::StatusCode;
 use axum::routing::{MethodRouter, put};
 use tokio::net::TcpListener;
 
+pub use config::{ApiConfig, HttpLimits};
 pub use error::ApiError;
+pub use origin::Origin;
 
 use crate::server::Server;
 
@@ -44,7 +51,8 @@ async fn invalid_method() -> (StatusCode, &'static str) {
 }
 
 /// The whole API.
-pub fn router(server: Server) -> Router {
+pub fn router(server: Server, config: &ApiConfig) -> Router {
+    let guard = Arc::new(guard::Guard::new(config));
     Router::new()
         .merge(jobs::routes())
         .merge(evals::routes())
@@ -54,6 +62,10 @@ pub fn router(server: Server) -> Router {
         .merge(agent::routes())
         .method_not_allowed_fallback(invalid_method)
         .layer(DefaultBodyLimit::max(body::MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            guard,
+            guard::refuse_cross_site,
+        ))
         .with_state(server)
 }
 
@@ -61,9 +73,10 @@ pub fn router(server: Server) -> Router {
 pub async fn serve(
     listener: TcpListener,
     server: Server,
+    config: ApiConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(server))
+    axum::serve(listener, router(server, &config))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -12,3 +12,4 @@ mod t06_scheduling;
 mod t07_nodes;
 mod t08_nodesim;
 mod t09_error_text;
+mod t10_cross_site;
