@@ -2,8 +2,8 @@
 //! and the HTTP API, and ordered shutdown.
 //!
 //! Shutdown order: stop accepting HTTP requests (in-flight ones finish
-//! under a deadline), then shut Raft down, which releases the data
-//! directory.
+//! under a deadline, then their connections are closed), then shut Raft
+//! down, which releases the data directory.
 
 pub mod config;
 mod http_file;
@@ -177,11 +177,18 @@ impl Agent {
     /// Stops the agent in order; returns once the data directory is free.
     pub async fn shutdown(self) {
         self.stop_http.cancel();
-        match tokio::time::timeout(HTTP_DRAIN, self.http).await {
+        let mut http = self.http;
+        match tokio::time::timeout(HTTP_DRAIN, &mut http).await {
             Ok(Ok(Ok(()))) => {}
             Ok(Ok(Err(e))) => tracing::warn!(error = %e, "http server failed"),
             Ok(Err(e)) => tracing::warn!(error = %e, "http server task failed"),
-            Err(_) => tracing::warn!("http requests still running after the drain deadline"),
+            Err(_) => {
+                // Dropping the listener's task drops its connections.
+                tracing::warn!(
+                    "http requests still running after the drain deadline; closing them"
+                );
+                http.abort();
+            }
         }
         if tokio::time::timeout(SERVER_STOP, self.server.shutdown())
             .await

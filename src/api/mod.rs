@@ -10,6 +10,7 @@ mod agent;
 mod allocs;
 pub mod body;
 mod config;
+mod conn;
 mod decode_error;
 mod error;
 mod evals;
@@ -69,14 +70,13 @@ pub fn router(server: Server, config: &ApiConfig) -> Router {
         .with_state(server)
 }
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API on `listener` until `shutdown` completes and the open
+/// connections have finished (see [`conn`] for deadlines and caps).
 pub async fn serve(
     listener: TcpListener,
     server: Server,
     config: ApiConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(server, &config))
-        .with_graceful_shutdown(shutdown)
-        .await
+    conn::serve(listener, router(server, &config), config.limits, shutdown).await
 }

@@ -13,3 +13,4 @@ mod t07_nodes;
 mod t08_nodesim;
 mod t09_error_text;
 mod t10_cross_site;
+mod t11_connections;
