@@ -6,6 +6,7 @@
 //! down, which releases the data directory.
 
 pub mod config;
+mod exposure;
 mod http_file;
 
 use std::net::SocketAddr;
@@ -117,6 +118,7 @@ impl Agent {
         };
         let http_addr = local("http", &http_listener)?;
         let rpc_addr = local("rpc", &rpc_listener)?;
+        exposure::warn_if_exposed(http_addr, rpc_addr);
         let rpc_advertise = advertised(&config.advertise_rpc, rpc_addr);
         let name = if config.name.is_empty() {
             host_name()
