@@ -115,11 +115,16 @@ impl Guard {
         Ok(())
     }
 
+    /// Whether `origin` is in the allow-list.
+    pub fn allows(&self, origin: &str) -> bool {
+        Origin::parse(origin).is_some_and(|o| self.allowed.contains(&o))
+    }
+
     fn admit_origin(&self, origin: &str, host: Option<&str>) -> Result<(), String> {
-        let parsed = Origin::parse(origin);
-        if parsed.as_ref().is_some_and(|o| self.allowed.contains(o)) {
+        if self.allows(origin) {
             return Ok(());
         }
+        let parsed = Origin::parse(origin);
         let not_allowed = format!(
             "Cross-origin write refused: Origin {origin:?} is not allowed \
              (add it to {ALLOW_KEY} to allow it)"

@@ -4,13 +4,15 @@
 //! Every server answers every request: writes go through
 //! [`Server::propose`] (forwarded to the leader by Raft), reads are
 //! consistent (a read barrier) unless `stale` is given. Writes from browser
-//! pages of other sites are refused ([`guard`]).
+//! pages of other sites are refused ([`guard`]) unless their origin is
+//! allowed, and only allowed origins get CORS answers ([`cors`]).
 
 mod agent;
 mod allocs;
 pub mod body;
 mod config;
 mod conn;
+mod cors;
 mod decode_error;
 mod error;
 mod evals;
@@ -64,8 +66,12 @@ pub fn router(server: Server, config: &ApiConfig) -> Router {
         .method_not_allowed_fallback(invalid_method)
         .layer(DefaultBodyLimit::max(body::MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
-            guard,
+            guard.clone(),
             guard::refuse_cross_site,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            guard,
+            cors::allow_listed_origins,
         ))
         .with_state(server)
 }

@@ -1,7 +1,7 @@
 //! Browser pages of other sites cannot write; curl, the CLI and API
 //! libraries write as before.
 
-use reqwest::header::{CONTENT_TYPE, HOST, ORIGIN};
+use reqwest::header::{ACCESS_CONTROL_ALLOW_ORIGIN as ALLOW_ORIGIN, CONTENT_TYPE, HOST, ORIGIN};
 use serde_json::Value;
 
 use crate::common::{TestCluster, job_json, register_body};
@@ -107,21 +107,45 @@ async fn curl_style_writes_with_a_form_content_type_still_work() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_allowed_origin_writes_json_but_not_simple_bodies() {
+async fn an_allowed_origin_passes_preflight_and_writes_json_but_not_simple_bodies() {
     let c = TestCluster::start_with(1, |config| {
         config.allowed_origins = vec!["https://ui.example.com".into()];
     })
     .await;
-    let (status, text) = send(
+    // The browser's preflight is answered for the allowed origin only.
+    let preflight = |origin: &'static str| {
         c.client
-            .post(c.url(0, "/v1/jobs"))
-            .header(ORIGIN, "https://ui.example.com")
-            .header("Sec-Fetch-Site", "cross-site")
-            .header(CONTENT_TYPE, "application/json")
-            .body(job_text("from-ui")),
-    )
-    .await;
-    assert_eq!(status, 200, "{text}");
+            .request(reqwest::Method::OPTIONS, c.url(0, "/v1/jobs"))
+            .header(ORIGIN, origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "content-type")
+            .send()
+    };
+    let r = preflight("https://ui.example.com").await.expect("OPTIONS");
+    assert_eq!(r.status().as_u16(), 204);
+    assert_eq!(
+        r.headers()[ALLOW_ORIGIN].to_str().ok(),
+        Some("https://ui.example.com")
+    );
+    let r = preflight("http://evil.example").await.expect("OPTIONS");
+    assert!(!r.headers().contains_key(ALLOW_ORIGIN));
+
+    let r = c
+        .client
+        .post(c.url(0, "/v1/jobs"))
+        .header(ORIGIN, "https://ui.example.com")
+        .header("Sec-Fetch-Site", "cross-site")
+        .header(CONTENT_TYPE, "application/json")
+        .body(job_text("from-ui"))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers()[ALLOW_ORIGIN].to_str().ok(),
+        Some("https://ui.example.com"),
+        "the page may read the answer"
+    );
     let (status, text) = send(
         c.client
             .post(c.url(0, "/v1/jobs"))
