@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::http_file::{self, FileHttpApi, FileLimits};
+
 /// The agent's settings after merging files and flags.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AgentConfig {
@@ -37,6 +39,11 @@ pub struct AgentConfig {
     pub heartbeat_grace: std::time::Duration,
     /// Server: scheduling workers (default: one per core).
     pub num_schedulers: Option<usize>,
+    /// Web origins whose pages may write through the HTTP API from a
+    /// browser (`http_api { allowed_origins }`; see `api::guard`).
+    pub allowed_origins: Vec<String>,
+    /// Timeouts and connection caps of the HTTP API (`limits`).
+    pub http_limits: crate::api::HttpLimits,
 }
 
 impl Default for AgentConfig {
@@ -60,6 +67,8 @@ impl Default for AgentConfig {
             min_heartbeat_ttl: std::time::Duration::from_secs(10),
             heartbeat_grace: std::time::Duration::from_secs(10),
             num_schedulers: None,
+            allowed_origins: Vec::new(),
+            http_limits: crate::api::HttpLimits::default(),
         }
     }
 }
@@ -101,6 +110,8 @@ struct FileConfig {
     ports: Option<FilePorts>,
     advertise: Option<FileAdvertise>,
     server: Option<FileServer>,
+    http_api: Option<FileHttpApi>,
+    limits: Option<FileLimits>,
     /// Read by the client role (a later part of the agent).
     client: Option<serde_json::Value>,
     // Accepted and ignored: they configure features Drover serves
@@ -227,6 +238,7 @@ impl AgentConfig {
                 self.min_heartbeat_ttl = duration("server.min_heartbeat_ttl", v)?;
             }
         }
+        http_file::merge(self, &shown, file.http_api, file.limits)?;
         if let Some(enabled) = file
             .client
             .as_ref()
@@ -280,7 +292,7 @@ impl AgentConfig {
                 return Err(invalid("retry_join", format!("{addr:?} is not an address")));
             }
         }
-        Ok(())
+        http_file::validate(self)
     }
 
     /// `host:port` for `retry_join` entries given without a port.

@@ -2,10 +2,12 @@
 //! and the HTTP API, and ordered shutdown.
 //!
 //! Shutdown order: stop accepting HTTP requests (in-flight ones finish
-//! under a deadline), then shut Raft down, which releases the data
-//! directory.
+//! under a deadline, then their connections are closed), then shut Raft
+//! down, which releases the data directory.
 
 pub mod config;
+mod exposure;
+mod http_file;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -116,6 +118,7 @@ impl Agent {
         };
         let http_addr = local("http", &http_listener)?;
         let rpc_addr = local("rpc", &rpc_listener)?;
+        exposure::warn_if_exposed(http_addr, rpc_addr);
         let rpc_advertise = advertised(&config.advertise_rpc, rpc_addr);
         let name = if config.name.is_empty() {
             host_name()
@@ -143,6 +146,15 @@ impl Agent {
                 .unwrap_or_else(crate::server::default_workers),
             ..ServerConfig::default()
         };
+        // The agent's own names, under which a page it served may write.
+        let host_names = std::iter::once(server_config.node_name.clone())
+            .chain(config.advertise_http.clone())
+            .collect();
+        let api_config = crate::api::ApiConfig {
+            allowed_origins: config.allowed_origins.clone(),
+            host_names,
+            limits: config.http_limits,
+        };
         let server = Server::start(server_config, raft, rpc_listener).await?;
 
         let stop_http = CancellationToken::new();
@@ -150,6 +162,7 @@ impl Agent {
         let http = tokio::spawn(crate::api::serve(
             http_listener,
             server.clone(),
+            api_config,
             async move { stopped.cancelled().await },
         ));
         tracing::info!(http = %http_addr, rpc = %rpc_addr, data_dir = %data_dir.display(), "agent started");
@@ -166,11 +179,18 @@ impl Agent {
     /// Stops the agent in order; returns once the data directory is free.
     pub async fn shutdown(self) {
         self.stop_http.cancel();
-        match tokio::time::timeout(HTTP_DRAIN, self.http).await {
+        let mut http = self.http;
+        match tokio::time::timeout(HTTP_DRAIN, &mut http).await {
             Ok(Ok(Ok(()))) => {}
             Ok(Ok(Err(e))) => tracing::warn!(error = %e, "http server failed"),
             Ok(Err(e)) => tracing::warn!(error = %e, "http server task failed"),
-            Err(_) => tracing::warn!("http requests still running after the drain deadline"),
+            Err(_) => {
+                // Dropping the listener's task drops its connections.
+                tracing::warn!(
+                    "http requests still running after the drain deadline; closing them"
+                );
+                http.abort();
+            }
         }
         if tokio::time::timeout(SERVER_STOP, self.server.shutdown())
             .await

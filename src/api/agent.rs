@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use axum::Router;
-use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -11,6 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::ApiError;
+use super::extract::{Query, State};
 use super::query::{QueryOptions, reply};
 use crate::server::Server;
 

@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 
 use super::ApiError;
+use super::extract::{Path, Query, State};
 use super::query::{QueryOptions, blocking, read_one};
 use crate::server::Server;
 use crate::state::Table;

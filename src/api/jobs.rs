@@ -3,12 +3,11 @@
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
+use super::extract::{Bytes, Path, Query, State};
 use super::query::{QueryOptions, blocking, read_one, reply};
 use super::{ApiError, body, writes};
 use crate::jobspec;
@@ -54,7 +53,7 @@ async fn register(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    let mut req: JobRegisterRequest = body::decode(&body)?;
+    let mut req: JobRegisterRequest = body::decode(&body).await?;
     if let Some(j) = req.job.as_mut()
         && j.namespace.is_empty()
     {
@@ -71,7 +70,7 @@ async fn update(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    let mut req: JobRegisterRequest = body::decode(&body)?;
+    let mut req: JobRegisterRequest = body::decode(&body).await?;
     match req.job.as_mut() {
         Some(j) if j.id != id => return Err(ApiError::bad_request("Job ID does not match name")),
         Some(j) if j.namespace.is_empty() => j.namespace = opts.namespace.clone(),
@@ -203,7 +202,7 @@ async fn parse(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    let req: ParseRequest = body::decode(&body)?;
+    let req: ParseRequest = body::decode(&body).await?;
     if req.job_hcl.trim().is_empty() {
         return Err(ApiError::bad_request("Job spec is empty"));
     }
@@ -235,7 +234,7 @@ async fn validate(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    let req: JobRegisterRequest = body::decode(&body)?;
+    let req: JobRegisterRequest = body::decode(&body).await?;
     let job = req
         .job
         .ok_or_else(|| ApiError::bad_request("Job must be specified"))?;
@@ -268,7 +267,7 @@ async fn plan(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    let mut req: crate::server::endpoints::plan::JobPlanRequest = body::decode(&body)?;
+    let mut req: crate::server::endpoints::plan::JobPlanRequest = body::decode(&body).await?;
     match req.job.as_mut() {
         Some(j) if j.id != id => return Err(ApiError::bad_request("Job ID does not match")),
         Some(j) if j.namespace.is_empty() => j.namespace = opts.namespace.clone(),

@@ -3,19 +3,29 @@
 //!
 //! Every server answers every request: writes go through
 //! [`Server::propose`] (forwarded to the leader by Raft), reads are
-//! consistent (a read barrier) unless `stale` is given.
+//! consistent (a read barrier) unless `stale` is given. Writes from browser
+//! pages of other sites are refused ([`guard`]) unless their origin is
+//! allowed, and only allowed origins get CORS answers ([`cors`]).
 
 mod agent;
 mod allocs;
 pub mod body;
+mod config;
+mod conn;
+mod cors;
+mod decode_error;
 mod error;
 mod evals;
+mod extract;
+mod guard;
 mod jobs;
 mod nodes;
+mod origin;
 pub mod query;
 mod status;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -24,7 +34,9 @@ use axum::http::StatusCode;
 use axum::routing::{MethodRouter, put};
 use tokio::net::TcpListener;
 
+pub use config::{ApiConfig, HttpLimits};
 pub use error::ApiError;
+pub use origin::Origin;
 
 use crate::server::Server;
 
@@ -42,7 +54,8 @@ async fn invalid_method() -> (StatusCode, &'static str) {
 }
 
 /// The whole API.
-pub fn router(server: Server) -> Router {
+pub fn router(server: Server, config: &ApiConfig) -> Router {
+    let guard = Arc::new(guard::Guard::new(config));
     Router::new()
         .merge(jobs::routes())
         .merge(evals::routes())
@@ -52,16 +65,24 @@ pub fn router(server: Server) -> Router {
         .merge(agent::routes())
         .method_not_allowed_fallback(invalid_method)
         .layer(DefaultBodyLimit::max(body::MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            guard.clone(),
+            guard::refuse_cross_site,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            guard,
+            cors::allow_listed_origins,
+        ))
         .with_state(server)
 }
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API on `listener` until `shutdown` completes and the open
+/// connections have finished (see [`conn`] for deadlines and caps).
 pub async fn serve(
     listener: TcpListener,
     server: Server,
+    config: ApiConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(server))
-        .with_graceful_shutdown(shutdown)
-        .await
+    conn::serve(listener, router(server, &config), config.limits, shutdown).await
 }

@@ -4,13 +4,12 @@
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
+use super::extract::{Bytes, Path, Query, State};
 use super::query::{QueryOptions, blocking, read_one, reply};
 use super::{ApiError, body, writes};
 use crate::server::Server;
@@ -102,7 +101,7 @@ async fn register(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    let req: RegisterRequest = body::decode(&body)?;
+    let req: RegisterRequest = body::decode(&body).await?;
     let n = req
         .node
         .ok_or_else(|| ApiError::bad_request("missing node for client registration"))?;
@@ -141,7 +140,7 @@ async fn update_allocs(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    let req: AllocUpdateRequest = body::decode(&body)?;
+    let req: AllocUpdateRequest = body::decode(&body).await?;
     let index = node::update_allocs(&s, &id, &token(&headers), req.allocs).await?;
     Ok(reply(&s, &opts, &IndexResponse { index }, index))
 }
@@ -159,7 +158,7 @@ async fn drain(
             drain_spec: opts.flag("enable")?.then(node::DrainSpec::default),
             mark_eligible: false,
         },
-        _ => body::decode(&body)?,
+        _ => body::decode(&body).await?,
     };
     let resp = node::drain(&s, &id, req.drain_spec, req.mark_eligible).await?;
     Ok(reply(&s, &opts, &resp, resp.index))
@@ -178,7 +177,7 @@ async fn eligibility(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    let req: EligibilityRequest = body::decode(&body)?;
+    let req: EligibilityRequest = body::decode(&body).await?;
     let resp = node::eligibility(&s, &id, &req.eligibility).await?;
     Ok(reply(&s, &opts, &resp, resp.index))
 }

@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use serde::Serialize;
 
 use super::ApiError;
+use super::extract::{Query, State};
 use super::query::{QueryOptions, reply};
 use crate::server::Server;
 

@@ -11,4 +11,7 @@ mod t05_cluster;
 mod t06_scheduling;
 mod t07_nodes;
 mod t08_nodesim;
+mod t09_error_text;
+mod t10_cross_site;
+mod t11_connections;
 mod t12_hardening;
