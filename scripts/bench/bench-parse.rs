@@ -3,7 +3,8 @@
 //! one redis task) is parsed, canonicalised and validated, then encoded and
 //! decoded as the API's JSON. Prints milliseconds per step and the size.
 //!
-//! `cargo run --release --example bench-parse -- 1000 10000`
+//! `cargo run --release --example bench-parse -- 1000 10000` (also run by
+//! `scripts/bench-heartbeat-load.sh`)
 
 use std::time::Instant;
 

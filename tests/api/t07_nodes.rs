@@ -53,7 +53,7 @@ async fn a_node_that_stops_heartbeating_goes_down_and_its_allocs_are_replaced() 
                     0,
                     &format!("/v1/node/{n}/heartbeat"),
                     &json!({}),
-                    &node_secret(&n),
+                    &node_secret(n),
                 )
                 .await;
             assert_eq!(status, 200);
@@ -75,7 +75,7 @@ async fn a_node_that_stops_heartbeating_goes_down_and_its_allocs_are_replaced() 
                 0,
                 &format!("/v1/node/{n}/heartbeat"),
                 &json!({}),
-                &node_secret(&n),
+                &node_secret(n),
             )
             .await;
         }
@@ -151,7 +151,7 @@ async fn client_updates_drive_status_and_failed_allocs_are_rescheduled() {
         0,
         &format!("/v1/node/{node}/allocations"),
         &body,
-        &node_secret(&node),
+        &node_secret(node),
     )
     .await;
     let failed_id = failed["ID"].as_str().expect("id");
@@ -232,7 +232,7 @@ async fn report_running(c: &TestCluster, allocs: &[Value]) {
                 0,
                 &format!("/v1/node/{node}/allocations"),
                 &body,
-                &node_secret(&node),
+                &node_secret(node),
             )
             .await;
         assert_eq!(status, 200, "{resp}");
