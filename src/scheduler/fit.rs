@@ -106,3 +106,60 @@ pub fn binpack_score_within(cap: Capacity, used: Usage) -> f64 {
         10f64.powf(free(used.cpu, cap.cpu)) + 10f64.powf(free(used.memory_mb, cap.memory_mb));
     (20.0 - total).clamp(0.0, 18.0) / 18.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::structs::{NodeCpu, NodeMemory, NodeResources, Resources, Task, TaskGroup};
+
+    fn task(name: &str, cpu: i64) -> Task {
+        Task {
+            name: name.into(),
+            resources: Some(Resources {
+                cpu,
+                memory_mb: 256,
+                ..Resources::default()
+            }),
+            ..Task::default()
+        }
+    }
+
+    /// Before sums saturated, two tasks of 5e18 MHz panicked the scheduler
+    /// (debug) or wrapped to a negative sum that fit any node (release).
+    #[test]
+    fn resource_sums_saturate_and_a_saturated_sum_never_fits() {
+        let group = TaskGroup {
+            tasks: vec![
+                task("a", 5_000_000_000_000_000_000),
+                task("b", 5_000_000_000_000_000_000),
+            ],
+            ..TaskGroup::default()
+        };
+        let u = crate::scheduler::stack::group_usage(&group);
+        assert_eq!(u.cpu, i64::MAX);
+        let mut total = u;
+        total.add(u);
+        assert_eq!(total.cpu, i64::MAX);
+        let mut back = Usage {
+            cpu: i64::MIN + 1,
+            ..Usage::default()
+        };
+        back.sub(Usage {
+            cpu: 10,
+            ..Usage::default()
+        });
+        assert_eq!(back.cpu, i64::MIN);
+        let node = Node {
+            node_resources: Some(NodeResources {
+                cpu: NodeCpu {
+                    cpu_shares: 4_000,
+                    ..Default::default()
+                },
+                memory: NodeMemory { memory_mb: 8_192 },
+                ..Default::default()
+            }),
+            ..Node::default()
+        };
+        assert_eq!(exhausted_dimension(&node, total), Some("cpu"));
+    }
+}
