@@ -63,10 +63,11 @@ impl RaftNode {
             path: config.data_dir.display().to_string(),
             source,
         })?;
-        let id = node_id::load_or_create(&config.data_dir, config.node_id)?;
         let db = open_db(&config.data_dir.join("raft")).await?;
-        let log_store = SledLogStore::open(&db)?;
-        let sm_store = SmStore::open(sm, SnapshotFile::new(config.data_dir.join("snapshot.bin")))?;
+        let mut log_store = SledLogStore::open(&db)?;
+        let mut sm_store =
+            SmStore::open(sm, SnapshotFile::new(config.data_dir.join("snapshot.bin")))?;
+        let id = node_id::establish(&config, &mut log_store, &mut sm_store).await?;
         let raft = Raft::new(
             id,
             raft_config,
