@@ -24,6 +24,10 @@ pub enum StartError {
     Storage(#[from] drover_storage::StorageError),
     #[error("cannot restore the snapshot in {path}: {cause}")]
     Snapshot { path: String, cause: String },
+    /// The server id file is damaged, missing, or names another server
+    /// than the Raft data beside it.
+    #[error("cannot use the server id in {path}: {problem}")]
+    NodeId { path: String, problem: String },
     #[error("cannot create data directory {path}: {source}")]
     DataDir {
         path: String,

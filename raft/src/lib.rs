@@ -14,6 +14,8 @@
 //! - [`state_machine`]: the trait the orchestrator implements;
 //! - [`node`]: [`RaftNode`], one running server;
 //! - `bootstrap`: cluster formation;
+//! - `node_id`: the server id, checked against the Raft data on start;
+//! - `resumed`: the read index of a leader restored at start;
 //! - `sm_store`: openraft's state-machine traits with snapshots on disk;
 //! - [`network`], [`transport`], [`rpc`]: how servers talk;
 //! - [`config`], [`error`].
@@ -29,6 +31,7 @@ pub mod error;
 pub mod network;
 mod node;
 mod node_id;
+mod resumed;
 pub mod rpc;
 mod sm_store;
 pub mod state_machine;

@@ -18,6 +18,7 @@ use crate::config::RaftConfig;
 use crate::error::{Leader, MembershipError, StartError, WriteError};
 use crate::network::NetworkFactory;
 use crate::node_id;
+use crate::resumed::Resumed;
 use crate::rpc::{Committed, NodeInfo, RemoteFailure, RpcRequest, RpcResponse};
 use crate::sm_store::SmStore;
 use crate::state_machine::StateMachine;
@@ -47,6 +48,8 @@ pub(crate) struct NodeInner {
     pub(crate) shutdown: CancellationToken,
     tasks: TaskTracker,
     pub(crate) formation_error: Mutex<Option<String>>,
+    /// Set when this server was restored as leader at start.
+    resumed: Option<Resumed>,
 }
 
 impl RaftNode {
@@ -63,10 +66,15 @@ impl RaftNode {
             path: config.data_dir.display().to_string(),
             source,
         })?;
-        let id = node_id::load_or_create(&config.data_dir, config.node_id)?;
         let db = open_db(&config.data_dir.join("raft")).await?;
-        let log_store = SledLogStore::open(&db)?;
-        let sm_store = SmStore::open(sm, SnapshotFile::new(config.data_dir.join("snapshot.bin")))?;
+        let mut log_store = SledLogStore::open(&db)?;
+        let mut sm_store =
+            SmStore::open(sm, SnapshotFile::new(config.data_dir.join("snapshot.bin")))?;
+        let id = node_id::establish(&config, &mut log_store, &mut sm_store).await?;
+        let resumed = Resumed::load(&mut log_store, id).await?;
+        if let Some(r) = &resumed {
+            tracing::info!(node_id = id, resumed = ?r, "restored as leader; reads wait for the log's end at start");
+        }
         let raft = Raft::new(
             id,
             raft_config,
@@ -92,6 +100,7 @@ impl RaftNode {
             shutdown,
             tasks,
             formation_error: Mutex::new(None),
+            resumed,
         });
         inner.tasks.spawn(watch_leader(
             inner.raft.clone(),
@@ -204,18 +213,7 @@ impl RaftNode {
 
     /// Waits until this server, as leader, may serve a linearizable read.
     pub async fn ensure_linearizable(&self) -> Result<(), WriteError> {
-        match self.inner.raft.ensure_linearizable().await {
-            Ok(_) => Ok(()),
-            Err(RaftError::APIError(e)) => match e {
-                openraft::error::CheckIsLeaderError::ForwardToLeader(f) => {
-                    Err(self.inner.forward_error(f.leader_id, f.leader_node))
-                }
-                openraft::error::CheckIsLeaderError::QuorumNotEnough(_) => {
-                    Err(WriteError::NoLeader)
-                }
-            },
-            Err(RaftError::Fatal(f)) => Err(WriteError::Fatal(f.to_string())),
-        }
+        self.inner.read_index_local().await.map(|_| ())
     }
 
     /// Waits until this server's state machine holds every write committed
@@ -393,17 +391,36 @@ impl NodeInner {
     /// The read index, on the leader; openraft also waits until this
     /// server has applied it.
     async fn read_index_local(&self) -> Result<u64, WriteError> {
-        match self.raft.ensure_linearizable().await {
-            Ok(log_id) => Ok(log_id.map(|l| l.index).unwrap_or(0)),
-            Err(RaftError::APIError(e)) => match e {
+        let index = match self.raft.ensure_linearizable().await {
+            Ok(log_id) => log_id.map(|l| l.index).unwrap_or(0),
+            Err(e) => return Err(self.read_index_error(e)),
+        };
+        // A leader restored at start may know an older commit index than
+        // the writes it acknowledged before it stopped (see `resumed`).
+        let term = self.raft.metrics().borrow().current_term;
+        match self.resumed.and_then(|r| r.floor(term)) {
+            Some(floor) if floor > index => {
+                tracing::debug!(index, floor, "read index raised to the log's end at start");
+                let deadline = tokio::time::Instant::now() + LEADER_WAIT;
+                self.wait_applied(floor, deadline).await?;
+                Ok(floor)
+            }
+            _ => Ok(index),
+        }
+    }
+
+    fn read_index_error(
+        &self,
+        e: RaftError<NodeId, openraft::error::CheckIsLeaderError<NodeId, BasicNode>>,
+    ) -> WriteError {
+        match e {
+            RaftError::APIError(e) => match e {
                 openraft::error::CheckIsLeaderError::ForwardToLeader(f) => {
-                    Err(self.forward_error(f.leader_id, f.leader_node))
+                    self.forward_error(f.leader_id, f.leader_node)
                 }
-                openraft::error::CheckIsLeaderError::QuorumNotEnough(_) => {
-                    Err(WriteError::NoLeader)
-                }
+                openraft::error::CheckIsLeaderError::QuorumNotEnough(_) => WriteError::NoLeader,
             },
-            Err(RaftError::Fatal(f)) => Err(WriteError::Fatal(f.to_string())),
+            RaftError::Fatal(f) => WriteError::Fatal(f.to_string()),
         }
     }
 

@@ -80,3 +80,7 @@ pub fn decode_response(bytes: &[u8]) -> Result<Applied, ApplyError> {
     serde_json::from_slice::<Result<Applied, ApplyError>>(bytes)
         .unwrap_or_else(|e| Err(ApplyError::Decode(e.to_string())))
 }
+
+#[cfg(test)]
+#[path = "fsm_tests.rs"]
+mod tests;

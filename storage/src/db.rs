@@ -21,6 +21,9 @@ pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 pub struct Db {
     inner: sled::Db,
     path: PathBuf,
+    /// Test-only view of this database's flushes.
+    #[cfg(feature = "testing")]
+    probe: std::sync::Arc<crate::flush_probe::FlushProbe>,
 }
 
 impl Db {
@@ -48,7 +51,12 @@ impl Db {
         });
         match opened {
             Ok(Ok(inner)) => {
-                let db = Db { inner, path };
+                let db = Db {
+                    inner,
+                    path,
+                    #[cfg(feature = "testing")]
+                    probe: Default::default(),
+                };
                 db.check_marker(&marker_file, had_marker)?;
                 Ok(db)
             }
@@ -113,12 +121,36 @@ impl Db {
 
     /// Makes every write so far durable.
     pub fn flush(&self) -> Result<usize, StorageError> {
-        self.inner.flush().map_err(|e| self.err(e))
+        #[cfg(feature = "testing")]
+        self.probe.before_flush().map_err(|e| self.io(e))?;
+        let flushed = self.inner.flush().map_err(|e| self.err(e))?;
+        #[cfg(feature = "testing")]
+        self.probe.after_flush();
+        Ok(flushed)
     }
 
     /// Makes every write so far durable, without blocking the runtime.
     pub async fn flush_async(&self) -> Result<usize, StorageError> {
-        self.inner.flush_async().await.map_err(|e| self.err(e))
+        #[cfg(feature = "testing")]
+        self.probe.before_flush().map_err(|e| self.io(e))?;
+        let flushed = self.inner.flush_async().await.map_err(|e| self.err(e))?;
+        #[cfg(feature = "testing")]
+        self.probe.after_flush();
+        Ok(flushed)
+    }
+
+    /// The test-only probe on this database's flushes.
+    #[cfg(feature = "testing")]
+    pub fn flush_probe(&self) -> &crate::flush_probe::FlushProbe {
+        &self.probe
+    }
+
+    #[cfg(feature = "testing")]
+    fn io(&self, source: std::io::Error) -> StorageError {
+        StorageError::Io {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     fn err(&self, source: sled::Error) -> StorageError {

@@ -8,10 +8,14 @@
 //! - [`db`]: `Db`, `Tree`, `Batch`, the sled facade;
 //! - [`log_store`]: `SledLogStore`, openraft's log storage, group-committed;
 //! - [`snapshot_file`]: the latest snapshot, saved atomically and checksummed;
-//! - [`error`]: `StorageError`, which always names the path.
+//! - [`error`]: `StorageError`, which always names the path;
+//! - `flush_probe` (feature `testing`, a fake): counts, holds and fails a
+//!   database's flushes, for tests of "acknowledged only after a flush".
 
 pub mod db;
 pub mod error;
+#[cfg(feature = "testing")]
+pub mod flush_probe;
 pub mod log_store;
 pub mod snapshot_file;
 

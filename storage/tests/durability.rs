@@ -98,6 +98,33 @@ fn concurrent_appends_share_flushes_and_all_complete() {
     assert_eq!(entries.len(), 500);
 }
 
+#[test]
+fn the_recorded_owner_survives_reopen_and_a_damaged_one_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("raft");
+    {
+        let db = Db::open(&path).expect("open");
+        let store = SledLogStore::<TC>::open(&db).expect("store");
+        assert_eq!(store.owner().expect("owner"), None);
+        store.set_owner(4711).expect("set owner");
+        // Dropped without any shutdown step: set_owner is durable on return.
+    }
+    {
+        let db = Db::open(&path).expect("reopen");
+        let store = SledLogStore::<TC>::open(&db).expect("store");
+        assert_eq!(store.owner().expect("owner"), Some(4711));
+        drop(store);
+        db.tree("raft_meta")
+            .expect("meta")
+            .insert("node_id", b"not json")
+            .expect("damage");
+        db.flush().expect("flush");
+    }
+    let db = Db::open(&path).expect("reopen");
+    let err = SledLogStore::<TC>::open(&db).err().expect("refused");
+    assert!(err.to_string().contains("raft node_id"), "{err}");
+}
+
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .build()

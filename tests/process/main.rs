@@ -1,6 +1,8 @@
 //! Real `drover agent -server` processes on loopback: formation, writes
 //! through a follower, SIGKILL of the leader, and a whole-cluster restart
-//! from disk.
+//! from disk; a SIGKILL of every server right after a burst of writes.
+
+mod kill_all;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

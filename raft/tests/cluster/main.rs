@@ -12,3 +12,4 @@ mod t05_membership;
 mod t06_tcp;
 mod t07_bad_disk;
 mod t08_read_barrier;
+mod t09_identity;

@@ -98,3 +98,25 @@ pub fn seed_cluster(h: &mut crate::scheduler::harness::Harness) {
         h.add_node(node(i, dc, 4000, 768));
     }
 }
+
+/// A one-group job `id` of `count` allocations, each `cpu` MHz and
+/// `memory` MB, holding the static host port `port` if one is given.
+pub fn sized(id: &str, count: i64, cpu: i64, memory: i64, port: Option<i64>) -> Job {
+    let mut job = example(&["dc1"], count);
+    job.id = id.into();
+    job.name = id.into();
+    for task in &mut job.task_groups[0].tasks {
+        if let Some(r) = task.resources.as_mut() {
+            r.cpu = cpu;
+            r.memory_mb = memory;
+            if let Some(value) = port {
+                r.networks[0].reserved_ports = vec![Port {
+                    label: "http".into(),
+                    value,
+                    ..Port::default()
+                }];
+            }
+        }
+    }
+    job
+}

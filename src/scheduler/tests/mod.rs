@@ -3,6 +3,7 @@
 
 pub(crate) mod fixtures;
 mod generic;
+pub(crate) mod plan_race;
 mod properties;
 mod reschedule;
 mod system;

@@ -70,3 +70,7 @@ async fn apply(server: &Server, plan: &Plan) -> Result<PlanResult, SchedError> {
         Err(e) => Err(SchedError::Other(e.to_string())),
     }
 }
+
+#[cfg(test)]
+#[path = "plan_apply_tests.rs"]
+mod tests;

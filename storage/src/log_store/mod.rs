@@ -1,8 +1,8 @@
 //! The Raft log on sled: openraft's `RaftLogStorage`.
 //!
 //! Layout: tree `raft_logs` maps the 8-byte big-endian index to the
-//! postcard-encoded entry; tree `raft_meta` holds `vote`, `committed` and
-//! `last_purged` as JSON.
+//! postcard-encoded entry; tree `raft_meta` holds `vote`, `committed`,
+//! `last_purged` and `node_id` (the server the log belongs to) as JSON.
 //!
 //! *Invariants*: a saved vote, a truncation and a purge are durable before
 //! the call returns; `last_purged` is written before the entries it covers
@@ -38,6 +38,7 @@ type RaftResult<T> = Result<T, openraft::StorageError<NodeId>>;
 const VOTE: &str = "vote";
 const COMMITTED: &str = "committed";
 const LAST_PURGED: &str = "last_purged";
+const NODE_ID: &str = "node_id";
 
 /// The Raft log, vote and committed index of one server, on sled.
 pub struct SledLogStore<C> {
@@ -99,6 +100,7 @@ where
     fn check(&self) -> Result<(), StorageError> {
         let _: Option<Vote<NodeId>> = self.read_meta(VOTE)?;
         let _: Option<LogId<NodeId>> = self.read_meta(COMMITTED)?;
+        let _: Option<NodeId> = self.read_meta(NODE_ID)?;
         let purged: Option<LogId<NodeId>> = self.read_meta(LAST_PURGED)?;
         if let Some(p) = purged {
             let mut leftovers = Batch::default();
@@ -128,6 +130,23 @@ where
             }
             expect = Some(index + 1);
         }
+        Ok(())
+    }
+
+    /// The database directory.
+    pub fn path(&self) -> &std::path::Path {
+        self.db.path()
+    }
+
+    /// The id of the server this log was written by, if one was recorded.
+    pub fn owner(&self) -> Result<Option<NodeId>, StorageError> {
+        self.read_meta(NODE_ID)
+    }
+
+    /// Records `id` as the server this log belongs to; durable on return.
+    pub fn set_owner(&self, id: NodeId) -> Result<(), StorageError> {
+        self.write_meta(NODE_ID, &id)?;
+        self.db.flush()?;
         Ok(())
     }
 
