@@ -79,7 +79,10 @@ impl IntoResponse for ApiError {
             self.message,
         )
             .into_response();
-        if self.status == StatusCode::PAYLOAD_TOO_LARGE {
+        if matches!(
+            self.status,
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+        ) {
             // The rest of the body was never read, so the connection cannot
             // carry another request: say so, or a client that pools
             // connections sends its next request into a closing socket.

@@ -100,6 +100,19 @@ fn query_refusal(rejection: QueryRejection) -> ApiError {
 /// The whole request body, at most [`super::body::MAX_BODY`] bytes.
 pub struct Bytes(pub axum::body::Bytes);
 
+/// How long a request body (at most 4 MiB) may take to arrive.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn body_too_slow() -> ApiError {
+    ApiError {
+        status: axum::http::StatusCode::REQUEST_TIMEOUT,
+        message: format!(
+            "Request body not received within {} s",
+            BODY_READ_TIMEOUT.as_secs()
+        ),
+    }
+}
+
 impl Deref for Bytes {
     type Target = axum::body::Bytes;
 
@@ -115,14 +128,40 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        axum::body::Bytes::from_request(req, state)
-            .await
-            .map(Bytes)
-            .map_err(|rejection| match rejection {
-                BytesRejection::FailedToBufferBody(
-                    axum::extract::rejection::FailedToBufferBody::LengthLimitError(_),
-                ) => super::body::too_large(),
-                _ => ApiError::bad_request("The request body could not be read to its end"),
-            })
+        // A body trickled in a byte at a time would otherwise hold its
+        // connection (and its place under the connection caps) forever.
+        let read = axum::body::Bytes::from_request(req, state);
+        let Ok(read) = tokio::time::timeout(BODY_READ_TIMEOUT, read).await else {
+            return Err(body_too_slow());
+        };
+        read.map(Bytes).map_err(|rejection| match rejection {
+            BytesRejection::FailedToBufferBody(
+                axum::extract::rejection::FailedToBufferBody::LengthLimitError(_),
+            ) => super::body::too_large(),
+            _ => ApiError::bad_request("The request body could not be read to its end"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod body_deadline_tests {
+    use super::*;
+
+    /// Before the deadline, a body that never finished arriving held the
+    /// request (and its connection) forever.
+    #[tokio::test(start_paused = true)]
+    async fn a_body_that_never_finishes_is_refused_at_the_deadline() {
+        let body = axum::body::Body::from_stream(futures::stream::pending::<
+            Result<axum::body::Bytes, std::io::Error>,
+        >());
+        let req = Request::builder()
+            .method("PUT")
+            .uri("/v1/jobs")
+            .body(body)
+            .expect("request");
+        let started = tokio::time::Instant::now();
+        let refused = Bytes::from_request(req, &()).await.err().expect("refused");
+        assert_eq!(refused.status, axum::http::StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(started.elapsed(), BODY_READ_TIMEOUT);
     }
 }
