@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::eval_broker::{DELIVERY_LIMIT, EvalBroker};
+use super::eval_broker::{DELIVERY_LIMIT, EvalBroker, Settled};
 use super::plan_apply::PlanRequest;
 use crate::scheduler::{Plan, PlanResult, Planner, SchedError, process};
 use crate::server::Server;
@@ -107,46 +107,7 @@ pub async fn run(
                 (broker.nack(&eval.id, token), panicked)
             }
         };
-        let mut writes = Vec::new();
-        for mut e in settled.canceled {
-            e.status = EVAL_STATUS_CANCELED.into();
-            e.status_description = "canceled after more recent work".into();
-            writes.push(e);
-        }
-        let failed = settled.failed;
-        if let Some(mut e) = failed.clone()
-            && let Some(why) = panicked
-        {
-            // The scheduler is deterministic on a given state: an
-            // evaluation that panicked on every delivery would panic in a
-            // follow-up too. It ends failed, with the reason; a new
-            // registration or node change makes a new evaluation.
-            tracing::error!(eval_id = %e.id, job_id = %e.job_id, error = %why, "evaluation failed on every delivery");
-            e.status = EVAL_STATUS_FAILED.into();
-            e.status_description =
-                format!("evaluation reached delivery limit ({DELIVERY_LIMIT}): {why}");
-            writes.push(e);
-        } else if let Some(mut e) = failed {
-            // Give up on this delivery, but not on the job: a follow-up
-            // evaluation retries after a delay.
-            let now = ids::now_nanos();
-            let follow = Evaluation {
-                id: ids::uuid(),
-                triggered_by: "failed-follow-up".into(),
-                status: EVAL_STATUS_PENDING.into(),
-                status_description: String::new(),
-                previous_eval: e.id.clone(),
-                wait: FAILED_FOLLOW_UP.as_nanos() as i64,
-                create_time: now,
-                modify_time: now,
-                ..e.clone()
-            };
-            e.status = EVAL_STATUS_FAILED.into();
-            e.status_description = format!("evaluation reached delivery limit ({DELIVERY_LIMIT})");
-            e.next_eval = follow.id.clone();
-            writes.push(e);
-            writes.push(follow);
-        }
+        let writes = settle(settled, panicked.as_deref(), ids::now_nanos());
         if !writes.is_empty() {
             let result = tokio::select! {
                 _ = stop.cancelled() => return,
@@ -157,6 +118,51 @@ pub async fn run(
             }
         }
     }
+}
+
+/// The evaluation writes a settled delivery calls for: redundant ones
+/// canceled; one at its delivery limit failed, with a follow-up after
+/// [`FAILED_FOLLOW_UP`] unless its last delivery panicked (`panicked`
+/// holds the panic's text). The scheduler is deterministic on a given
+/// state, so an evaluation that panicked would panic in a follow-up too:
+/// it ends failed with the reason, and a new registration or node change
+/// makes a new evaluation.
+fn settle(settled: Settled, panicked: Option<&str>, now: i64) -> Vec<Evaluation> {
+    let mut writes = Vec::new();
+    for mut e in settled.canceled {
+        e.status = EVAL_STATUS_CANCELED.into();
+        e.status_description = "canceled after more recent work".into();
+        writes.push(e);
+    }
+    let Some(mut e) = settled.failed else {
+        return writes;
+    };
+    e.status = EVAL_STATUS_FAILED.into();
+    if let Some(why) = panicked {
+        tracing::error!(eval_id = %e.id, job_id = %e.job_id, error = %why, "evaluation failed on every delivery");
+        e.status_description =
+            format!("evaluation reached delivery limit ({DELIVERY_LIMIT}): {why}");
+        writes.push(e);
+        return writes;
+    }
+    // Give up on this delivery, but not on the job: a follow-up evaluation
+    // retries after a delay.
+    let follow = Evaluation {
+        id: ids::uuid(),
+        triggered_by: "failed-follow-up".into(),
+        status: EVAL_STATUS_PENDING.into(),
+        status_description: String::new(),
+        previous_eval: e.id.clone(),
+        wait: FAILED_FOLLOW_UP.as_nanos() as i64,
+        create_time: now,
+        modify_time: now,
+        ..e.clone()
+    };
+    e.status_description = format!("evaluation reached delivery limit ({DELIVERY_LIMIT})");
+    e.next_eval = follow.id.clone();
+    writes.push(e);
+    writes.push(follow);
+    writes
 }
 
 /// Why a supervised evaluation did not finish.
@@ -202,6 +208,37 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_evaluation_that_panicked_at_its_delivery_limit_fails_without_a_follow_up() {
+        let eval = Evaluation {
+            id: "e1".into(),
+            job_id: "j".into(),
+            status: EVAL_STATUS_PENDING.into(),
+            ..Evaluation::default()
+        };
+        let settled = || Settled {
+            canceled: Vec::new(),
+            failed: Some(eval.clone()),
+        };
+        // A panic: failed with the reason, nothing left to run again.
+        let writes = settle(settled(), Some("scheduler panicked: overflow"), 7);
+        assert_eq!(writes.len(), 1, "{writes:?}");
+        assert_eq!(writes[0].status, EVAL_STATUS_FAILED);
+        assert!(
+            writes[0]
+                .status_description
+                .contains("scheduler panicked: overflow")
+        );
+        assert!(writes[0].next_eval.is_empty());
+        // Any other failure may pass: a follow-up retries later.
+        let writes = settle(settled(), None, 7);
+        assert_eq!(writes.len(), 2, "{writes:?}");
+        assert_eq!(writes[0].status, EVAL_STATUS_FAILED);
+        assert_eq!(writes[1].status, EVAL_STATUS_PENDING);
+        assert_eq!(writes[1].previous_eval, "e1");
+        assert_eq!(writes[0].next_eval, writes[1].id);
+    }
 
     #[tokio::test]
     async fn supervision_turns_panics_and_hangs_into_errors() {
