@@ -7,16 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked --bin drover --example bench-api
-dir=$(mktemp -d -t drover-bench-api.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-
 . scripts/lib.sh
+cluster_workdir drover-bench-api
 http=(); rpc=()
 pick_ports
 start_servers "$dir" warn

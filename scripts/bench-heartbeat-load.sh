@@ -9,16 +9,8 @@ cd "$(dirname "$0")/.."
 cargo build --release --locked --bin drover --example bench-heartbeat-load --example bench-parse
 echo "== parse, validate and JSON decode by job size (one process)"
 target/release/examples/bench-parse 1000 10000
-dir=$(mktemp -d -t drover-bench-hb.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-
 . scripts/lib.sh
+cluster_workdir drover-bench-hb
 http=(); rpc=()
 pick_ports
 start_servers "$dir" warn

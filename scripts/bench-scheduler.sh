@@ -21,15 +21,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 cargo build --release --bin drover --example bench-scheduler
-dir=$(mktemp -d -t drover-bench-sched.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
 . scripts/lib.sh
+cluster_workdir drover-bench-sched
 http=(); rpc=()
 pick_ports
 start_servers "$dir" warn

@@ -1,6 +1,21 @@
 # Shared by the scripts that bring up a local cluster. Source it after
 # `cd` to the repository root; it expects arrays `http`, `rpc` and `pids`.
 
+# cluster_workdir NAME: makes a temporary directory ${dir} for a local
+# cluster; when the script exits, every process in ${pids[@]} is stopped and
+# the directory removed.
+cluster_workdir() {
+  dir=$(mktemp -d -t "$1.XXXXXX")
+  pids=()
+  trap stop_cluster EXIT
+}
+
+stop_cluster() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$dir"
+}
+
 # pick_ports: fills ${http[@]} and ${rpc[@]} with six distinct free ports
 # (all bound at once, so none is handed out twice).
 pick_ports() {

@@ -2,24 +2,13 @@ use serde_json::json;
 
 use crate::common::{TestCluster, job_json, register_body};
 
-async fn raw_put(c: &TestCluster, path: &str, body: Vec<u8>) -> (u16, String) {
-    let r = c
-        .client
-        .put(c.url(0, path))
-        .body(body)
-        .send()
-        .await
-        .expect("PUT");
-    (r.status().as_u16(), r.text().await.expect("body"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bodies_and_parameters_get_clear_4xx_and_write_nothing() {
     let c = TestCluster::start(1).await;
-    let (status, body) = raw_put(&c, "/v1/jobs", b"{not json".to_vec()).await;
+    let (status, body) = c.put_raw("/v1/jobs", b"{not json".to_vec()).await;
     assert_eq!(status, 400);
     assert!(body.contains("not valid JSON"), "{body}");
-    let (status, body) = raw_put(&c, "/v1/jobs", Vec::new()).await;
+    let (status, body) = c.put_raw("/v1/jobs", Vec::new()).await;
     assert_eq!((status, body.as_str()), (400, "Request body is empty"));
     let (status, body) = c
         .put(
@@ -41,7 +30,7 @@ async fn bad_bodies_and_parameters_get_clear_4xx_and_write_nothing() {
         .put(0, "/v1/job/other", &register_body(job_json("x", 1), None))
         .await;
     assert_eq!((status, body), (400, json!("Job ID does not match name")));
-    let (status, _) = raw_put(&c, "/v1/jobs", vec![b' '; 5 * 1024 * 1024]).await;
+    let (status, _) = c.put_raw("/v1/jobs", vec![b' '; 5 * 1024 * 1024]).await;
     assert_eq!(status, 413);
 
     // Go clients send null for unset values: they decode as absent.

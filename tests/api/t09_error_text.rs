@@ -24,17 +24,6 @@ fn assert_plain(text: &str) {
     }
 }
 
-async fn put_raw(c: &TestCluster, path: &str, body: impl Into<reqwest::Body>) -> (u16, String) {
-    let r = c
-        .client
-        .put(c.url(0, path))
-        .body(body)
-        .send()
-        .await
-        .expect("PUT");
-    (r.status().as_u16(), r.text().await.expect("body"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bodies_are_explained_in_json_terms_with_their_path() {
     let c = TestCluster::start(1).await;
@@ -71,7 +60,7 @@ async fn bad_bodies_are_explained_in_json_terms_with_their_path() {
         ),
     ];
     for (body, expected) in cases {
-        let (status, text) = put_raw(&c, "/v1/jobs", body.to_string()).await;
+        let (status, text) = c.put_raw("/v1/jobs", body.to_string()).await;
         assert_eq!(status, 400, "{body}: {text}");
         assert_eq!(text, expected, "{body}");
         assert_plain(&text);
@@ -84,7 +73,7 @@ async fn bad_bodies_are_explained_in_json_terms_with_their_path() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_bodies_and_bad_paths_are_refused_in_plain_words() {
     let c = TestCluster::start(1).await;
-    let (status, text) = put_raw(&c, "/v1/jobs", vec![b' '; 5 * 1024 * 1024]).await;
+    let (status, text) = c.put_raw("/v1/jobs", vec![b' '; 5 * 1024 * 1024]).await;
     assert_eq!((status, text.as_str()), (413, "Request body exceeds 4 MiB"));
 
     let r = c

@@ -158,13 +158,27 @@ impl TestCluster {
     }
 
     pub async fn put(&self, i: usize, path: &str, body: &Value) -> (u16, Value) {
-        let resp = self
-            .client
-            .put(self.url(i, path))
-            .json(body)
-            .send()
-            .await
-            .expect("PUT");
+        self.send_put(i, path, body, None).await
+    }
+
+    /// A PUT on a node's behalf: `token` is the node's secret ID, sent as
+    /// `X-Nomad-Token` as Nomad's clients do.
+    pub async fn put_as(&self, i: usize, path: &str, body: &Value, token: &str) -> (u16, Value) {
+        self.send_put(i, path, body, Some(token)).await
+    }
+
+    async fn send_put(
+        &self,
+        i: usize,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> (u16, Value) {
+        let mut req = self.client.put(self.url(i, path)).json(body);
+        if let Some(token) = token {
+            req = req.header("X-Nomad-Token", token);
+        }
+        let resp = req.send().await.expect("PUT");
         let status = resp.status().as_u16();
         let text = resp.text().await.expect("body");
         (
@@ -173,23 +187,16 @@ impl TestCluster {
         )
     }
 
-    /// A PUT on a node's behalf: `token` is the node's secret ID, sent as
-    /// `X-Nomad-Token` as Nomad's clients do.
-    pub async fn put_as(&self, i: usize, path: &str, body: &Value, token: &str) -> (u16, Value) {
-        let resp = self
+    /// A PUT of raw bytes to server 0; the answer as text.
+    pub async fn put_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, String) {
+        let r = self
             .client
-            .put(self.url(i, path))
-            .header("X-Nomad-Token", token)
-            .json(body)
+            .put(self.url(0, path))
+            .body(body)
             .send()
             .await
             .expect("PUT");
-        let status = resp.status().as_u16();
-        let text = resp.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        (r.status().as_u16(), r.text().await.expect("body"))
     }
 
     pub async fn delete(&self, i: usize, path: &str) -> (u16, Value) {

@@ -12,7 +12,7 @@
 use futures::StreamExt;
 use serde_json::{Value, json};
 
-use super::{Proc, free_port, job_ids, put, signal, spawn, wait_leader};
+use super::{job_ids, put, signal, spawn, start_three, wait_leader};
 
 const JOBS: usize = 200;
 /// Registrations in flight at once.
@@ -31,19 +31,7 @@ fn job(id: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_registration_survives_a_sigkill_of_every_server() {
     let root = tempfile::tempdir().expect("temp dir");
-    let log = root.path().join("agents.log");
-    let mut procs: Vec<Proc> = (0..3)
-        .map(|i| Proc {
-            child: None,
-            http: free_port(),
-            rpc: free_port(),
-            dir: root.path().join(format!("server{i}")),
-        })
-        .collect();
-    let rpcs: Vec<u16> = procs.iter().map(|p| p.rpc).collect();
-    for p in procs.iter_mut() {
-        spawn(p, &rpcs, &log);
-    }
+    let (mut procs, rpcs, log) = start_three(root.path());
     let client = reqwest::Client::new();
     wait_leader(&client, &procs.iter().collect::<Vec<_>>()).await;
 

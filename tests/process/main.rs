@@ -144,22 +144,29 @@ async fn job_ids(client: &reqwest::Client, port: u16) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_processes_survive_a_killed_leader_and_a_full_restart() {
-    let root = tempfile::tempdir().expect("temp dir");
-    let log = root.path().join("agents.log");
+/// Starts three servers that bootstrap together, each with a directory
+/// under `root`; gives them, their RPC ports and the shared log file.
+fn start_three(root: &Path) -> (Vec<Proc>, Vec<u16>, PathBuf) {
+    let log = root.join("agents.log");
     let mut procs: Vec<Proc> = (0..3)
         .map(|i| Proc {
             child: None,
             http: free_port(),
             rpc: free_port(),
-            dir: root.path().join(format!("server{i}")),
+            dir: root.join(format!("server{i}")),
         })
         .collect();
     let rpcs: Vec<u16> = procs.iter().map(|p| p.rpc).collect();
     for p in procs.iter_mut() {
         spawn(p, &rpcs, &log);
     }
+    (procs, rpcs, log)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_survive_a_killed_leader_and_a_full_restart() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let (mut procs, rpcs, log) = start_three(root.path());
     let client = reqwest::Client::new();
     let leader = wait_leader(&client, &procs.iter().collect::<Vec<_>>()).await;
     let follower = (leader + 1) % 3;

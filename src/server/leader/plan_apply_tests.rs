@@ -41,16 +41,7 @@ async fn leader(dir: &std::path::Path) -> Server {
 /// returns the evaluation a scheduler would run for it.
 async fn register(server: &Server, mut job: Job) -> Evaluation {
     crate::jobspec::canonicalize(&mut job);
-    let eval = Evaluation {
-        id: crate::server::ids::uuid(),
-        namespace: job.namespace.clone(),
-        priority: job.priority,
-        eval_type: job.job_type.clone(),
-        triggered_by: "job-register".into(),
-        job_id: job.id.clone(),
-        status: "pending".into(),
-        ..Evaluation::default()
-    };
+    let eval = crate::server::evals::for_job(&job, "job-register", crate::server::ids::now_nanos());
     let cmd = Command::JobRegister(JobRegister {
         job,
         eval: None,
