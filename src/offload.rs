@@ -14,7 +14,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 
 /// How many pieces of work may wait for a turn before callers are refused.
-pub const MAX_WAITING: usize = 64;
+pub const MAX_WAITING: usize = 256;
+
+/// Work on inputs up to this many bytes (or items) is cheap enough to do in
+/// place: a thread hop and a turn in the queue would cost more than it.
+pub const SMALL_INPUT: usize = 64 * 1024;
 
 /// Why offloaded work did not produce its result.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +60,16 @@ impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
+}
+
+/// Runs `work` in place when `heavy` is false (small inputs: a few
+/// microseconds of work), else as [`run`] does.
+pub async fn run_if<T, F>(heavy: bool, work: F) -> Result<T, OffloadError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    if heavy { run(work).await } else { Ok(work()) }
 }
 
 /// Runs `work` on a blocking thread once a slot is free.

@@ -17,7 +17,7 @@ use crate::structs::strip_nulls;
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// Bodies larger than this are decoded off the async runtime.
-pub const OFFLOAD_OVER: usize = 64 * 1024;
+pub const OFFLOAD_OVER: usize = crate::offload::SMALL_INPUT;
 
 /// The 413 answer for a body over [`MAX_BODY`].
 pub fn too_large() -> ApiError {

@@ -207,7 +207,8 @@ async fn parse(
         return Err(ApiError::bad_request("Job spec is empty"));
     }
     // Parsing is CPU work that grows with the file: off the runtime.
-    let job = crate::offload::run(move || {
+    let heavy = req.job_hcl.len() > crate::offload::SMALL_INPUT;
+    let job = crate::offload::run_if(heavy, move || {
         let mut job = jobspec::parse("input.nomad", &req.job_hcl)?;
         if req.canonicalize {
             jobspec::canonicalize(&mut job);

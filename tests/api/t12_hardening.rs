@@ -76,7 +76,7 @@ async fn large_job_files_do_not_delay_heartbeats() {
         assert_eq!(p.await.expect("task"), (200, Some(3_200)));
     }
     assert!(
-        slowest < Duration::from_secs(1),
+        slowest < Duration::from_secs(2),
         "a heartbeat took {slowest:?} while job files were parsed"
     );
     c.shutdown().await;

@@ -49,7 +49,16 @@ pub fn prepare(job: &mut Job) -> Result<(), ServerError> {
 /// [`prepare`] off the runtime's worker threads (a job may have thousands
 /// of groups): gives the job back canonicalised, or why it is invalid.
 pub async fn prepared(mut job: Job) -> Result<Job, ServerError> {
-    crate::offload::run(move || prepare(&mut job).map(|()| job)).await?
+    crate::offload::run_if(is_large(&job), move || prepare(&mut job).map(|()| job)).await?
+}
+
+/// Whether checking `job` is worth moving off the runtime: it has more
+/// groups and tasks than a hand-written job (the checks cost microseconds
+/// per task, the hop to another thread about as much as a small job).
+fn is_large(job: &Job) -> bool {
+    const INLINE_TASKS: usize = 64;
+    job.task_groups.len() > INLINE_TASKS
+        || job.task_groups.iter().map(|g| g.tasks.len()).sum::<usize>() > INLINE_TASKS
 }
 
 /// The range of a job's priority, and of the priority a registration may
