@@ -52,7 +52,7 @@ async fn vote_log_purge_and_committed_survive_reopen() {
         store.truncate(log_id(9)).await.expect("truncate");
         // Dropped without any shutdown step, as a crash would leave it.
     }
-    let db = Db::open(&path).expect("reopen");
+    let db = support::reopen(&path).expect("reopen");
     let mut store = SledLogStore::<TC>::open(&db).expect("store");
     assert_eq!(
         store.read_vote().await.expect("vote"),
@@ -92,7 +92,7 @@ fn concurrent_appends_share_flushes_and_all_complete() {
         assert_eq!(done.len(), 500);
         assert!(done.iter().all(|ok| *ok));
     }
-    let db = Db::open(&path).expect("reopen");
+    let db = support::reopen(&path).expect("reopen");
     let mut store = SledLogStore::<TC>::open(&db).expect("store");
     let entries = block_on(store.try_get_log_entries(1..=500)).expect("entries");
     assert_eq!(entries.len(), 500);
@@ -110,7 +110,7 @@ fn the_recorded_owner_survives_reopen_and_a_damaged_one_is_refused() {
         // Dropped without any shutdown step: set_owner is durable on return.
     }
     {
-        let db = Db::open(&path).expect("reopen");
+        let db = support::reopen(&path).expect("reopen");
         let store = SledLogStore::<TC>::open(&db).expect("store");
         assert_eq!(store.owner().expect("owner"), Some(4711));
         drop(store);
@@ -120,7 +120,7 @@ fn the_recorded_owner_survives_reopen_and_a_damaged_one_is_refused() {
             .expect("damage");
         db.flush().expect("flush");
     }
-    let db = Db::open(&path).expect("reopen");
+    let db = support::reopen(&path).expect("reopen");
     let err = SledLogStore::<TC>::open(&db).err().expect("refused");
     assert!(err.to_string().contains("raft node_id"), "{err}");
 }
@@ -143,7 +143,7 @@ fn corrupt_store(setup: impl FnOnce(&drover_storage::Tree)) -> (StorageError, St
         setup(&db.tree("raft_logs").expect("tree"));
         db.flush().expect("flush");
     }
-    let db = Db::open(&path).expect("reopen");
+    let db = support::reopen(&path).expect("reopen");
     let err = SledLogStore::<TC>::open(&db)
         .err()
         .expect("damaged log refused");
@@ -184,7 +184,7 @@ fn a_damaged_database_directory_is_an_error_not_a_panic() {
         let len = std::fs::metadata(&file).expect("meta").len() as usize;
         std::fs::write(&file, vec![0xA5u8; len.max(64)]).expect("write");
     }
-    match Db::open(&path) {
+    match support::reopen(&path) {
         Err(e) => assert!(e.to_string().contains(&path.display().to_string()), "{e}"),
         Ok(db) => {
             // sled may treat garbage as an empty tail; then the log must not
@@ -230,7 +230,7 @@ fn a_truncated_database_is_refused_or_loses_nothing() {
             let bytes = std::fs::read(&file).expect("read");
             std::fs::write(&file, &bytes[..keep.min(bytes.len())]).expect("truncate");
         }
-        match Db::open(&path) {
+        match support::reopen(&path) {
             Err(e) => {
                 let text = e.to_string();
                 assert!(text.contains(&path.display().to_string()), "{text}");

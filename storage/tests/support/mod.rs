@@ -139,3 +139,21 @@ impl RaftStateMachine<TC> for MemSm {
             }))
     }
 }
+
+/// Opens the database at `path` after a handle to it was dropped. sled
+/// releases its file lock from a background thread a moment after the
+/// last handle goes, so a lock still held is waited for (up to 5 s); any
+/// other outcome is returned as it is.
+pub fn reopen(path: &std::path::Path) -> Result<drover_storage::Db, drover_storage::StorageError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match drover_storage::Db::open(path) {
+            Err(e)
+                if e.to_string().contains("WouldBlock") && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
