@@ -70,7 +70,13 @@ async fn simulated_nodes_register_heartbeat_and_report_allocs_running() {
         },
     )
     .await;
-    assert!(stats.heartbeats.load(Ordering::Relaxed) >= 200);
+    // Every node heartbeats (with its secret) at least once.
+    wait_for(
+        "a heartbeat from every node",
+        Duration::from_secs(30),
+        || async { (stats.heartbeats.load(Ordering::Relaxed) >= 200).then_some(()) },
+    )
+    .await;
     assert_eq!(stats.errors.load(Ordering::Relaxed), 0);
     stop.cancel();
     let _ = sim.await;
