@@ -26,6 +26,7 @@ pub fn routes() -> Router<Server> {
             "/v1/node/{id}/allocations",
             get(allocations).put(update_allocs).post(update_allocs),
         )
+        .route("/v1/node/{id}/client-allocs", get(client_allocs))
         .route("/v1/node/{id}/heartbeat", writes(heartbeat))
         .route("/v1/node/{id}/drain", writes(drain))
         .route("/v1/node/{id}/eligibility", writes(eligibility))
@@ -85,6 +86,44 @@ async fn allocations(
     let opts = QueryOptions::parse(q)?;
     blocking(&s, &opts, Table::Allocs, |st| {
         Ok((st.allocs_by_node(&id), st.index(Table::Allocs)))
+    })
+    .await
+}
+
+/// What a client pulls: the allocations placed on its node, each with its
+/// `AllocModifyIndex` (Nomad's `Node.GetClientAllocs`), so it fetches only
+/// those that changed.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ClientAllocs {
+    allocs: std::collections::BTreeMap<String, u64>,
+    index: u64,
+}
+
+/// The client's pull, on its node's behalf: needs the node's secret.
+async fn client_allocs(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    let secret = token(&headers);
+    {
+        let state = s.state().snapshot();
+        let n = state
+            .node(&id)
+            .ok_or_else(|| ApiError::not_found("node not found"))?;
+        node::authenticate(&n, &secret)?;
+    }
+    blocking(&s, &opts, Table::Allocs, |st| {
+        let allocs = st
+            .allocs_by_node(&id)
+            .iter()
+            .map(|a| (a.id.clone(), a.alloc_modify_index))
+            .collect();
+        let index = st.index(Table::Allocs);
+        Ok((ClientAllocs { allocs, index }, index))
     })
     .await
 }

@@ -121,6 +121,30 @@ async fn node_calls_need_the_nodes_secret_and_a_wrong_one_changes_nothing() {
         .await;
     assert_eq!(status, 403);
 
+    // The client's pull of its allocations.
+    let pull = |token: String| {
+        let (client, url) = (
+            c.client.clone(),
+            c.url(0, &format!("/v1/node/{node}/client-allocs")),
+        );
+        async move {
+            let r = client
+                .get(url)
+                .header("X-Nomad-Token", token)
+                .send()
+                .await
+                .expect("GET");
+            (
+                r.status().as_u16(),
+                r.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    assert_eq!(pull(String::new()).await.0, 403);
+    assert_eq!(pull("guess".into()).await.0, 403);
+    let (status, allocs) = pull(node_secret(node)).await;
+    assert_eq!((status, &allocs["Allocs"]), (200, &json!({})), "{allocs}");
+
     let (_, after) = c.get(0, &format!("/v1/node/{node}")).await;
     assert_eq!(after["Name"], before["Name"]);
     assert_eq!(after["ModifyIndex"], before["ModifyIndex"]);
