@@ -62,6 +62,22 @@ impl Drop for Waiting<'_> {
     }
 }
 
+/// Runs `f` without holding up the runtime's other tasks: on a
+/// multi-threaded runtime the worker thread hands its queue to another
+/// thread while `f` runs (`block_in_place`); elsewhere (a test on one
+/// thread) in place. For work on data already in memory whose cost grows
+/// with the state, such as building and encoding a list of a million
+/// allocations: it needs no copy to move to another thread, and no turn in
+/// the bounded queue, which belongs to work a request brings with it.
+pub fn off_worker<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
 /// Runs `work` in place when `heavy` is false (small inputs: a few
 /// microseconds of work), else as [`run`] does.
 pub async fn run_if<T, F>(heavy: bool, work: F) -> Result<T, OffloadError>
@@ -107,6 +123,22 @@ mod tests {
             .expect("offloaded work");
         assert_eq!(value, 42);
         assert_ne!(thread, runtime_thread);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn off_worker_work_leaves_the_runtime_free_for_other_tasks() {
+        // One worker: while `off_worker` holds this thread, a spawned task
+        // still runs (on the thread that took over the worker's queue).
+        let (tx, rx) = std::sync::mpsc::channel();
+        let other = tokio::spawn(async move { tx.send(()).expect("send") });
+        let seen = off_worker(|| rx.recv_timeout(std::time::Duration::from_secs(10)).is_ok());
+        assert!(seen, "the other task ran while the work held the thread");
+        other.await.expect("task");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn off_worker_runs_in_place_on_a_single_threaded_runtime() {
+        assert_eq!(off_worker(|| 5), 5);
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -98,6 +98,28 @@ pub fn reply<T: Serialize>(
     } else {
         serde_json::to_vec(value)
     };
+    respond(server, body, index)
+}
+
+/// [`reply`] for reads: a list of a million allocations takes a second to
+/// encode, so it is encoded off the runtime's worker thread.
+fn reply_read<T: Serialize>(
+    server: &Server,
+    opts: &QueryOptions,
+    value: &T,
+    index: u64,
+) -> Response {
+    let body = crate::offload::off_worker(|| {
+        if opts.pretty {
+            serde_json::to_vec_pretty(value)
+        } else {
+            serde_json::to_vec(value)
+        }
+    });
+    respond(server, body, index)
+}
+
+fn respond(server: &Server, body: serde_json::Result<Vec<u8>>, index: u64) -> Response {
     let Ok(body) = body else {
         return ApiError::internal("cannot encode the response").into_response();
     };
@@ -126,7 +148,7 @@ where
     F: Fn(&State) -> Result<(T, u64), ApiError>,
 {
     let (value, index) = watch(server, opts, table, query).await?;
-    Ok(reply(server, opts, &value, index))
+    Ok(reply_read(server, opts, &value, index))
 }
 
 /// The loop behind every read: answers at once without `index`; otherwise
@@ -146,6 +168,9 @@ where
     } else {
         server.consistent_state().await?
     };
+    // Building a read's answer walks state that may be large (every
+    // allocation): off the runtime's worker thread.
+    let query = |state: &State| crate::offload::off_worker(|| query(state));
     if opts.index == 0 {
         return query(&state);
     }
@@ -188,7 +213,7 @@ where
     })
     .await?;
     match value {
-        Some(value) => Ok(reply(server, opts, &value, index)),
+        Some(value) => Ok(reply_read(server, opts, &value, index)),
         None => Err(ApiError::not_found(not_found)),
     }
 }
