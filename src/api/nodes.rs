@@ -108,14 +108,7 @@ async fn client_allocs(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    let secret = token(&headers);
-    {
-        let state = s.state().snapshot();
-        let n = state
-            .node(&id)
-            .ok_or_else(|| ApiError::not_found("node not found"))?;
-        node::authenticate(&n, &secret)?;
-    }
+    node::authenticate_read(&s, &id, &token(&headers))?;
     blocking(&s, &opts, Table::Allocs, |st| {
         let allocs = st
             .allocs_by_node(&id)

@@ -58,6 +58,13 @@ pub fn authenticate(node: &Node, secret: &str) -> Result<(), ServerError> {
     Ok(())
 }
 
+/// Checks that `secret` is the secret of node `node_id` (which must exist)
+/// for a call that changes nothing, such as the client's pull.
+pub fn authenticate_read(server: &Server, node_id: &str, secret: &str) -> Result<(), ServerError> {
+    let state = server.state().snapshot();
+    authenticate(&node_of(&state, node_id)?, secret)
+}
+
 /// Compares without stopping at the first difference, so the time taken
 /// does not tell how much of a guess was right.
 fn same_secret(a: &str, b: &str) -> bool {
