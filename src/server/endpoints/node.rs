@@ -62,7 +62,8 @@ pub fn authenticate(node: &Node, secret: &str) -> Result<(), ServerError> {
 /// for a call that changes nothing, such as the client's pull.
 pub fn authenticate_read(server: &Server, node_id: &str, secret: &str) -> Result<(), ServerError> {
     let state = server.state().snapshot();
-    authenticate(&node_of(&state, node_id)?, secret)
+    let node = node_of(&state, node_id)?;
+    authenticate(&node, secret)
 }
 
 /// Compares without stopping at the first difference, so the time taken
