@@ -154,7 +154,7 @@ fn main() {
     for j in 0..jobs {
         let job = job(j, count);
         let eval = Evaluation {
-            id: drover::server::ids::uuid(),
+            id: drover::ids::uuid(),
             namespace: job.namespace.clone(),
             priority: job.priority,
             eval_type: job.job_type.clone(),

@@ -16,7 +16,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::server::ids;
+use crate::ids;
 
 /// What to simulate.
 #[derive(Clone, Debug)]

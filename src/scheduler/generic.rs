@@ -19,7 +19,7 @@ use super::seed_for;
 use super::stack::Stack;
 use super::update::tasks_updated;
 use super::view::StateView;
-use crate::server::ids;
+use crate::ids;
 use crate::state::Followup;
 use crate::structs::{
     ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN, ALLOC_DESIRED_STOP, AllocatedResources, Allocation,

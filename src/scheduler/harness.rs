@@ -62,7 +62,7 @@ impl Harness {
         let mut job = job;
         crate::jobspec::canonicalize(&mut job);
         let eval = Evaluation {
-            id: crate::server::ids::uuid(),
+            id: crate::ids::uuid(),
             namespace: job.namespace.clone(),
             priority: job.priority,
             eval_type: job.job_type.clone(),

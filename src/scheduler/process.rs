@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::{Outcome, Plan, PlanResult, compute};
-use crate::server::ids;
+use crate::ids;
 use crate::state::State;
 use crate::structs::{
     EVAL_STATUS_BLOCKED, EVAL_STATUS_COMPLETE, EVAL_STATUS_FAILED, EVAL_STATUS_PENDING, Evaluation,

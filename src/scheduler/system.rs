@@ -16,7 +16,7 @@ use super::stack::{Stack, check_node, dc_matches};
 use super::update::tasks_updated;
 use super::view::StateView;
 use super::{Outcome, seed_for};
-use crate::server::ids;
+use crate::ids;
 use crate::structs::{
     ALLOC_CLIENT_LOST, ALLOC_CLIENT_PENDING, ALLOC_DESIRED_RUN, ALLOC_DESIRED_STOP, Allocation,
     Evaluation, NODE_STATUS_DOWN,

@@ -1,7 +1,7 @@
 //! Evaluations the servers create for a job: on registration, client
 //! failures, node changes and drains.
 
-use super::ids;
+use crate::ids;
 use crate::structs::{EVAL_STATUS_PENDING, Evaluation, Job};
 
 /// A pending evaluation of `job`, stamped with a new ID and `now`.

@@ -11,7 +11,6 @@ mod config;
 pub mod endpoints;
 mod error;
 pub mod evals;
-pub mod ids;
 pub mod leader;
 
 use std::sync::Arc;

@@ -222,7 +222,7 @@ fn service_node_down_marks_allocs_lost_and_replaces_them_elsewhere() {
     down.status = NODE_STATUS_DOWN.into();
     h.add_node(down);
     let mut eval = eval.clone();
-    eval.id = crate::server::ids::uuid();
+    eval.id = crate::ids::uuid();
     eval.triggered_by = "node-update".into();
     eval.status = "pending".into();
     let done = h.process(&eval);
@@ -332,7 +332,7 @@ fn batch_job_completed_allocs_are_not_rerun() {
         allocs: done_allocs,
     });
     let mut again = eval.clone();
-    again.id = crate::server::ids::uuid();
+    again.id = crate::ids::uuid();
     let out = compute(&*h.snapshot(), &again, 0);
     assert_eq!(out.plan.placements(), 0);
     assert_eq!(out.annotations["cache"].ignore, 2);

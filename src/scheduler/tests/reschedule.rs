@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use super::fixtures::{example, seed_cluster};
+use crate::ids;
 use crate::scheduler::harness::Harness;
-use crate::server::ids;
 use crate::state::Command;
 use crate::structs::{
     ALLOC_CLIENT_FAILED, Allocation, Evaluation, ReschedulePolicy, SECOND, TRIGGER_ALLOC_FAILURE,

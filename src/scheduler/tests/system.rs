@@ -23,7 +23,7 @@ fn system_job_register_places_one_alloc_per_eligible_node() {
     // A new node gets one too; nothing else moves.
     h.add_node(node(50, "eu-west-1b", 4000, 768));
     let mut eval = done.eval.clone();
-    eval.id = crate::server::ids::uuid();
+    eval.id = crate::ids::uuid();
     eval.status = "pending".into();
     let again = h.process(&eval);
     assert_eq!(again.placed, 1);

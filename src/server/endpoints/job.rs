@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::super::{Server, ServerError, ids};
+use super::super::{Server, ServerError};
+use crate::ids;
 use crate::jobspec;
 use crate::state::{Command, JobDeregister, JobRegister};
 use crate::structs::{Evaluation, Job, TRIGGER_JOB_DEREGISTER, TRIGGER_JOB_REGISTER};

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::super::{Server, ServerError, evals, ids};
+use super::super::{Server, ServerError, evals};
+use crate::ids;
 use crate::state::{AllocClientUpdate, Command, JobKey, NodeUpdate, State};
 use crate::structs::time::rfc3339;
 use crate::structs::{

@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::super::{Server, ServerError, ids};
+use super::super::{Server, ServerError};
+use crate::ids;
 use crate::scheduler::{annotate::annotate, compute};
 use crate::state::{Command, JobRegister, State, apply};
 use crate::structs::diff::job_diff;

@@ -22,8 +22,9 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::ids;
 use crate::server::endpoints::node::event;
-use crate::server::{Server, evals, ids};
+use crate::server::{Server, evals};
 use crate::state::{Command, JobKey, NodeUpdate, State};
 use crate::structs::time::parse_rfc3339;
 use crate::structs::{

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::ids;
+use crate::server::Server;
 use crate::server::endpoints::node::{event, node_evals};
-use crate::server::{Server, ids};
 use crate::state::{Command, NodeUpdate};
 use crate::structs::{NODE_STATUS_DOWN, NODE_STATUS_INIT, NODE_STATUS_READY};
 

@@ -134,7 +134,7 @@ async fn eval_feed(server: Server, duties: Arc<Duties>, stop: CancellationToken)
             match e.status.as_str() {
                 EVAL_STATUS_PENDING if !duties.broker.knows(&e.id) => {
                     // `Wait` counts from now; `WaitUntil` is a time.
-                    let until = e.wait_until.saturating_sub(crate::server::ids::now_nanos());
+                    let until = e.wait_until.saturating_sub(crate::ids::now_nanos());
                     let wait = e.wait.max(until);
                     if wait > 0 {
                         let broker = duties.broker.clone();

@@ -41,7 +41,7 @@ async fn leader(dir: &std::path::Path) -> Server {
 /// returns the evaluation a scheduler would run for it.
 async fn register(server: &Server, mut job: Job) -> Evaluation {
     crate::jobspec::canonicalize(&mut job);
-    let eval = crate::server::evals::for_job(&job, "job-register", crate::server::ids::now_nanos());
+    let eval = crate::server::evals::for_job(&job, "job-register", crate::ids::now_nanos());
     let cmd = Command::JobRegister(JobRegister {
         job,
         eval: None,

@@ -12,9 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::eval_broker::{DELIVERY_LIMIT, EvalBroker, Settled};
 use super::plan_apply::PlanRequest;
+use crate::ids;
 use crate::scheduler::{Plan, PlanResult, Planner, SchedError, process};
 use crate::server::Server;
-use crate::server::ids;
 use crate::state::{Command, State};
 use crate::structs::{EVAL_STATUS_CANCELED, EVAL_STATUS_FAILED, EVAL_STATUS_PENDING, Evaluation};
 

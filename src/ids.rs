@@ -1,4 +1,5 @@
-//! IDs and times the leader's endpoints stamp into commands.
+//! IDs and clocks shared by the servers, the scheduler and (later) the
+//! client: random UUIDs as Nomad makes them, Unix nanoseconds, ID checks.
 
 use rand::Rng;
 
