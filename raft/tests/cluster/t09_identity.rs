@@ -31,23 +31,29 @@ fn one_digit_changed(id: u64) -> String {
     text
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_id_with_one_digit_changed_is_refused_naming_the_file() {
-    let (mut cluster, id) = stopped_server().await;
-    let path = node_id_file(&cluster);
+/// Changes one digit of server `id`'s `node-id` file and starts it: gives
+/// the altered id and the refusal's text, which must name the file.
+async fn start_with_altered_node_id(cluster: &mut TestCluster, id: u64) -> (String, String) {
+    let path = node_id_file(cluster);
     let altered = one_digit_changed(id);
     std::fs::write(&path, &altered).expect("alter node-id");
-
     let err = cluster.try_start_node(0).await.expect_err("refused");
     let text = err.to_string();
     assert!(text.contains(&path.display().to_string()), "{text}");
+    (altered, text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_id_with_one_digit_changed_is_refused_naming_the_file() {
+    let (mut cluster, id) = stopped_server().await;
+    let (altered, text) = start_with_altered_node_id(&mut cluster, id).await;
     assert!(
         text.contains(&altered) && text.contains(&id.to_string()),
         "{text}"
     );
 
     // The unchanged file starts the same server again, with its data.
-    std::fs::write(&path, id.to_string()).expect("restore node-id");
+    std::fs::write(node_id_file(&cluster), id.to_string()).expect("restore node-id");
     cluster.start_node(0).await;
     cluster.wait_leader().await;
     assert_eq!(cluster.node(0).id(), id);
@@ -99,20 +105,14 @@ async fn without_a_recorded_id_the_stored_membership_refuses_an_altered_node_id(
         meta.remove("node_id").expect("forget the recorded id");
         db.flush().expect("flush");
     }
-    let path = node_id_file(&cluster);
-    let altered = one_digit_changed(id);
-    std::fs::write(&path, &altered).expect("alter node-id");
-
-    let err = cluster.try_start_node(0).await.expect_err("refused");
-    let text = err.to_string();
-    assert!(text.contains(&path.display().to_string()), "{text}");
+    let (altered, text) = start_with_altered_node_id(&mut cluster, id).await;
     assert!(
         text.contains("membership") && text.contains(&altered) && text.contains(&id.to_string()),
         "{text}"
     );
 
     // With the right id the server starts, and records it from then on.
-    std::fs::write(&path, id.to_string()).expect("restore node-id");
+    std::fs::write(node_id_file(&cluster), id.to_string()).expect("restore node-id");
     cluster.start_node(0).await;
     cluster.wait_leader().await;
     cluster.stop_node(0).await;
