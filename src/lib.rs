@@ -10,6 +10,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub mod agent;
 pub mod api;
+pub mod client;
 pub mod ids;
 pub mod jobspec;
 pub mod nodesim;

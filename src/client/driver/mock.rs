@@ -1,0 +1,1 @@
+//! A mock driver for unit tests (placeholder).
