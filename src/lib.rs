@@ -10,6 +10,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub mod agent;
 pub mod api;
+pub mod api_client;
 pub mod client;
 pub mod ids;
 pub mod jobspec;

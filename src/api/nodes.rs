@@ -7,15 +7,16 @@ use axum::Router;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::extract::{Bytes, Path, Query, State};
 use super::query::{QueryOptions, blocking, read_one, reply};
 use super::{ApiError, body, writes};
 use crate::server::Server;
 use crate::server::endpoints::node;
-use crate::state::{AllocClientUpdate, Table};
+use crate::state::Table;
 use crate::structs::Node;
+use crate::structs::rpc::{AllocUpdateRequest, ClientAllocs, IndexResponse, NodeRegisterRequest};
 
 pub fn routes() -> Router<Server> {
     Router::new()
@@ -90,16 +91,6 @@ async fn allocations(
     .await
 }
 
-/// What a client pulls: the allocations placed on its node, each with its
-/// `AllocModifyIndex` (Nomad's `Node.GetClientAllocs`), so it fetches only
-/// those that changed.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ClientAllocs {
-    allocs: std::collections::BTreeMap<String, u64>,
-    index: u64,
-}
-
 /// The client's pull, on its node's behalf: needs the node's secret.
 async fn client_allocs(
     State(s): State<Server>,
@@ -121,19 +112,13 @@ async fn client_allocs(
     .await
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "PascalCase", default)]
-struct RegisterRequest {
-    node: Option<Node>,
-}
-
 async fn register(
     State(s): State<Server>,
     Query(q): Params,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    let req: RegisterRequest = body::decode(&body).await?;
+    let req: NodeRegisterRequest = body::decode(&body).await?;
     let n = req
         .node
         .ok_or_else(|| ApiError::bad_request("missing node for client registration"))?;
@@ -150,18 +135,6 @@ async fn heartbeat(
     let opts = QueryOptions::parse(q)?;
     let resp = node::heartbeat(&s, &id, &token(&headers)).await?;
     Ok(reply(&s, &opts, &resp, resp.index))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "PascalCase", default)]
-struct AllocUpdateRequest {
-    allocs: Vec<AllocClientUpdate>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct IndexResponse {
-    index: u64,
 }
 
 async fn update_allocs(

@@ -75,18 +75,7 @@ pub struct NodeUpdate {
     pub evals: Vec<Evaluation>,
 }
 
-/// What a client reports about one allocation.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct AllocClientUpdate {
-    #[serde(rename = "ID")]
-    pub id: String,
-    pub client_status: String,
-    pub client_description: String,
-    pub task_states: crate::structs::SmallMap<String, crate::structs::TaskState>,
-    /// Unix nanoseconds.
-    pub modify_time: i64,
-}
+pub use crate::structs::rpc::AllocClientUpdate;
 
 /// The accepted part of a plan. The job travels once; allocations travel
 /// in a compact form ([`PlannedAlloc`]) and are completed at apply, all

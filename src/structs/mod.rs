@@ -19,6 +19,7 @@ mod plan;
 mod reschedule_policy;
 mod resources;
 mod restart_policy;
+pub mod rpc;
 mod service;
 mod small_map;
 mod task;

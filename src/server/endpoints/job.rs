@@ -1,45 +1,12 @@
 //! Job registration and deregistration.
 
-use serde::{Deserialize, Serialize};
-
 use super::super::{Server, ServerError};
 use crate::ids;
 use crate::jobspec;
 use crate::state::{Command, JobDeregister, JobRegister};
 use crate::structs::{Evaluation, Job, TRIGGER_JOB_DEREGISTER, TRIGGER_JOB_REGISTER};
 
-/// The body of `PUT /v1/jobs` and `PUT /v1/job/{id}`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct JobRegisterRequest {
-    pub job: Option<Job>,
-    pub enforce_index: bool,
-    pub job_modify_index: u64,
-    pub policy_override: bool,
-    pub preserve_counts: bool,
-    pub eval_priority: i64,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct JobRegisterResponse {
-    #[serde(rename = "EvalID")]
-    pub eval_id: String,
-    pub eval_create_index: u64,
-    pub job_modify_index: u64,
-    pub warnings: String,
-    pub index: u64,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct JobDeregisterResponse {
-    #[serde(rename = "EvalID")]
-    pub eval_id: String,
-    pub eval_create_index: u64,
-    pub job_modify_index: u64,
-    pub index: u64,
-}
+pub use crate::structs::rpc::{JobDeregisterResponse, JobRegisterRequest, JobRegisterResponse};
 
 /// Canonicalises and validates a job as every write path does.
 pub fn prepare(job: &mut Job) -> Result<(), ServerError> {

@@ -16,19 +16,7 @@ use crate::structs::{
     TRIGGER_ALLOC_FAILURE, TRIGGER_NODE_UPDATE,
 };
 
-/// What registration and heartbeats answer.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct NodeUpdateResponse {
-    /// Nanoseconds the client may wait before its next heartbeat.
-    #[serde(rename = "HeartbeatTTL")]
-    pub heartbeat_ttl: i64,
-    #[serde(rename = "EvalIDs")]
-    pub eval_ids: Vec<String>,
-    pub eval_create_index: u64,
-    pub node_modify_index: u64,
-    pub index: u64,
-}
+pub use crate::structs::rpc::NodeUpdateResponse;
 
 fn ttl(server: &Server, state: &State) -> i64 {
     server

@@ -2,8 +2,6 @@
 //! into a private copy of the state (an O(1) clone), the scheduler runs on
 //! it, and nothing is committed.
 
-use serde::{Deserialize, Serialize};
-
 use super::super::{Server, ServerError};
 use crate::ids;
 use crate::scheduler::{annotate::annotate, compute};
@@ -11,14 +9,7 @@ use crate::state::{Command, JobRegister, State, apply};
 use crate::structs::diff::job_diff;
 use crate::structs::{EVAL_STATUS_PENDING, Evaluation, Job, JobPlanResponse, PlanAnnotations};
 
-/// The body of `PUT /v1/job/{id}/plan`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct JobPlanRequest {
-    pub job: Option<Job>,
-    pub diff: bool,
-    pub policy_override: bool,
-}
+pub use crate::structs::rpc::JobPlanRequest;
 
 pub async fn plan(server: &Server, req: JobPlanRequest) -> Result<JobPlanResponse, ServerError> {
     let mut job = req

@@ -1,0 +1,308 @@
+//! A typed client of Drover's (and Nomad's) HTTP API, used by the client
+//! agent, `drover nodesim`, the CLI and the tests.
+//!
+//! It talks to a list of servers and fails over: a request that cannot
+//! reach one server (refused, reset, timed out) is tried on the next, and
+//! the one that answered is tried first next time. Answers from a server
+//! (any status) are never retried here: the caller knows whether a retry
+//! is safe.
+
+mod allocs;
+mod jobs;
+mod nodes;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiClientError {
+    /// No server could be reached.
+    #[error("no server could be reached (tried {tried}): {last}")]
+    Unreachable { tried: String, last: String },
+    /// A server answered with an error status.
+    #[error("{status} {message}")]
+    Status { status: u16, message: String },
+    /// A server answered with a body that is not what was expected.
+    #[error("unexpected answer from {url}: {message}")]
+    Decode { url: String, message: String },
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+}
+
+impl ApiClientError {
+    /// The HTTP status of a server's refusal, if that is what this is.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiClientError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether the server said the thing asked about does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+}
+
+/// What a read's headers say (`X-Nomad-Index`, ...).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueryMeta {
+    pub index: u64,
+    pub known_leader: bool,
+}
+
+/// Options of a read: a blocking query waits until the answer's index
+/// passes `index`, at most `wait`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct QueryOptions {
+    pub index: u64,
+    pub wait: Option<Duration>,
+    pub stale: bool,
+}
+
+impl QueryOptions {
+    pub fn blocking(index: u64, wait: Duration) -> Self {
+        QueryOptions {
+            index,
+            wait: Some(wait),
+            stale: false,
+        }
+    }
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut q = Vec::new();
+        if self.index > 0 {
+            q.push(("index", self.index.to_string()));
+        }
+        if let Some(w) = self.wait {
+            q.push(("wait", format!("{}ms", w.as_millis())));
+        }
+        if self.stale {
+            q.push(("stale", "true".into()));
+        }
+        q
+    }
+
+    /// How long to let the HTTP request run: the wait plus Nomad's jitter
+    /// (wait / 16) plus slack.
+    fn timeout(&self, base: Duration) -> Duration {
+        match self.wait {
+            Some(w) if self.index > 0 => w + w / 16 + base,
+            _ => base,
+        }
+    }
+}
+
+struct Inner {
+    http: reqwest::Client,
+    addresses: Vec<String>,
+    /// The server that answered last; tried first.
+    preferred: AtomicUsize,
+    token: Option<String>,
+    timeout: Duration,
+}
+
+/// A cheap handle (clone freely) on the servers at `addresses`.
+#[derive(Clone)]
+pub struct ApiClient {
+    inner: Arc<Inner>,
+}
+
+/// The default time a non-blocking request may take.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Adds `http://` when an address has no scheme and removes a trailing `/`.
+pub fn normalize_address(a: &str) -> String {
+    let a = a.trim().trim_end_matches('/');
+    if a.starts_with("http://") || a.starts_with("https://") {
+        a.to_string()
+    } else {
+        format!("http://{a}")
+    }
+}
+
+impl ApiClient {
+    /// A client of the servers at `addresses` (`http://host:4646` or
+    /// `host:4646`).
+    pub fn new(addresses: &[String]) -> Result<ApiClient, ApiClientError> {
+        Self::builder(addresses, None, DEFAULT_TIMEOUT, 8)
+    }
+
+    /// A client that sends `token` (`X-Nomad-Token`) on every request, with
+    /// `timeout` per request and up to `pool` idle connections per server.
+    pub fn builder(
+        addresses: &[String],
+        token: Option<String>,
+        timeout: Duration,
+        pool: usize,
+    ) -> Result<ApiClient, ApiClientError> {
+        if addresses.is_empty() {
+            return Err(ApiClientError::Config("no server address given".into()));
+        }
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(pool)
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| ApiClientError::Config(e.to_string()))?;
+        Ok(ApiClient {
+            inner: Arc::new(Inner {
+                http,
+                addresses: addresses.iter().map(|a| normalize_address(a)).collect(),
+                preferred: AtomicUsize::new(0),
+                token,
+                timeout,
+            }),
+        })
+    }
+
+    /// The same servers and connections, with another token.
+    pub fn with_token(&self, token: Option<String>) -> ApiClient {
+        ApiClient {
+            inner: Arc::new(Inner {
+                http: self.inner.http.clone(),
+                addresses: self.inner.addresses.clone(),
+                preferred: AtomicUsize::new(self.inner.preferred.load(Ordering::Relaxed)),
+                token,
+                timeout: self.inner.timeout,
+            }),
+        }
+    }
+
+    pub fn addresses(&self) -> &[String] {
+        &self.inner.addresses
+    }
+
+    /// A read, decoded as `T`.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        opts: &QueryOptions,
+    ) -> Result<(T, QueryMeta), ApiClientError> {
+        let query = opts.pairs();
+        let timeout = opts.timeout(self.inner.timeout);
+        self.send(Method::GET, path, &query, None::<&()>, timeout)
+            .await
+    }
+
+    /// A read with extra query parameters.
+    pub async fn get_with<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        opts: &QueryOptions,
+        extra: &[(&'static str, String)],
+    ) -> Result<(T, QueryMeta), ApiClientError> {
+        let mut query = opts.pairs();
+        query.extend(extra.iter().cloned());
+        let timeout = opts.timeout(self.inner.timeout);
+        self.send(Method::GET, path, &query, None::<&()>, timeout)
+            .await
+    }
+
+    /// A write with a JSON body.
+    pub async fn put<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiClientError> {
+        let timeout = self.inner.timeout;
+        let (v, _) = self
+            .send(Method::PUT, path, &[], Some(body), timeout)
+            .await?;
+        Ok(v)
+    }
+
+    /// A `DELETE` with query parameters.
+    pub async fn delete<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&'static str, String)],
+    ) -> Result<T, ApiClientError> {
+        let timeout = self.inner.timeout;
+        let (v, _) = self
+            .send(Method::DELETE, path, query, None::<&()>, timeout)
+            .await?;
+        Ok(v)
+    }
+
+    async fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&'static str, String)],
+        body: Option<&B>,
+        timeout: Duration,
+    ) -> Result<(T, QueryMeta), ApiClientError> {
+        let n = self.inner.addresses.len();
+        let first = self.inner.preferred.load(Ordering::Relaxed) % n;
+        let mut last = String::new();
+        for k in 0..n {
+            let i = (first + k) % n;
+            let url = format!("{}{}", self.inner.addresses[i], path);
+            let mut req = self
+                .inner
+                .http
+                .request(method.clone(), &url)
+                .timeout(timeout)
+                .query(query);
+            if let Some(t) = &self.inner.token {
+                req = req.header("X-Nomad-Token", t);
+            }
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    last = format!("{url}: {e}");
+                    continue;
+                }
+            };
+            self.inner.preferred.store(i, Ordering::Relaxed);
+            return decode(url, resp).await;
+        }
+        Err(ApiClientError::Unreachable {
+            tried: self.inner.addresses.join(", "),
+            last,
+        })
+    }
+}
+
+async fn decode<T: DeserializeOwned>(
+    url: String,
+    resp: reqwest::Response,
+) -> Result<(T, QueryMeta), ApiClientError> {
+    let status = resp.status().as_u16();
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let meta = QueryMeta {
+        index: header("X-Nomad-Index")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+        known_leader: header("X-Nomad-KnownLeader").as_deref() == Some("true"),
+    };
+    let bytes = resp.bytes().await.map_err(|e| ApiClientError::Decode {
+        url: url.clone(),
+        message: e.to_string(),
+    })?;
+    if !(200..300).contains(&status) {
+        return Err(ApiClientError::Status {
+            status,
+            message: String::from_utf8_lossy(&bytes).trim().to_string(),
+        });
+    }
+    let value = serde_json::from_slice(&bytes).map_err(|e| ApiClientError::Decode {
+        url,
+        message: e.to_string(),
+    })?;
+    Ok((value, meta))
+}

@@ -1,0 +1,109 @@
+//! The request and response bodies of the HTTP API that are not entities
+//! themselves: shared by the server's handlers and the typed API client
+//! (`crate::api_client`), so both sides agree by construction.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Job, Node, SmallMap, TaskState};
+
+/// The body of `PUT /v1/node/register`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NodeRegisterRequest {
+    pub node: Option<Node>,
+}
+
+/// What registration and heartbeats answer.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NodeUpdateResponse {
+    /// Nanoseconds the client may wait before its next heartbeat.
+    #[serde(rename = "HeartbeatTTL")]
+    pub heartbeat_ttl: i64,
+    #[serde(rename = "EvalIDs")]
+    pub eval_ids: Vec<String>,
+    pub eval_create_index: u64,
+    pub node_modify_index: u64,
+    pub index: u64,
+}
+
+/// What a client reports about one allocation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AllocClientUpdate {
+    #[serde(rename = "ID")]
+    pub id: String,
+    pub client_status: String,
+    pub client_description: String,
+    pub task_states: SmallMap<String, TaskState>,
+    /// Unix nanoseconds.
+    pub modify_time: i64,
+}
+
+/// The body of `PUT /v1/node/{id}/allocations`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AllocUpdateRequest {
+    pub allocs: Vec<AllocClientUpdate>,
+}
+
+/// A write's answer that carries only its index.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct IndexResponse {
+    pub index: u64,
+}
+
+/// What a client pulls (`GET /v1/node/{id}/client-allocs`): the
+/// allocations placed on its node, each with its `AllocModifyIndex`
+/// (Nomad's `Node.GetClientAllocs`), so it fetches only those that changed.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ClientAllocs {
+    pub allocs: BTreeMap<String, u64>,
+    pub index: u64,
+}
+
+/// The body of `PUT /v1/jobs` and `PUT /v1/job/{id}`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct JobRegisterRequest {
+    pub job: Option<Job>,
+    pub enforce_index: bool,
+    pub job_modify_index: u64,
+    pub policy_override: bool,
+    pub preserve_counts: bool,
+    pub eval_priority: i64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct JobRegisterResponse {
+    #[serde(rename = "EvalID")]
+    pub eval_id: String,
+    pub eval_create_index: u64,
+    pub job_modify_index: u64,
+    pub warnings: String,
+    pub index: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct JobDeregisterResponse {
+    #[serde(rename = "EvalID")]
+    pub eval_id: String,
+    pub eval_create_index: u64,
+    pub job_modify_index: u64,
+    pub index: u64,
+}
+
+/// The body of `PUT /v1/job/{id}/plan`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct JobPlanRequest {
+    pub job: Option<Job>,
+    pub diff: bool,
+    pub policy_override: bool,
+}
