@@ -8,8 +8,13 @@
 //! `logs` (rotated log files), `updates` (batched status reports),
 //! `state` (the local database) and `driver` (docker, raw_exec).
 
+pub mod allocdir;
+pub mod config;
 pub mod driver;
 pub mod env;
+pub mod fingerprint;
 pub mod logs;
 pub mod ports;
 pub mod restart;
+pub mod state;
+pub mod updates;
