@@ -44,6 +44,9 @@ pub struct AgentConfig {
     pub allowed_origins: Vec<String>,
     /// Timeouts and connection caps of the HTTP API (`limits`).
     pub http_limits: crate::api::HttpLimits,
+    /// The client role's settings (`client { }`, `plugin { }`, flags);
+    /// the agent fills in the data directory, names and addresses.
+    pub client_config: crate::client::ClientConfig,
 }
 
 impl Default for AgentConfig {
@@ -69,6 +72,7 @@ impl Default for AgentConfig {
             num_schedulers: None,
             allowed_origins: Vec::new(),
             http_limits: crate::api::HttpLimits::default(),
+            client_config: crate::client::ClientConfig::default(),
         }
     }
 }
@@ -239,13 +243,22 @@ impl AgentConfig {
             }
         }
         http_file::merge(self, &shown, file.http_api, file.limits)?;
-        if let Some(enabled) = file
-            .client
-            .as_ref()
-            .and_then(|c| c.get("enabled"))
-            .and_then(|v| v.as_bool())
+        let client_err = |e: crate::client::config::ClientConfigError| ConfigError::Invalid {
+            field: e.field,
+            rule: e.rule,
+        };
+        if let Some(c) = &file.client
+            && let Some(enabled) = self
+                .client_config
+                .merge_file(&shown, c)
+                .map_err(client_err)?
         {
             self.client = enabled;
+        }
+        if let Some(p) = &file.plugin {
+            self.client_config
+                .merge_plugins(&shown, p)
+                .map_err(client_err)?;
         }
         Ok(())
     }
@@ -258,10 +271,10 @@ impl AgentConfig {
                 "must run as a server (-server), a client (-client) or in dev mode (-dev)",
             ));
         }
-        if self.client && !self.server && !self.dev {
+        if self.client && !self.server && !self.dev && self.client_config.servers.is_empty() {
             return Err(invalid(
-                "client",
-                "the client role is not available yet; run -server or -dev",
+                "client.servers",
+                "a client needs the servers' HTTP addresses (-servers ADDR,... or client { servers = [...] })",
             ));
         }
         if self.region.is_empty() || self.region.contains(' ') {

@@ -5,6 +5,7 @@
 //! under a deadline, then their connections are closed), then shut Raft
 //! down, which releases the data directory.
 
+mod client_role;
 pub mod config;
 mod exposure;
 mod http_file;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub use client_role::{ClientAgent, client_config};
 pub use config::{AgentConfig, ConfigError};
 
 use crate::server::{Server, ServerConfig};
@@ -42,11 +44,16 @@ pub enum AgentError {
     TempDir(std::io::Error),
     #[error(transparent)]
     Raft(#[from] drover_raft::StartError),
+    #[error("cannot start the client: {0}")]
+    Client(String),
 }
 
 /// A started agent: its addresses and the handles to stop it.
 pub struct Agent {
     pub server: Server,
+    /// The client role, when this agent runs it too (`-dev`, or
+    /// `-server -client`).
+    pub client: Option<crate::client::Client>,
     pub http_addr: SocketAddr,
     pub rpc_addr: SocketAddr,
     http: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -166,8 +173,16 @@ impl Agent {
             async move { stopped.cancelled().await },
         ));
         tracing::info!(http = %http_addr, rpc = %rpc_addr, data_dir = %data_dir.display(), "agent started");
+        let client = if config.client || config.dev {
+            let advertised = advertised(&config.advertise_http, http_addr);
+            let cc = client_role::client_config(&config, &data_dir, &advertised);
+            Some(client_role::start_client(cc).await?)
+        } else {
+            None
+        };
         Ok(Agent {
             server,
+            client,
             http_addr,
             rpc_addr,
             http,
@@ -178,6 +193,9 @@ impl Agent {
 
     /// Stops the agent in order; returns once the data directory is free.
     pub async fn shutdown(self) {
+        if let Some(c) = self.client {
+            c.shutdown().await;
+        }
         self.stop_http.cancel();
         let mut http = self.http;
         match tokio::time::timeout(HTTP_DRAIN, &mut http).await {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use drover::agent::{Agent, AgentConfig};
+use drover::agent::{Agent, AgentConfig, ClientAgent};
 
 #[derive(Args, Debug)]
 pub struct AgentArgs {
@@ -46,6 +46,19 @@ pub struct AgentArgs {
     /// The server RPC port (default 4647).
     #[arg(long = "rpc-port", value_name = "PORT")]
     rpc_port: Option<u16>,
+    /// Client: the servers' HTTP addresses (host:port), comma-separated or
+    /// repeated.
+    #[arg(long, value_name = "ADDR,...", value_delimiter = ',')]
+    servers: Vec<String>,
+    /// Client: the node class.
+    #[arg(long = "node-class", value_name = "CLASS")]
+    node_class: Option<String>,
+    /// Client: the interface whose address the node uses.
+    #[arg(long = "network-interface", value_name = "IFACE")]
+    network_interface: Option<String>,
+    /// Client: node metadata `key=value`; repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    meta: Vec<String>,
     /// Log level: trace, debug, info, warn, error.
     #[arg(long = "log-level", value_name = "LEVEL")]
     log_level: Option<String>,
@@ -94,6 +107,21 @@ fn build_config(args: AgentArgs) -> Result<AgentConfig, String> {
     }
     if let Some(l) = args.log_level {
         c.log_level = l;
+    }
+    if !args.servers.is_empty() {
+        c.client_config.servers = args.servers;
+    }
+    if let Some(v) = args.node_class {
+        c.client_config.node_class = v;
+    }
+    if let Some(v) = args.network_interface {
+        c.client_config.network_interface = Some(v);
+    }
+    for m in args.meta {
+        let (k, v) = m
+            .split_once('=')
+            .ok_or_else(|| format!("-meta: {m:?} is not key=value"))?;
+        c.client_config.meta.insert(k.to_string(), v.to_string());
     }
     c.validate().map_err(|e| e.to_string())?;
     Ok(c)
@@ -147,6 +175,9 @@ pub fn run(args: AgentArgs) -> ExitCode {
         }
     };
     runtime.block_on(async move {
+        if config.client && !config.server && !config.dev {
+            return run_client(config).await;
+        }
         let agent = match Agent::start(config).await {
             Ok(a) => a,
             Err(e) => {
@@ -162,4 +193,22 @@ pub fn run(args: AgentArgs) -> ExitCode {
         agent.shutdown().await;
         ExitCode::SUCCESS
     })
+}
+
+async fn run_client(config: AgentConfig) -> ExitCode {
+    let agent = match ClientAgent::start(config).await {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    println!(
+        "==> Drover client started! Node {}, HTTP on {}",
+        agent.client.node_id(),
+        agent.http_addr
+    );
+    wait_for_signal().await;
+    agent.shutdown().await;
+    ExitCode::SUCCESS
 }

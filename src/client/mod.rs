@@ -4,10 +4,14 @@
 //! `fingerprint` (what the node offers), `registration` (register and
 //! heartbeat), `watcher` (pull this node's allocations), `alloc_runner`
 //! (one per allocation), `task_runner` (one per task, with `restart`),
-//! `env` and `ports` (the task environment), `allocdir` (directories),
-//! `logs` (rotated log files), `updates` (batched status reports),
-//! `state` (the local database) and `driver` (docker, raw_exec).
+//! `task_spec`, `env` and `ports` (what a driver is given), `allocdir`
+//! (directories), `logs` (rotated log files), `updates` (batched status
+//! reports), `state` (the local database) and `driver` (docker, raw_exec).
+//!
+//! Stopping the client leaves its tasks running: a client started again
+//! on the same data directory re-attaches to them.
 
+pub mod alloc_runner;
 pub mod allocdir;
 pub mod config;
 pub mod driver;
@@ -15,6 +19,273 @@ pub mod env;
 pub mod fingerprint;
 pub mod logs;
 pub mod ports;
+mod registration;
 pub mod restart;
 pub mod state;
+pub mod task_events;
+pub mod task_runner;
+pub mod task_spec;
 pub mod updates;
+mod watcher;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::sync::{oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+pub use config::ClientConfig;
+
+use crate::api_client::ApiClient;
+use crate::structs::{Allocation, Node};
+use alloc_runner::{AllocCmd, AllocRunnerHandle};
+use driver::{Driver, DriverFingerprint};
+use state::{ClientState, Identity};
+use updates::Updates;
+
+/// Why the client could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(transparent)]
+    Config(#[from] config::ClientConfigError),
+    #[error("cannot use the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    State(#[from] state::StateError),
+    #[error(transparent)]
+    Api(#[from] crate::api_client::ApiClientError),
+}
+
+/// What every part of the client shares.
+pub struct ClientShared {
+    pub config: ClientConfig,
+    /// `<data_dir>/alloc`.
+    pub alloc_base: PathBuf,
+    pub state: ClientState,
+    pub drivers: BTreeMap<String, Arc<dyn Driver>>,
+    pub updates: Arc<Updates>,
+    pub identity: Identity,
+    /// Calls on the node's behalf (they carry its secret).
+    pub api: ApiClient,
+    node: RwLock<Arc<Node>>,
+    /// The allocation runners, by allocation ID.
+    runners: Mutex<HashMap<String, AllocRunnerHandle>>,
+}
+
+impl ClientShared {
+    /// The node as last fingerprinted.
+    pub fn node(&self) -> Arc<Node> {
+        match self.node.read() {
+            Ok(n) => n.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn set_node(&self, node: Node) {
+        match self.node.write() {
+            Ok(mut n) => *n = Arc::new(node),
+            Err(p) => *p.into_inner() = Arc::new(node),
+        }
+    }
+
+    pub fn driver_names(&self) -> String {
+        self.drivers.keys().cloned().collect::<Vec<_>>().join(", ")
+    }
+
+    async fn fingerprint_drivers(&self) -> BTreeMap<String, DriverFingerprint> {
+        let mut out = BTreeMap::new();
+        for (name, d) in &self.drivers {
+            out.insert(name.clone(), d.fingerprint().await);
+        }
+        out
+    }
+
+    fn runners(&self) -> std::sync::MutexGuard<'_, HashMap<String, AllocRunnerHandle>> {
+        match self.runners.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// The allocations this client runs, as last received.
+    pub fn allocations(&self) -> Vec<Arc<Allocation>> {
+        self.runners().values().map(|r| r.alloc.clone()).collect()
+    }
+
+    fn send(&self, alloc_id: &str, cmd: AllocCmd) -> Result<(), String> {
+        let runners = self.runners();
+        let r = runners
+            .get(alloc_id)
+            .ok_or_else(|| format!("unknown allocation {alloc_id:?} on this node"))?;
+        r.cmds
+            .send(cmd)
+            .map_err(|_| format!("allocation {alloc_id:?} is not running"))
+    }
+
+    /// Restarts a task (or every task) of an allocation.
+    pub async fn restart(&self, alloc_id: &str, task: Option<String>) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.send(alloc_id, AllocCmd::Restart(task, tx))?;
+        rx.await.map_err(|_| "the allocation stopped".to_string())?
+    }
+
+    /// Signals a task (or every task) of an allocation.
+    pub async fn signal(
+        &self,
+        alloc_id: &str,
+        task: Option<String>,
+        signal: String,
+    ) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.send(alloc_id, AllocCmd::Signal(task, signal, tx))?;
+        rx.await.map_err(|_| "the allocation stopped".to_string())?
+    }
+}
+
+/// A running client.
+pub struct Client {
+    pub shared: Arc<ClientShared>,
+    stop: CancellationToken,
+    registered: watch::Receiver<bool>,
+    loops: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Client {
+    /// Opens the state, fingerprints, re-attaches to the allocations the
+    /// state holds, removes what the drivers run for this node that the
+    /// state does not know, and starts registering and watching.
+    pub async fn start(
+        mut config: ClientConfig,
+        drivers: BTreeMap<String, Arc<dyn Driver>>,
+    ) -> Result<Client, ClientError> {
+        config.apply_options();
+        config.validate()?;
+        let given = config.data_dir.clone();
+        let data_dir = |source| ClientError::DataDir {
+            path: given.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&given).map_err(data_dir)?;
+        config.data_dir = std::fs::canonicalize(&given).map_err(data_dir)?;
+        let alloc_base = config.data_dir.join("alloc");
+        std::fs::create_dir_all(&alloc_base).map_err(data_dir)?;
+        let state_dir = config.data_dir.join("client");
+        let state = tokio::task::spawn_blocking(move || ClientState::open(&state_dir))
+            .await
+            .map_err(|e| state::StateError::Join(e.to_string()))??;
+        let identity = state.identity()?;
+        let api = ApiClient::builder(
+            &config.servers,
+            Some(identity.secret_id.clone()),
+            crate::api_client::DEFAULT_TIMEOUT,
+            4,
+        )?;
+        let shared = Arc::new(ClientShared {
+            alloc_base,
+            state,
+            drivers,
+            updates: Arc::new(Updates::default()),
+            api,
+            node: RwLock::new(Arc::new(Node::default())),
+            runners: Mutex::new(HashMap::new()),
+            identity,
+            config,
+        });
+        let fps = shared.fingerprint_drivers().await;
+        shared.set_node(fingerprint::node(
+            &shared.config,
+            &shared.identity.node_id,
+            &shared.identity.secret_id,
+            &fps,
+        ));
+        let stop = CancellationToken::new();
+        restore(&shared, &stop).await?;
+
+        let (reg_tx, reg_rx) = watch::channel(false);
+        let loops = vec![
+            tokio::spawn(registration::run(shared.clone(), reg_tx, stop.clone())),
+            tokio::spawn(watcher::run(shared.clone(), reg_rx.clone(), stop.clone())),
+            tokio::spawn(updates::run(
+                shared.updates.clone(),
+                shared.api.clone(),
+                shared.identity.node_id.clone(),
+                stop.clone(),
+            )),
+        ];
+        tracing::info!(node = %shared.identity.node_id, name = %shared.node().name, drivers = %shared.driver_names(), "client started");
+        Ok(Client {
+            shared,
+            stop,
+            registered: reg_rx,
+            loops,
+        })
+    }
+
+    pub fn node_id(&self) -> &str {
+        &self.shared.identity.node_id
+    }
+
+    /// Waits until the servers accepted the node's registration.
+    pub async fn registered(&self, timeout: Duration) -> bool {
+        let mut rx = self.registered.clone();
+        tokio::time::timeout(timeout, rx.wait_for(|r| *r))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Stops the client's loops and runners, leaving the tasks running.
+    /// Pending reports are given a moment to go out first.
+    pub async fn shutdown(self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while !self.shared.updates.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.stop.cancel();
+        for l in self.loops {
+            let _ = l.await;
+        }
+        let runners: Vec<_> = self.shared.runners().drain().map(|(_, r)| r.done).collect();
+        for r in runners {
+            let _ = r.await;
+        }
+        if let Err(e) = self.shared.state.flush() {
+            tracing::warn!(error = %e, "cannot flush the client state");
+        }
+        tracing::info!("client stopped");
+    }
+}
+
+/// Re-attaches to the allocations in the state, then removes what the
+/// drivers run for this node that belongs to none of them.
+async fn restore(shared: &Arc<ClientShared>, stop: &CancellationToken) -> Result<(), ClientError> {
+    let stored = shared.state.load()?;
+    let mut known = std::collections::HashSet::new();
+    for (alloc, tasks) in stored {
+        known.insert(alloc.id.clone());
+        let alloc = Arc::new(alloc);
+        let handle = alloc_runner::spawn(shared.clone(), alloc.clone(), tasks, stop.child_token());
+        shared.runners().insert(alloc.id.clone(), handle);
+    }
+    if !known.is_empty() {
+        tracing::info!(allocs = known.len(), "restored allocations from the client state");
+    }
+    for d in shared.drivers.values() {
+        for h in d.owned(&shared.identity.node_id).await {
+            let alloc = h.details.get("alloc_id").cloned().unwrap_or_default();
+            if known.contains(&alloc) {
+                continue;
+            }
+            tracing::info!(driver = d.name(), id = %h.id, alloc, "removing a task of an allocation this client no longer has");
+            let _ = d.stop(&h, "", Duration::from_secs(5)).await;
+            if let Err(e) = d.destroy(&h).await {
+                tracing::warn!(driver = d.name(), id = %h.id, error = %e, "cannot remove a leftover task");
+            }
+        }
+    }
+    Ok(())
+}

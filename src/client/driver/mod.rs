@@ -267,3 +267,26 @@ mod tests {
         assert_eq!(signal_number("0"), None);
     }
 }
+
+/// The drivers a client offers, from its settings: `docker` always (its
+/// fingerprint says whether the engine answers) and `raw_exec` (healthy
+/// only when enabled).
+pub fn defaults(
+    config: &crate::client::ClientConfig,
+) -> BTreeMap<String, std::sync::Arc<dyn Driver>> {
+    let mut out: BTreeMap<String, std::sync::Arc<dyn Driver>> = BTreeMap::new();
+    let docker = docker::DockerDriver::new(docker::DockerOptions {
+        volumes_enabled: config.docker_volumes_enabled,
+        allow_privileged: config.docker_allow_privileged,
+        ..docker::DockerOptions::default()
+    });
+    out.insert("docker".into(), std::sync::Arc::new(docker));
+    let executor = config
+        .executor_path
+        .clone()
+        .or_else(|| std::env::current_exe().ok())
+        .unwrap_or_else(|| PathBuf::from("drover"));
+    let raw = raw_exec::RawExecDriver::new(executor, config.raw_exec_enabled);
+    out.insert("raw_exec".into(), std::sync::Arc::new(raw));
+    out
+}

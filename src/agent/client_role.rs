@@ -1,0 +1,147 @@
+//! Starting the client role: its settings from the agent's, its drivers,
+//! and, for an agent that runs only the client, its own HTTP listener.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use super::{AgentConfig, AgentError};
+use crate::client::{Client, ClientConfig};
+
+/// The client's settings: the agent's names and addresses over what the
+/// `client` block and flags gave. `servers` defaults to this agent's own
+/// HTTP address when it also runs the server.
+pub fn client_config(config: &AgentConfig, data_dir: &Path, http_addr: &str) -> ClientConfig {
+    let mut c = config.client_config.clone();
+    c.data_dir = data_dir.to_path_buf();
+    c.region = config.region.clone();
+    c.datacenter = config.datacenter.clone();
+    if c.node_name.is_empty() {
+        c.node_name = config.name.clone();
+    }
+    if c.network_address.is_none() && !config.bind_addr.is_unspecified() {
+        c.network_address = Some(config.bind_addr);
+    }
+    c.http_addr = http_addr.to_string();
+    if c.servers.is_empty() && (config.server || config.dev) {
+        c.servers = vec![format!("http://{http_addr}")];
+    }
+    c
+}
+
+/// Starts the client role with the default drivers.
+pub async fn start_client(config: ClientConfig) -> Result<Client, AgentError> {
+    let drivers = crate::client::driver::defaults(&config);
+    Client::start(config, drivers)
+        .await
+        .map_err(|e| AgentError::Client(e.to_string()))
+}
+
+/// An agent that runs only the client role.
+pub struct ClientAgent {
+    pub client: Client,
+    pub http_addr: SocketAddr,
+    http: tokio::task::JoinHandle<()>,
+    stop_http: CancellationToken,
+}
+
+impl ClientAgent {
+    pub async fn start(config: AgentConfig) -> Result<ClientAgent, AgentError> {
+        let addr = SocketAddr::new(config.bind_addr, config.http_port);
+        let l = TcpListener::bind(addr)
+            .await
+            .map_err(|source| AgentError::Bind {
+                what: "http",
+                addr,
+                source,
+            })?;
+        Self::start_with_listener(config, l).await
+    }
+
+    pub async fn start_with_listener(
+        config: AgentConfig,
+        http: TcpListener,
+    ) -> Result<ClientAgent, AgentError> {
+        config.validate()?;
+        let data_dir = config.data_dir.clone().ok_or_else(|| {
+            AgentError::Config(super::ConfigError::Invalid {
+                field: "data_dir".into(),
+                rule: "a client needs -data-dir".into(),
+            })
+        })?;
+        let http_addr = http.local_addr().map_err(|source| AgentError::Bind {
+            what: "http",
+            addr: SocketAddr::new(config.bind_addr, config.http_port),
+            source,
+        })?;
+        let advertised = super::advertised(&config.advertise_http, http_addr);
+        let cc = client_config(&config, &data_dir, &advertised);
+        let client = start_client(cc).await?;
+        let router = router(&config, &client);
+        let stop_http = CancellationToken::new();
+        let stopped = stop_http.clone();
+        let limits = config.http_limits;
+        let http_task = tokio::spawn(async move {
+            if let Err(e) =
+                crate::api::conn::serve(http, router, limits, async move { stopped.cancelled().await })
+                    .await
+            {
+                tracing::warn!(error = %e, "client http listener failed");
+            }
+        });
+        tracing::info!(http = %http_addr, node = %client.node_id(), "client agent started");
+        Ok(ClientAgent {
+            client,
+            http_addr,
+            http: http_task,
+            stop_http,
+        })
+    }
+
+    /// Stops the client (its tasks keep running) and the listener.
+    pub async fn shutdown(self) {
+        self.stop_http.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.http).await;
+        self.client.shutdown().await;
+    }
+}
+
+/// The client agent's own endpoints: what it is, and whether it is well.
+fn router(config: &AgentConfig, client: &Client) -> Router {
+    let shared = client.shared.clone();
+    let region = config.region.clone();
+    let dc = config.datacenter.clone();
+    let self_info = move || {
+        let node = shared.node();
+        json!({
+            "config": {
+                "Region": region,
+                "Datacenter": dc,
+                "NodeName": node.name,
+                "Version": { "Version": crate::VERSION },
+                "Server": { "Enabled": false },
+                "Client": { "Enabled": true, "Servers": shared.config.servers, "NodeClass": node.node_class },
+                "Addresses": { "HTTP": node.http_addr },
+            },
+            "stats": { "client": { "node_id": node.id, "known_servers": shared.config.servers.join(","), "num_allocations": shared.allocations().len().to_string() } },
+        })
+    };
+    Router::new()
+        .route(
+            "/v1/agent/self",
+            get(move || {
+                let body = self_info();
+                async move { axum::Json(body) }
+            }),
+        )
+        .route(
+            "/v1/agent/health",
+            get(|| async { axum::Json(json!({ "client": { "ok": true, "message": "ok" } })) }),
+        )
+}

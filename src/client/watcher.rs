@@ -1,0 +1,153 @@
+//! Pulls this node's allocations with a blocking query on
+//! `/v1/node/{id}/client-allocs` (IDs and `AllocModifyIndex` only), then
+//! fetches the allocations that are new or changed, starts a runner for
+//! each new one, passes changes to existing runners, and destroys the
+//! runners of allocations the servers no longer have. Terminal
+//! allocations beyond `gc_max_allocs` are collected, oldest first.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::ClientShared;
+use super::alloc_runner::{self, AllocCmd};
+use crate::api_client::QueryOptions;
+use crate::structs::Allocation;
+
+/// How long one blocking query waits.
+const WAIT: Duration = Duration::from_secs(60);
+const RETRY: Duration = Duration::from_secs(2);
+
+pub async fn run(shared: Arc<ClientShared>, mut registered: watch::Receiver<bool>, stop: CancellationToken) {
+    tokio::select! {
+        _ = stop.cancelled() => return,
+        r = registered.wait_for(|r| *r) => if r.is_err() { return },
+    }
+    let node_id = shared.identity.node_id.clone();
+    let mut index = 0u64;
+    loop {
+        let opts = QueryOptions {
+            index,
+            wait: Some(WAIT),
+            stale: false,
+        };
+        let answer = tokio::select! {
+            _ = stop.cancelled() => return,
+            a = shared.api.client_allocs(&node_id, &opts) => a,
+        };
+        let (wanted, meta) = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot pull this node's allocations; retrying");
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(RETRY) => continue,
+                }
+            }
+        };
+        // An index that went backwards (a server restored older state):
+        // start over rather than wait for it to catch up.
+        index = if meta.index < index { 0 } else { meta.index };
+        sync(&shared, &wanted.allocs, &stop).await;
+        collect_garbage(&shared).await;
+    }
+}
+
+/// Brings the runners in line with `wanted` (allocation ID ->
+/// AllocModifyIndex).
+async fn sync(shared: &Arc<ClientShared>, wanted: &BTreeMap<String, u64>, stop: &CancellationToken) {
+    let (gone, changed): (Vec<String>, Vec<(String, u64)>) = {
+        let runners = shared.runners();
+        let gone = runners
+            .keys()
+            .filter(|id| !wanted.contains_key(*id))
+            .cloned()
+            .collect();
+        let changed = wanted
+            .iter()
+            .filter(|(id, ami)| {
+                runners
+                    .get(*id)
+                    .is_none_or(|r| r.alloc.alloc_modify_index < **ami)
+            })
+            .map(|(id, ami)| (id.clone(), *ami))
+            .collect();
+        (gone, changed)
+    };
+    for id in gone {
+        destroy(shared, &id).await;
+    }
+    for (id, ami) in changed {
+        let alloc = match fetch(shared, &id, ami).await {
+            Some(a) => Arc::new(a),
+            None => continue,
+        };
+        let mut runners = shared.runners();
+        match runners.get_mut(&id) {
+            Some(r) => {
+                r.alloc = alloc.clone();
+                let _ = r.cmds.send(AllocCmd::Update(alloc));
+            }
+            None => {
+                tracing::info!(alloc = %id, job = %alloc.job_id, group = %alloc.task_group, "starting allocation");
+                let h = alloc_runner::spawn(
+                    shared.clone(),
+                    alloc.clone(),
+                    BTreeMap::new(),
+                    stop.child_token(),
+                );
+                runners.insert(id, h);
+            }
+        }
+    }
+}
+
+/// Fetches an allocation at least as new as `ami`; None when it cannot be
+/// had now (the next pull tries again).
+async fn fetch(shared: &ClientShared, id: &str, ami: u64) -> Option<Allocation> {
+    for _ in 0..3 {
+        match shared.api.allocation(id, &QueryOptions::default()).await {
+            Ok((a, _)) if a.alloc_modify_index >= ami => return Some(a),
+            Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(e) if e.is_not_found() => return None,
+            Err(e) => {
+                tracing::warn!(alloc = %id, error = %e, "cannot fetch allocation");
+                return None;
+            }
+        }
+    }
+    None
+}
+
+async fn destroy(shared: &ClientShared, id: &str) {
+    let Some(r) = shared.runners().remove(id) else {
+        return;
+    };
+    let (tx, rx) = oneshot::channel();
+    if r.cmds.send(AllocCmd::Destroy(tx)).is_ok() {
+        let _ = rx.await;
+    }
+}
+
+/// Keeps at most `gc_max_allocs` allocations the servers stopped.
+async fn collect_garbage(shared: &ClientShared) {
+    let mut terminal: Vec<(u64, String)> = shared
+        .runners()
+        .values()
+        .filter(|r| r.alloc.server_terminal())
+        .map(|r| (r.alloc.modify_index, r.alloc.id.clone()))
+        .collect();
+    let keep = shared.config.gc_max_allocs;
+    if terminal.len() <= keep {
+        return;
+    }
+    terminal.sort();
+    let extra = terminal.len() - keep;
+    for (_, id) in terminal.into_iter().take(extra) {
+        tracing::info!(alloc = %id, "collecting a terminal allocation");
+        destroy(shared, &id).await;
+    }
+}
