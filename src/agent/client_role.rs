@@ -89,7 +89,7 @@ impl ClientAgent {
         let limits = config.http_limits;
         let http_task = tokio::spawn(async move {
             if let Err(e) =
-                crate::api::conn::serve(http, router, limits, async move { stopped.cancelled().await })
+                crate::api::serve_router(http, router, limits, async move { stopped.cancelled().await })
                     .await
             {
                 tracing::warn!(error = %e, "client http listener failed");

@@ -76,6 +76,17 @@ pub fn router(server: Server, config: &ApiConfig) -> Router {
         .with_state(server)
 }
 
+/// Serves any `router` with the API's connection handling (deadlines,
+/// caps) until `shutdown` completes; the client agent's own listener.
+pub async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    limits: HttpLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    conn::serve(listener, router, limits, shutdown).await
+}
+
 /// Serves the API on `listener` until `shutdown` completes and the open
 /// connections have finished (see [`conn`] for deadlines and caps).
 pub async fn serve(

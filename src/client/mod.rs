@@ -289,3 +289,6 @@ async fn restore(shared: &Arc<ClientShared>, stop: &CancellationToken) -> Result
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod task_runner_tests;

@@ -49,7 +49,7 @@ enum Outcome {
 }
 
 /// A source of jitter factors in [0, 1).
-type JitterSource = Box<dyn FnMut() -> f64 + Send>;
+type JitterSource = Box<dyn FnMut() -> f64 + Send + Sync>;
 
 /// The restart state of one task.
 pub struct RestartTracker {
@@ -124,7 +124,7 @@ impl RestartTracker {
 
     /// Replaces the random jitter source; factors outside [0, 1] are
     /// clamped (NaN counts as 0).
-    pub fn with_jitter(mut self, source: impl FnMut() -> f64 + Send + 'static) -> Self {
+    pub fn with_jitter(mut self, source: impl FnMut() -> f64 + Send + Sync + 'static) -> Self {
         self.jitter = Box::new(source);
         self
     }
