@@ -1,1 +1,0 @@
-//! The Docker driver (placeholder).
