@@ -179,7 +179,8 @@ pub trait Driver: Send + Sync + 'static {
 
     /// Waits until the task ends, however it ends (including outside the
     /// client: `docker stop`, a crash).
-    fn wait<'a>(&'a self, handle: &'a TaskHandle) -> BoxFuture<'a, Result<ExitResult, DriverError>>;
+    fn wait<'a>(&'a self, handle: &'a TaskHandle)
+    -> BoxFuture<'a, Result<ExitResult, DriverError>>;
 
     /// Stops the task: `signal` (empty: the driver's default, SIGTERM), then
     /// a forced kill after `timeout`.
@@ -201,7 +202,8 @@ pub trait Driver: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<(), DriverError>>;
 
     /// Current resource use.
-    fn stats<'a>(&'a self, handle: &'a TaskHandle) -> BoxFuture<'a, Result<TaskUsage, DriverError>>;
+    fn stats<'a>(&'a self, handle: &'a TaskHandle)
+    -> BoxFuture<'a, Result<TaskUsage, DriverError>>;
 
     /// Tasks this driver runs for `node_id` (by label or record), so that a
     /// restarted client can remove those of allocations that are gone.
