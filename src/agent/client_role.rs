@@ -87,14 +87,16 @@ impl ClientAgent {
         let stop_http = CancellationToken::new();
         let stopped = stop_http.clone();
         let limits = config.http_limits;
-        let http_task = tokio::spawn(async move {
-            if let Err(e) =
-                crate::api::serve_router(http, router, limits, async move { stopped.cancelled().await })
-                    .await
-            {
-                tracing::warn!(error = %e, "client http listener failed");
-            }
-        });
+        let http_task =
+            tokio::spawn(async move {
+                if let Err(e) = crate::api::serve_router(http, router, limits, async move {
+                    stopped.cancelled().await
+                })
+                .await
+                {
+                    tracing::warn!(error = %e, "client http listener failed");
+                }
+            });
         tracing::info!(http = %http_addr, node = %client.node_id(), "client agent started");
         Ok(ClientAgent {
             client,

@@ -3,6 +3,7 @@
 //! rewrites them before clap sees them.
 
 mod agent;
+mod executor;
 mod nodesim;
 
 use std::process::ExitCode;
@@ -24,6 +25,9 @@ enum Command {
     Nodesim(nodesim::NodesimArgs),
     /// Prints the version.
     Version,
+    /// Runs one raw_exec task for the client agent (started by the agent).
+    #[command(hide = true)]
+    Executor(executor::ExecutorArgs),
 }
 
 /// Rewrites `-long-flag` into `--long-flag`; short flags (`-h`), numbers
@@ -70,6 +74,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Agent(args) => agent::run(*args),
         Command::Nodesim(args) => nodesim::run_cli(args),
+        Command::Executor(args) => executor::run(args),
         Command::Version => {
             println!("Drover v{}", drover::VERSION);
             ExitCode::SUCCESS

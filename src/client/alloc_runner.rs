@@ -156,7 +156,11 @@ impl AllocRunner {
                 let mut ts = prior.map(|p| p.state).unwrap_or_default();
                 let mut e = ev::event(
                     ev::SETUP_FAILURE,
-                    format!("unknown driver {:?} (this node has: {})", task.driver, self.shared.driver_names()),
+                    format!(
+                        "unknown driver {:?} (this node has: {})",
+                        task.driver,
+                        self.shared.driver_names()
+                    ),
                 );
                 e.fails_task = true;
                 e.setup_error = e.message.clone();
@@ -278,7 +282,10 @@ impl AllocRunner {
         if any {
             Ok(())
         } else {
-            Err(format!("no task {:?} in this allocation", task.unwrap_or("")))
+            Err(format!(
+                "no task {:?} in this allocation",
+                task.unwrap_or("")
+            ))
         }
     }
 
@@ -292,7 +299,10 @@ impl AllocRunner {
         .await
         .ok();
         if replies.is_empty() {
-            return Err(format!("no task {:?} in this allocation", task.unwrap_or("")));
+            return Err(format!(
+                "no task {:?} in this allocation",
+                task.unwrap_or("")
+            ));
         }
         for r in replies {
             r.await.map_err(|_| "task is not running".to_string())??;

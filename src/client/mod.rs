@@ -272,7 +272,10 @@ async fn restore(shared: &Arc<ClientShared>, stop: &CancellationToken) -> Result
         shared.runners().insert(alloc.id.clone(), handle);
     }
     if !known.is_empty() {
-        tracing::info!(allocs = known.len(), "restored allocations from the client state");
+        tracing::info!(
+            allocs = known.len(),
+            "restored allocations from the client state"
+        );
     }
     for d in shared.drivers.values() {
         for h in d.owned(&shared.identity.node_id).await {

@@ -77,7 +77,11 @@ async fn refresh(shared: &ClientShared) -> bool {
     changed
 }
 
-pub async fn run(shared: Arc<ClientShared>, registered: watch::Sender<bool>, stop: CancellationToken) {
+pub async fn run(
+    shared: Arc<ClientShared>,
+    registered: watch::Sender<bool>,
+    stop: CancellationToken,
+) {
     'register: loop {
         let Some(mut ttl) = register(&shared, &stop).await else {
             return;

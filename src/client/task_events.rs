@@ -65,7 +65,8 @@ pub fn restarting(delay: Duration, reason: &str) -> TaskEvent {
     e.restart_reason = reason.to_string();
     e.details
         .insert("start_delay".into(), delay.as_nanos().to_string());
-    e.details.insert("restart_reason".into(), reason.to_string());
+    e.details
+        .insert("restart_reason".into(), reason.to_string());
     e
 }
 
@@ -89,7 +90,8 @@ pub fn terminated(exit: &super::driver::ExitResult) -> TaskEvent {
     let mut e = event(TERMINATED, text);
     e.exit_code = exit.exit_code;
     e.signal = exit.signal;
-    e.details.insert("exit_code".into(), exit.exit_code.to_string());
+    e.details
+        .insert("exit_code".into(), exit.exit_code.to_string());
     e.details.insert("signal".into(), exit.signal.to_string());
     e.details
         .insert("oom_killed".into(), exit.oom_killed.to_string());
@@ -138,10 +140,19 @@ mod tests {
 
     #[test]
     fn alloc_status_follows_nomads_rules() {
-        assert_eq!(alloc_status([&st("dead", true), &st("running", false)]).0, "failed");
-        assert_eq!(alloc_status([&st("running", false), &st("pending", false)]).0, "running");
+        assert_eq!(
+            alloc_status([&st("dead", true), &st("running", false)]).0,
+            "failed"
+        );
+        assert_eq!(
+            alloc_status([&st("running", false), &st("pending", false)]).0,
+            "running"
+        );
         assert_eq!(alloc_status([&st("pending", false)]).0, "pending");
-        assert_eq!(alloc_status([&st("dead", false), &st("dead", false)]).0, "complete");
+        assert_eq!(
+            alloc_status([&st("dead", false), &st("dead", false)]).0,
+            "complete"
+        );
     }
 
     #[test]

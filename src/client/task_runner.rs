@@ -292,7 +292,11 @@ impl TaskRunner {
             ),
         );
         self.save(ts, Some(h), false).await;
-        if let Err(e) = self.driver.stop(h, &self.kill_signal, self.kill_timeout).await {
+        if let Err(e) = self
+            .driver
+            .stop(h, &self.kill_signal, self.kill_timeout)
+            .await
+        {
             tracing::warn!(alloc = %self.alloc_id(), task = %self.spec.task_name, signal, error = %e, "stopping the task failed");
         }
         let _ = tokio::time::timeout(self.kill_timeout + STOP_SLACK, wait.as_mut()).await;

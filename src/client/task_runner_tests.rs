@@ -118,7 +118,10 @@ async fn a_crashing_task_restarts_until_the_policy_gives_up() {
     assert_eq!(r.driver.starts(), 3);
     let k = kinds(&s);
     assert_eq!(k.last(), Some(&"Not Restarting"), "{k:?}");
-    assert!(k.contains(&"Restarting") && k.contains(&"Terminated"), "{k:?}");
+    assert!(
+        k.contains(&"Restarting") && k.contains(&"Terminated"),
+        "{k:?}"
+    );
     r.done.await.unwrap();
 }
 
@@ -155,7 +158,11 @@ async fn a_detached_runner_leaves_the_task_running_for_the_next() {
     r.until(|s| s.state == "running").await;
     r.detach.cancel();
     r.done.await.unwrap();
-    assert_eq!(driver.running().len(), 1, "detaching leaves the task running");
+    assert_eq!(
+        driver.running().len(),
+        1,
+        "detaching leaves the task running"
+    );
     // The task crashes later: a task runner that re-attached sees it.
     let id = driver.running()[0].clone();
     driver.exit(&id, 0);

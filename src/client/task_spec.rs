@@ -118,7 +118,11 @@ fn resources(alloc: &Allocation, task: &Task) -> (i64, i64, i64) {
     task.resources
         .as_ref()
         .map(|r| (r.cpu, r.memory_mb, r.memory_max_mb))
-        .unwrap_or((crate::jobspec::DEFAULT_CPU, crate::jobspec::DEFAULT_MEMORY_MB, 0))
+        .unwrap_or((
+            crate::jobspec::DEFAULT_CPU,
+            crate::jobspec::DEFAULT_MEMORY_MB,
+            0,
+        ))
 }
 
 #[cfg(test)]
@@ -132,7 +136,10 @@ mod tests {
             kill_timeout: 60 * crate::structs::SECOND,
             ..Task::default()
         };
-        assert_eq!(kill_timeout(&t, Duration::from_secs(30)), Duration::from_secs(30));
+        assert_eq!(
+            kill_timeout(&t, Duration::from_secs(30)),
+            Duration::from_secs(30)
+        );
         assert_eq!(
             kill_timeout(&Task::default(), Duration::from_secs(30)),
             Duration::from_secs(5)

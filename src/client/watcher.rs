@@ -21,7 +21,11 @@ use crate::structs::Allocation;
 const WAIT: Duration = Duration::from_secs(60);
 const RETRY: Duration = Duration::from_secs(2);
 
-pub async fn run(shared: Arc<ClientShared>, mut registered: watch::Receiver<bool>, stop: CancellationToken) {
+pub async fn run(
+    shared: Arc<ClientShared>,
+    mut registered: watch::Receiver<bool>,
+    stop: CancellationToken,
+) {
     tokio::select! {
         _ = stop.cancelled() => return,
         r = registered.wait_for(|r| *r) => if r.is_err() { return },
@@ -58,7 +62,11 @@ pub async fn run(shared: Arc<ClientShared>, mut registered: watch::Receiver<bool
 
 /// Brings the runners in line with `wanted` (allocation ID ->
 /// AllocModifyIndex).
-async fn sync(shared: &Arc<ClientShared>, wanted: &BTreeMap<String, u64>, stop: &CancellationToken) {
+async fn sync(
+    shared: &Arc<ClientShared>,
+    wanted: &BTreeMap<String, u64>,
+    stop: &CancellationToken,
+) {
     let (gone, changed): (Vec<String>, Vec<(String, u64)>) = {
         let runners = shared.runners();
         let gone = runners

@@ -31,14 +31,20 @@ pub fn docker_ready(test: &str) -> bool {
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-        assert!(present, "image {image} is missing: run scripts/test-images.sh");
+        assert!(
+            present,
+            "image {image} is missing: run scripts/test-images.sh"
+        );
     }
     true
 }
 
 /// `docker` with `args`, its stdout trimmed.
 pub fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).output().expect("run docker");
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run docker");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -138,13 +144,17 @@ impl ClientProc {
             return id.clone();
         }
         let ip = self.ip.clone();
-        let id = wait_for("the client to register", Duration::from_secs(30), || async {
-            let (nodes, _) = api.nodes(&QueryOptions::default()).await.ok()?;
-            nodes
-                .into_iter()
-                .find(|n| n.address == ip && n.status == "ready")
-                .map(|n| n.id)
-        })
+        let id = wait_for(
+            "the client to register",
+            Duration::from_secs(30),
+            || async {
+                let (nodes, _) = api.nodes(&QueryOptions::default()).await.ok()?;
+                nodes
+                    .into_iter()
+                    .find(|n| n.address == ip && n.status == "ready")
+                    .map(|n| n.id)
+            },
+        )
         .await;
         self.node_id = Some(id.clone());
         id
@@ -226,14 +236,18 @@ pub async fn allocs(api: &ApiClient, job: &str) -> Vec<Allocation> {
 
 /// Waits until `n` allocations of `job` are running (desired run).
 pub async fn running(api: &ApiClient, job: &str, n: usize, within: Duration) -> Vec<Allocation> {
-    wait_for(&format!("{n} running allocations of {job}"), within, || async {
-        let all = allocs(api, job).await;
-        let run: Vec<Allocation> = all
-            .into_iter()
-            .filter(|a| a.desired_status == "run" && a.client_status == "running")
-            .collect();
-        (run.len() == n).then_some(run)
-    })
+    wait_for(
+        &format!("{n} running allocations of {job}"),
+        within,
+        || async {
+            let all = allocs(api, job).await;
+            let run: Vec<Allocation> = all
+                .into_iter()
+                .filter(|a| a.desired_status == "run" && a.client_status == "running")
+                .collect();
+            (run.len() == n).then_some(run)
+        },
+    )
     .await
 }
 
@@ -252,7 +266,8 @@ pub fn container_env(container: &str) -> Vec<String> {
 /// Sends `PING` to redis at `addr` and reads the answer.
 pub fn redis_ping(addr: &str) -> Option<String> {
     use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect_timeout(&addr.parse().ok()?, Duration::from_secs(1)).ok()?;
+    let mut s =
+        std::net::TcpStream::connect_timeout(&addr.parse().ok()?, Duration::from_secs(1)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
     s.write_all(b"PING\r\n").ok()?;
     let mut buf = [0u8; 64];

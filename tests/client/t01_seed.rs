@@ -26,10 +26,18 @@ async fn the_seed_container_matches_the_job() {
     assert_eq!(alloc.node_id, node);
     let name = format!("redis-{}", alloc.id);
 
-    assert_eq!(inspect(&name, "{{.HostConfig.CpuShares}}"), "500", "{}", client.log());
+    assert_eq!(
+        inspect(&name, "{{.HostConfig.CpuShares}}"),
+        "500",
+        "{}",
+        client.log()
+    );
     assert_eq!(inspect(&name, "{{.HostConfig.Memory}}"), "268435456");
     let image = inspect(&name, "{{.Config.Image}}");
-    assert!(image.starts_with("sha256:"), "created from the image ID, not {image:?}");
+    assert!(
+        image.starts_with("sha256:"),
+        "created from the image ID, not {image:?}"
+    );
     assert_eq!(image, inspect("redis:3.2", "{{.Id}}"));
 
     let env = container_env(&name);
@@ -85,9 +93,11 @@ async fn the_seed_container_matches_the_job() {
     assert!(kinds.contains(&"Started"), "{kinds:?}");
 
     api.job_deregister("seed", true).await.unwrap();
-    wait_for("the container to be removed", Duration::from_secs(30), || async {
-        containers_of(&node, true).is_empty().then_some(())
-    })
+    wait_for(
+        "the container to be removed",
+        Duration::from_secs(30),
+        || async { containers_of(&node, true).is_empty().then_some(()) },
+    )
     .await;
     drop(client);
     cluster.shutdown().await;

@@ -21,26 +21,42 @@ async fn a_stopped_container_is_relaunched_then_the_alloc_fails_and_is_replaced(
     let node = client.node_id(&api).await;
 
     api.job_run(&redis_job("restarts", 1, "1s")).await.unwrap();
-    let alloc = running(&api, "restarts", 1, Duration::from_secs(60)).await.remove(0);
+    let alloc = running(&api, "restarts", 1, Duration::from_secs(60))
+        .await
+        .remove(0);
     let name = format!("redis-{}", alloc.id);
     let first = inspect(&name, "{{.Id}}");
 
     // Attempt 1 of 2: `docker stop`.
     docker(&["stop", "-t", "1", &name]);
-    let second = wait_for("a relaunched container", Duration::from_secs(30), || async {
-        let id = inspect(&name, "{{.Id}}");
-        let up = inspect(&name, "{{.State.Running}}") == "true";
-        (up && !id.is_empty() && id != first).then_some(id)
-    })
+    let second = wait_for(
+        "a relaunched container",
+        Duration::from_secs(30),
+        || async {
+            let id = inspect(&name, "{{.Id}}");
+            let up = inspect(&name, "{{.State.Running}}") == "true";
+            (up && !id.is_empty() && id != first).then_some(id)
+        },
+    )
     .await;
-    let ts = wait_for("the restart to be reported", Duration::from_secs(10), || async {
-        let (a, _) = api.allocation(&alloc.id, &QueryOptions::default()).await.ok()?;
-        let ts = a.task_states.get("redis")?.clone();
-        (ts.restarts == 1 && ts.state == "running").then_some(ts)
-    })
+    let ts = wait_for(
+        "the restart to be reported",
+        Duration::from_secs(10),
+        || async {
+            let (a, _) = api
+                .allocation(&alloc.id, &QueryOptions::default())
+                .await
+                .ok()?;
+            let ts = a.task_states.get("redis")?.clone();
+            (ts.restarts == 1 && ts.state == "running").then_some(ts)
+        },
+    )
     .await;
     let kinds: Vec<&str> = ts.events.iter().map(|e| e.event_type.as_str()).collect();
-    assert!(kinds.contains(&"Terminated") && kinds.contains(&"Restarting"), "{kinds:?}");
+    assert!(
+        kinds.contains(&"Terminated") && kinds.contains(&"Restarting"),
+        "{kinds:?}"
+    );
 
     // Attempt 2 of 2: `docker kill`.
     docker(&["kill", &name]);
@@ -54,18 +70,29 @@ async fn a_stopped_container_is_relaunched_then_the_alloc_fails_and_is_replaced(
     // The third exit exceeds the policy: the allocation fails and the
     // servers place a replacement (on the only node there is).
     docker(&["kill", &third]);
-    wait_for("the allocation to fail", Duration::from_secs(30), || async {
-        let (a, _) = api.allocation(&alloc.id, &QueryOptions::default()).await.ok()?;
-        let ts = a.task_states.get("redis")?;
-        (a.client_status == "failed" && ts.failed).then_some(())
-    })
+    wait_for(
+        "the allocation to fail",
+        Duration::from_secs(30),
+        || async {
+            let (a, _) = api
+                .allocation(&alloc.id, &QueryOptions::default())
+                .await
+                .ok()?;
+            let ts = a.task_states.get("redis")?;
+            (a.client_status == "failed" && ts.failed).then_some(())
+        },
+    )
     .await;
-    let replacement = wait_for("a replacement allocation", Duration::from_secs(90), || async {
-        allocs(&api, "restarts")
-            .await
-            .into_iter()
-            .find(|a| a.id != alloc.id && a.client_status == "running")
-    })
+    let replacement = wait_for(
+        "a replacement allocation",
+        Duration::from_secs(90),
+        || async {
+            allocs(&api, "restarts")
+                .await
+                .into_iter()
+                .find(|a| a.id != alloc.id && a.client_status == "running")
+        },
+    )
     .await;
     assert_eq!(replacement.previous_allocation, alloc.id);
     assert_eq!(replacement.node_id, node);

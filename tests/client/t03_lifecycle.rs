@@ -28,25 +28,33 @@ async fn scaling_down_and_stopping_remove_containers() {
     .await;
 
     api.job_run(&redis_job("scale", 1, "1s")).await.unwrap();
-    wait_for("1 container after scaling down", Duration::from_secs(60), || async {
-        (containers_of(&node, true).len() == 1).then_some(())
-    })
+    wait_for(
+        "1 container after scaling down",
+        Duration::from_secs(60),
+        || async { (containers_of(&node, true).len() == 1).then_some(()) },
+    )
     .await;
-    let stopped = wait_for("stopped allocations complete", Duration::from_secs(30), || async {
-        let all = allocs(&api, "scale").await;
-        let done: Vec<_> = all
-            .iter()
-            .filter(|a| a.desired_status == "stop" && a.client_status == "complete")
-            .collect();
-        (done.len() == 2).then_some(done.len())
-    })
+    let stopped = wait_for(
+        "stopped allocations complete",
+        Duration::from_secs(30),
+        || async {
+            let all = allocs(&api, "scale").await;
+            let done: Vec<_> = all
+                .iter()
+                .filter(|a| a.desired_status == "stop" && a.client_status == "complete")
+                .collect();
+            (done.len() == 2).then_some(done.len())
+        },
+    )
     .await;
     assert_eq!(stopped, 2);
 
     api.job_deregister("scale", false).await.unwrap();
-    wait_for("no container after stopping the job", Duration::from_secs(60), || async {
-        containers_of(&node, true).is_empty().then_some(())
-    })
+    wait_for(
+        "no container after stopping the job",
+        Duration::from_secs(60),
+        || async { containers_of(&node, true).is_empty().then_some(()) },
+    )
     .await;
     drop(client);
     cluster.shutdown().await;
@@ -63,8 +71,7 @@ async fn bad_tasks_fail_with_a_reason_and_leave_nothing() {
     let mut client = ClientProc::start("127.0.1.4", dir.path(), &cluster.http, &[]);
     let node = client.node_id(&api).await;
 
-    let job = job(
-        r#"
+    let job = job(r#"
 job "bad" {
   datacenters = ["dc1"]
   group "g" {
@@ -88,15 +95,18 @@ job "bad" {
     }
   }
 }
-"#,
-    );
+"#);
     api.job_run(&job).await.unwrap();
-    let alloc = wait_for("the allocation to fail", Duration::from_secs(120), || async {
-        allocs(&api, "bad")
-            .await
-            .into_iter()
-            .find(|a| a.client_status == "failed")
-    })
+    let alloc = wait_for(
+        "the allocation to fail",
+        Duration::from_secs(120),
+        || async {
+            allocs(&api, "bad")
+                .await
+                .into_iter()
+                .find(|a| a.client_status == "failed")
+        },
+    )
     .await;
     let ts = alloc.task_states.get("missing").expect("task state");
     let failure = ts
@@ -110,7 +120,10 @@ job "bad" {
         failure.message
     );
     assert!(containers_of(&node, true).is_empty(), "nothing left behind");
-    let (a, _) = api.allocation(&alloc.id, &QueryOptions::default()).await.unwrap();
+    let (a, _) = api
+        .allocation(&alloc.id, &QueryOptions::default())
+        .await
+        .unwrap();
     assert_eq!(a.client_status, "failed");
     drop(client);
     cluster.shutdown().await;

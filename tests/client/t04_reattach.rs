@@ -30,20 +30,38 @@ async fn a_killed_client_reattaches_without_duplicates() {
     // A container of an allocation the client does not know, labelled
     // with its node: removed when the client comes back.
     let stray = docker(&[
-        "run", "-d", "--label", &format!("com.hashicorp.nomad.node_id={node}"),
-        "--label", "com.hashicorp.nomad.alloc_id=not-an-alloc", "busybox:latest", "sleep", "1000",
+        "run",
+        "-d",
+        "--label",
+        &format!("com.hashicorp.nomad.node_id={node}"),
+        "--label",
+        "com.hashicorp.nomad.alloc_id=not-an-alloc",
+        "busybox:latest",
+        "sleep",
+        "1000",
     ]);
     // Another node's container must be left alone.
     let foreign = docker(&[
-        "run", "-d", "--label", "com.hashicorp.nomad.node_id=some-other-node",
-        "busybox:latest", "sleep", "1000",
+        "run",
+        "-d",
+        "--label",
+        "com.hashicorp.nomad.node_id=some-other-node",
+        "busybox:latest",
+        "sleep",
+        "1000",
     ]);
     client.restart();
-    wait_for("the stray container to be removed", Duration::from_secs(30), || async {
-        (!containers_of(&node, true).contains(&stray)).then_some(())
-    })
+    wait_for(
+        "the stray container to be removed",
+        Duration::from_secs(30),
+        || async { (!containers_of(&node, true).contains(&stray)).then_some(()) },
+    )
     .await;
-    assert_eq!(inspect(&foreign, "{{.State.Running}}"), "true", "another node's container is untouched");
+    assert_eq!(
+        inspect(&foreign, "{{.State.Running}}"),
+        "true",
+        "another node's container is untouched"
+    );
     docker(&["rm", "-f", &foreign]);
 
     // Same containers, still running, no duplicate; the servers still see
@@ -62,11 +80,18 @@ async fn a_killed_client_reattaches_without_duplicates() {
     // It still watches them: a stop outside Drover is restarted.
     let name = format!("redis-{}", after[0].id);
     docker(&["stop", "-t", "1", &name]);
-    wait_for("the re-attached task to be restarted", Duration::from_secs(30), || async {
-        let (al, _) = api.allocation(&after[0].id, &QueryOptions::default()).await.ok()?;
-        let ts = al.task_states.get("redis")?;
-        (ts.restarts >= 1 && ts.state == "running").then_some(())
-    })
+    wait_for(
+        "the re-attached task to be restarted",
+        Duration::from_secs(30),
+        || async {
+            let (al, _) = api
+                .allocation(&after[0].id, &QueryOptions::default())
+                .await
+                .ok()?;
+            let ts = al.task_states.get("redis")?;
+            (ts.restarts >= 1 && ts.state == "running").then_some(())
+        },
+    )
     .await;
 
     api.job_deregister("reattach", true).await.unwrap();

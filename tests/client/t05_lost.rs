@@ -24,7 +24,9 @@ async fn a_dead_clients_allocations_are_replaced_elsewhere() {
     let node1 = first.node_id(&api).await;
 
     api.job_run(&redis_job("lost", 1, "1s")).await.unwrap();
-    let alloc = running(&api, "lost", 1, Duration::from_secs(60)).await.remove(0);
+    let alloc = running(&api, "lost", 1, Duration::from_secs(60))
+        .await
+        .remove(0);
     assert_eq!(alloc.node_id, node1);
 
     let mut second = ClientProc::start("127.0.1.7", d2.path(), &cluster.http, &[]);
@@ -41,14 +43,25 @@ async fn a_dead_clients_allocations_are_replaced_elsewhere() {
         (n.status == "down").then_some(())
     })
     .await;
-    let (old, _) = api.allocation(&alloc.id, &QueryOptions::default()).await.unwrap();
-    let replacement = wait_for("a replacement on the other client", Duration::from_secs(60), || async {
-        allocs(&api, "lost").await.into_iter().find(|a| {
-            a.id != alloc.id && a.node_id == node2 && a.client_status == "running"
-        })
-    })
+    let (old, _) = api
+        .allocation(&alloc.id, &QueryOptions::default())
+        .await
+        .unwrap();
+    let replacement = wait_for(
+        "a replacement on the other client",
+        Duration::from_secs(60),
+        || async {
+            allocs(&api, "lost")
+                .await
+                .into_iter()
+                .find(|a| a.id != alloc.id && a.node_id == node2 && a.client_status == "running")
+        },
+    )
     .await;
-    let (old_now, _) = api.allocation(&alloc.id, &QueryOptions::default()).await.unwrap();
+    let (old_now, _) = api
+        .allocation(&alloc.id, &QueryOptions::default())
+        .await
+        .unwrap();
     assert!(
         old.client_status == "lost" || old_now.client_status == "lost",
         "the old allocation is lost: {}",

@@ -82,7 +82,11 @@ impl Driver for MockDriver {
             };
             let (tx, _) = watch::channel(None);
             if let Some(ms) = spec.config.get("exit_after_ms").and_then(|v| v.as_u64()) {
-                let code = spec.config.get("exit_code").and_then(|v| v.as_i64()).unwrap_or(0);
+                let code = spec
+                    .config
+                    .get("exit_code")
+                    .and_then(|v| v.as_i64())
+                    .unwrap_or(0);
                 let tx = tx.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -92,7 +96,10 @@ impl Driver for MockDriver {
                     }));
                 });
             }
-            self.tasks.lock().unwrap().insert(id.clone(), MockTask { exit: tx });
+            self.tasks
+                .lock()
+                .unwrap()
+                .insert(id.clone(), MockTask { exit: tx });
             Ok(TaskHandle {
                 driver: "mock".into(),
                 id,
@@ -110,12 +117,17 @@ impl Driver for MockDriver {
     ) -> BoxFuture<'a, Result<bool, DriverError>> {
         async move {
             let tasks = self.tasks.lock().unwrap();
-            Ok(tasks.get(&handle.id).is_some_and(|t| t.exit.borrow().is_none()))
+            Ok(tasks
+                .get(&handle.id)
+                .is_some_and(|t| t.exit.borrow().is_none()))
         }
         .boxed()
     }
 
-    fn wait<'a>(&'a self, handle: &'a TaskHandle) -> BoxFuture<'a, Result<ExitResult, DriverError>> {
+    fn wait<'a>(
+        &'a self,
+        handle: &'a TaskHandle,
+    ) -> BoxFuture<'a, Result<ExitResult, DriverError>> {
         async move {
             let mut rx = {
                 let tasks = self.tasks.lock().unwrap();
@@ -171,7 +183,10 @@ impl Driver for MockDriver {
         async { Ok(()) }.boxed()
     }
 
-    fn stats<'a>(&'a self, _handle: &'a TaskHandle) -> BoxFuture<'a, Result<TaskUsage, DriverError>> {
+    fn stats<'a>(
+        &'a self,
+        _handle: &'a TaskHandle,
+    ) -> BoxFuture<'a, Result<TaskUsage, DriverError>> {
         async { Ok(TaskUsage::default()) }.boxed()
     }
 

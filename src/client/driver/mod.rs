@@ -281,5 +281,12 @@ pub fn defaults(
         ..docker::DockerOptions::default()
     });
     out.insert("docker".into(), std::sync::Arc::new(docker));
+    let executor = config
+        .executor_path
+        .clone()
+        .or_else(|| std::env::current_exe().ok())
+        .unwrap_or_else(|| PathBuf::from("drover"));
+    let raw = raw_exec::RawExecDriver::new(executor, config.raw_exec_enabled);
+    out.insert("raw_exec".into(), std::sync::Arc::new(raw));
     out
 }

@@ -1,1 +1,0 @@
-//! The raw_exec driver (placeholder).
