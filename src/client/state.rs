@@ -35,6 +35,9 @@ pub struct StoredTask {
     pub state: TaskState,
 }
 
+/// An allocation as stored, with its tasks by name.
+pub type StoredAlloc = (Allocation, BTreeMap<String, StoredTask>);
+
 /// The node's identity, made on first start.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
@@ -136,7 +139,7 @@ impl ClientState {
     }
 
     /// Every stored allocation with its tasks.
-    pub fn load(&self) -> Result<Vec<(Allocation, BTreeMap<String, StoredTask>)>, StateError> {
+    pub fn load(&self) -> Result<Vec<StoredAlloc>, StateError> {
         let mut tasks: BTreeMap<String, BTreeMap<String, StoredTask>> = BTreeMap::new();
         for pair in self.tasks.iter() {
             let (k, v) = pair?;
