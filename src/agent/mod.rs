@@ -194,7 +194,11 @@ impl Agent {
     /// Stops the agent in order; returns once the data directory is free.
     pub async fn shutdown(self) {
         if let Some(c) = self.client {
-            c.shutdown().await;
+            if self._temp_dir.is_some() {
+                c.shutdown_and_stop_tasks().await;
+            } else {
+                c.shutdown().await;
+            }
         }
         self.stop_http.cancel();
         let mut http = self.http;

@@ -70,6 +70,8 @@ fn build_config(args: AgentArgs) -> Result<AgentConfig, String> {
         c.dev = true;
         c.bind_addr = std::net::Ipv4Addr::LOCALHOST.into();
         c.name = "dev".into();
+        // As in Nomad's dev mode: host processes may run too.
+        c.client_config.raw_exec_enabled = true;
     }
     for file in &args.config {
         c.merge_file(file).map_err(|e| e.to_string())?;

@@ -238,6 +238,20 @@ impl Client {
             .is_ok_and(|r| r.is_ok())
     }
 
+    /// Stops every allocation (its tasks are killed and its directory
+    /// removed), then the client. For an agent whose data directory goes
+    /// away with it (`-dev` without `-data-dir`): nothing could re-attach.
+    pub async fn shutdown_and_stop_tasks(self) {
+        let runners: Vec<_> = self.shared.runners().drain().collect();
+        for (_, r) in runners {
+            let (tx, rx) = oneshot::channel();
+            if r.cmds.send(AllocCmd::Destroy(tx)).is_ok() {
+                let _ = rx.await;
+            }
+        }
+        self.shutdown().await;
+    }
+
     /// Stops the client's loops and runners, leaving the tasks running.
     /// Pending reports are given a moment to go out first.
     pub async fn shutdown(self) {

@@ -1,0 +1,122 @@
+//! `drover agent -dev`: one process runs a server and a client; a job with
+//! a Docker task and a raw_exec task runs on it, and stopping the agent
+//! (SIGTERM) stops the tasks, since its data goes away with it.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use drover::api_client::ApiClient;
+
+use crate::common::wait_for;
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_mode_runs_docker_and_raw_exec_tasks_and_cleans_up() {
+    if !docker_ready("dev_mode_runs_docker_and_raw_exec_tasks_and_cleans_up") {
+        return;
+    }
+    let (http, rpc) = (free_port("127.0.0.1"), free_port("127.0.0.1"));
+    let log_dir = tempfile::tempdir().unwrap();
+    let log = std::fs::File::create(log_dir.path().join("dev.log")).unwrap();
+    let agent = Command::new(env!("CARGO_BIN_EXE_drover"))
+        .args([
+            "agent",
+            "-dev",
+            "-http-port",
+            &http.to_string(),
+            "-rpc-port",
+            &rpc.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut agent = KillOnDrop(Some(agent));
+    let api = ApiClient::new(&[format!("127.0.0.1:{http}")]).unwrap();
+    let node = wait_for("the dev node", Duration::from_secs(30), || async {
+        let (nodes, _) = api.nodes(&Default::default()).await.ok()?;
+        nodes
+            .into_iter()
+            .find(|n| n.status == "ready")
+            .map(|n| n.id)
+    })
+    .await;
+
+    let marker = log_dir.path().join("raw-exec-ran");
+    let job = job(&format!(
+        r#"
+job "dev" {{
+  datacenters = ["dc1"]
+  group "g" {{
+    task "box" {{
+      driver = "docker"
+      config {{
+        image = "busybox:latest"
+        command = "sh"
+        args = ["-c", "sleep 1000"]
+      }}
+      resources {{
+        cpu = 100
+        memory = 32
+      }}
+    }}
+    task "host" {{
+      driver = "raw_exec"
+      config {{
+        command = "/bin/sh"
+        args = ["-c", "echo $NOMAD_ALLOC_ID > {marker}; sleep 1000"]
+      }}
+      resources {{
+        cpu = 100
+        memory = 32
+      }}
+    }}
+  }}
+}}
+"#,
+        marker = marker.display()
+    ));
+    api.job_run(&job).await.unwrap();
+    let alloc = running(&api, "dev", 1, Duration::from_secs(60))
+        .await
+        .remove(0);
+    assert_eq!(alloc.node_id, node);
+    wait_for(
+        "the raw_exec task's output",
+        Duration::from_secs(10),
+        || async {
+            let s = std::fs::read_to_string(&marker).ok()?;
+            (s.trim() == alloc.id).then_some(())
+        },
+    )
+    .await;
+    wait_for(
+        "the docker task's container",
+        Duration::from_secs(30),
+        || async { (containers_of(&node, false).len() == 1).then_some(()) },
+    )
+    .await;
+
+    // SIGTERM: the agent stops, and with it the tasks.
+    let mut child = agent.0.take().unwrap();
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "the agent exits cleanly: {status}");
+    assert!(containers_of(&node, true).is_empty(), "containers removed");
+}
+
+/// Kills the agent if the test fails before stopping it.
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
