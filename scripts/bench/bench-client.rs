@@ -184,7 +184,10 @@ async fn docker_baseline(docker: &Docker, runs: usize) -> Vec<f64> {
             .await
             .expect("create");
         docker
-            .start_container(&c.id, None::<bollard::query_parameters::StartContainerOptions>)
+            .start_container(
+                &c.id,
+                None::<bollard::query_parameters::StartContainerOptions>,
+            )
             .await
             .expect("start");
         out.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -228,7 +231,10 @@ async fn main() {
     }
 
     println!("== Docker's own create+start of busybox ({} runs)", a.runs);
-    summary("docker create+start", docker_baseline(&docker, a.runs).await);
+    summary(
+        "docker create+start",
+        docker_baseline(&docker, a.runs).await,
+    );
 
     println!("== PUT /v1/jobs to the container running ({} runs)", a.runs);
     let mut lat = Vec::new();
@@ -254,7 +260,9 @@ async fn main() {
 
     println!("== docker stop of the seed's redis to its replacement running (5 runs)");
     for delay in ["0s", "25s"] {
-        api.job_run(&seed_redis(delay)).await.expect("register seed");
+        api.job_run(&seed_redis(delay))
+            .await
+            .expect("register seed");
         let alloc = alloc_of(&api, "seed").await;
         let name = format!("redis-{alloc}");
         let mut ms = Vec::new();
@@ -284,14 +292,19 @@ async fn main() {
             };
             ms.push((next - t) as f64 / 1e6);
         }
-        summary(&format!("docker stop -> running again (restart delay {delay})"), ms);
+        summary(
+            &format!("docker stop -> running again (restart delay {delay})"),
+            ms,
+        );
         api.job_deregister("seed", true).await.expect("deregister");
         wait_gone(&docker, &name).await;
     }
 
     println!("== client RSS with {} running allocations", a.allocs);
     let before = rss_kib(a.client_pid);
-    api.job_run(&sleeper("many", a.allocs)).await.expect("register");
+    api.job_run(&sleeper("many", a.allocs))
+        .await
+        .expect("register");
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let (list, _) = api
@@ -316,7 +329,12 @@ async fn main() {
     api.job_deregister("many", true).await.expect("deregister");
     let deadline = Instant::now() + Duration::from_secs(120);
     while std::process::Command::new("docker")
-        .args(["ps", "-q", "--filter", "label=com.hashicorp.nomad.task_name=t"])
+        .args([
+            "ps",
+            "-q",
+            "--filter",
+            "label=com.hashicorp.nomad.task_name=t",
+        ])
         .output()
         .map(|o| !o.stdout.is_empty())
         .unwrap_or(false)

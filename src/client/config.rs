@@ -60,6 +60,8 @@ pub struct ClientConfig {
     pub docker_allow_privileged: bool,
     /// Terminal allocations kept before the oldest is collected.
     pub gc_max_allocs: usize,
+    /// How long a terminal allocation's directory is kept.
+    pub gc_max_age: Duration,
     /// The longest `kill_timeout` a task may ask for.
     pub max_kill_timeout: Duration,
     /// The binary run as the raw_exec executor (default: this program).
@@ -90,6 +92,7 @@ impl Default for ClientConfig {
             docker_volumes_enabled: false,
             docker_allow_privileged: false,
             gc_max_allocs: 50,
+            gc_max_age: Duration::from_secs(3600),
             max_kill_timeout: Duration::from_secs(30),
             executor_path: None,
         }
@@ -119,6 +122,7 @@ pub(crate) struct FileClient {
     pub max_dynamic_port: Option<u16>,
     pub gc_max_allocs: Option<usize>,
     pub gc_interval: Option<String>,
+    pub gc_max_age: Option<String>,
     pub max_kill_timeout: Option<String>,
     pub server_join: Option<serde_json::Value>,
     pub host_volume: Option<serde_json::Value>,
@@ -199,6 +203,11 @@ impl ClientConfig {
         self.min_dynamic_port = f.min_dynamic_port.unwrap_or(self.min_dynamic_port);
         self.max_dynamic_port = f.max_dynamic_port.unwrap_or(self.max_dynamic_port);
         self.gc_max_allocs = f.gc_max_allocs.unwrap_or(self.gc_max_allocs);
+        if let Some(t) = f.gc_max_age {
+            let ns = crate::jobspec::parse_duration(&t)
+                .map_err(|e| bad(&format!("{at}: client.gc_max_age"), e))?;
+            self.gc_max_age = Duration::from_nanos(ns.max(0) as u64);
+        }
         if let Some(t) = f.max_kill_timeout {
             let ns = crate::jobspec::parse_duration(&t)
                 .map_err(|e| bad(&format!("{at}: client.max_kill_timeout"), e))?;

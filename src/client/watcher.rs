@@ -140,22 +140,30 @@ async fn destroy(shared: &ClientShared, id: &str) {
     }
 }
 
-/// Keeps at most `gc_max_allocs` allocations the servers stopped.
+/// Collects allocations the servers stopped: those stopped longer ago
+/// than `gc_max_age`, and the oldest beyond `gc_max_allocs`.
 async fn collect_garbage(shared: &ClientShared) {
-    let mut terminal: Vec<(u64, String)> = shared
+    let mut terminal: Vec<(u64, i64, String)> = shared
         .runners()
         .values()
         .filter(|r| r.alloc.server_terminal())
-        .map(|r| (r.alloc.modify_index, r.alloc.id.clone()))
+        .map(|r| {
+            (
+                r.alloc.modify_index,
+                r.alloc.modify_time,
+                r.alloc.id.clone(),
+            )
+        })
         .collect();
-    let keep = shared.config.gc_max_allocs;
-    if terminal.len() <= keep {
-        return;
-    }
     terminal.sort();
-    let extra = terminal.len() - keep;
-    for (_, id) in terminal.into_iter().take(extra) {
-        tracing::info!(alloc = %id, "collecting a terminal allocation");
-        destroy(shared, &id).await;
+    let now = crate::ids::now_nanos();
+    let max_age = shared.config.gc_max_age.as_nanos().min(i64::MAX as u128) as i64;
+    let extra = terminal.len().saturating_sub(shared.config.gc_max_allocs);
+    for (i, (_, modified, id)) in terminal.into_iter().enumerate() {
+        let old = now.saturating_sub(modified) > max_age;
+        if i < extra || old {
+            tracing::info!(alloc = %id, "collecting a terminal allocation");
+            destroy(shared, &id).await;
+        }
     }
 }

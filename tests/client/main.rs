@@ -15,3 +15,4 @@ mod t03_lifecycle;
 mod t04_reattach;
 mod t05_lost;
 mod t07_dev;
+mod t08_no_servers;
