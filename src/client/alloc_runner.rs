@@ -90,7 +90,11 @@ impl AllocRunner {
             tracing::error!(alloc = %self.alloc.id, error = %e, "cannot record the allocation");
         }
         self.start_tasks(restored, out_tx);
-        if self.alloc.server_terminal() {
+        let setup_failed = self
+            .states
+            .values()
+            .any(|s| s.state == TASK_DEAD && s.failed);
+        if self.alloc.server_terminal() || setup_failed {
             self.kill_all();
         }
         loop {
@@ -134,6 +138,19 @@ impl AllocRunner {
             self.fail_setup(&format!("the job has no task group {:?}", alloc.task_group));
             return;
         };
+        // Stopped before this client ever ran it: nothing to start.
+        if alloc.server_terminal() && restored.is_empty() {
+            for task in &group.tasks {
+                let ts = TaskState {
+                    state: TASK_DEAD.into(),
+                    finished_at: ev::now_rfc3339(),
+                    ..TaskState::default()
+                };
+                self.states.insert(task.name.clone(), ts);
+            }
+            self.report();
+            return;
+        }
         if let Err(e) = self.dir.build(group.tasks.iter().map(|t| t.name.as_str())) {
             self.fail_setup(&format!(
                 "cannot build the allocation directory {}: {e}",

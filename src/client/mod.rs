@@ -308,4 +308,6 @@ async fn restore(shared: &Arc<ClientShared>, stop: &CancellationToken) -> Result
 }
 
 #[cfg(test)]
+mod alloc_runner_tests;
+#[cfg(test)]
 mod task_runner_tests;

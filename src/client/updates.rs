@@ -64,6 +64,14 @@ impl Updates {
         }
     }
 
+    /// The reports waiting (for tests and diagnostics).
+    pub fn peek(&self) -> Vec<AllocClientUpdate> {
+        self.pending
+            .lock()
+            .map(|p| p.map.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// How many reports wait.
     pub fn len(&self) -> usize {
         self.pending.lock().map(|p| p.map.len()).unwrap_or(0)
