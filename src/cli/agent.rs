@@ -166,6 +166,9 @@ pub fn run(args: AgentArgs) -> ExitCode {
         }
     };
     init_tracing(&config.log_level);
+    if config.client && !config.server && !config.dev {
+        small_pages_only();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -213,4 +216,18 @@ async fn run_client(config: AgentConfig) -> ExitCode {
     wait_for_signal().await;
     agent.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// A client agent keeps little in memory, but mimalloc asks for
+/// transparent huge pages on its arenas, so each thread's first touch made
+/// 2 MiB resident: an idle client sat at 44 MiB of anonymous memory, 2.5
+/// MiB without huge pages. Servers keep them (their heaps are large).
+/// Called before the runtime starts its threads.
+fn small_pages_only() {
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and only sets a
+    // flag on this process.
+    let rc = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    if rc != 0 {
+        tracing::debug!("cannot disable transparent huge pages; memory use will be higher");
+    }
 }
