@@ -266,7 +266,7 @@ async fn main() {
         let alloc = alloc_of(&api, "seed").await;
         let name = format!("redis-{alloc}");
         let mut ms = Vec::new();
-        let mut beyond = Vec::new();
+        let mut beyond: Vec<f64> = Vec::new();
         let runs = if delay == "1s" { 5 } else { 1 };
         for _ in 0..runs {
             let first = loop {
