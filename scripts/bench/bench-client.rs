@@ -292,11 +292,28 @@ async fn main() {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             };
             ms.push((next - t) as f64 / 1e6);
+            // The delay the policy applied (with its jitter), from the
+            // task's last Restarting event.
+            let applied = api
+                .allocation(&alloc, &QueryOptions::default())
+                .await
+                .ok()
+                .and_then(|(a, _)| {
+                    let ts = a.task_states.get("redis")?.clone();
+                    ts.events
+                        .iter()
+                        .rev()
+                        .find(|e| e.event_type == "Restarting")
+                        .and_then(|e| e.details.get("start_delay")?.parse::<f64>().ok())
+                })
+                .unwrap_or(0.0);
+            beyond.push((next - t) as f64 / 1e6 - applied / 1e6);
         }
         summary(
             &format!("docker stop -> running again (restart delay {delay})"),
             ms,
         );
+        summary("  of which beyond the policy's delay", beyond);
         api.job_deregister("seed", true).await.expect("deregister");
         wait_gone(&docker, &name).await;
     }
