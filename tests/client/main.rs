@@ -14,3 +14,4 @@ mod t02_restarts;
 mod t03_lifecycle;
 mod t04_reattach;
 mod t05_lost;
+mod t06_endpoints;
