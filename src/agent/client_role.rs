@@ -83,7 +83,14 @@ impl ClientAgent {
         let advertised = super::advertised(&config.advertise_http, http_addr);
         let cc = client_config(&config, &data_dir, &advertised);
         let client = start_client(cc).await?;
-        let router = router(&config, &client);
+        let api = crate::api::ApiConfig {
+            allowed_origins: config.allowed_origins.clone(),
+            host_names: std::iter::once(client.shared.node().name.clone())
+                .chain(config.advertise_http.clone())
+                .collect(),
+            limits: config.http_limits,
+        };
+        let router = crate::api::guarded(router(&config, &client), &api);
         let stop_http = CancellationToken::new();
         let stopped = stop_http.clone();
         let limits = config.http_limits;
@@ -114,7 +121,8 @@ impl ClientAgent {
     }
 }
 
-/// The client agent's own endpoints: what it is, and whether it is well.
+/// The client agent's own endpoints: what it is, whether it is well, and
+/// the `/v1/client/*` endpoints of its allocations.
 fn router(config: &AgentConfig, client: &Client) -> Router {
     let shared = client.shared.clone();
     let region = config.region.clone();
@@ -128,10 +136,10 @@ fn router(config: &AgentConfig, client: &Client) -> Router {
                 "NodeName": node.name,
                 "Version": { "Version": crate::VERSION },
                 "Server": { "Enabled": false },
-                "Client": { "Enabled": true, "Servers": shared.config.servers, "NodeClass": node.node_class },
+                "Client": shared.agent_config(),
                 "Addresses": { "HTTP": node.http_addr },
             },
-            "stats": { "client": { "node_id": node.id, "known_servers": shared.config.servers.join(","), "num_allocations": shared.allocations().len().to_string() } },
+            "stats": { "client": shared.agent_stats() },
         })
     };
     Router::new()
@@ -146,4 +154,5 @@ fn router(config: &AgentConfig, client: &Client) -> Router {
             "/v1/agent/health",
             get(|| async { axum::Json(json!({ "client": { "ok": true, "message": "ok" } })) }),
         )
+        .merge(crate::client::http::router(client.shared.clone()))
 }

@@ -166,17 +166,21 @@ impl Agent {
 
         let stop_http = CancellationToken::new();
         let stopped = stop_http.clone();
+        let local = crate::api::LocalClient::default();
         let http = tokio::spawn(crate::api::serve(
             http_listener,
             server.clone(),
             api_config,
+            local.clone(),
             async move { stopped.cancelled().await },
         ));
         tracing::info!(http = %http_addr, rpc = %rpc_addr, data_dir = %data_dir.display(), "agent started");
         let client = if config.client || config.dev {
             let advertised = advertised(&config.advertise_http, http_addr);
             let cc = client_role::client_config(&config, &data_dir, &advertised);
-            Some(client_role::start_client(cc).await?)
+            let client = client_role::start_client(cc).await?;
+            local.set(client.shared.clone());
+            Some(client)
         } else {
             None
         };

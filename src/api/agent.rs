@@ -1,17 +1,18 @@
-//! `/v1/agent/self`, `/v1/agent/members`, `/v1/agent/health`.
+//! `/v1/agent/self`, `/v1/agent/members`, `/v1/agent/health`. On an agent
+//! that also runs a client, self and health describe the client too.
 
 use std::collections::{BTreeMap, HashMap};
 
-use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use serde::Serialize;
 use serde_json::json;
 
-use super::ApiError;
 use super::extract::{Query, State};
 use super::query::{QueryOptions, reply};
+use super::{ApiError, LocalClient};
 use crate::server::Server;
 
 pub fn routes() -> Router<Server> {
@@ -92,7 +93,11 @@ fn members_of(s: &Server) -> Vec<Member> {
         .collect()
 }
 
-async fn agent_self(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
+async fn agent_self(
+    State(s): State<Server>,
+    Extension(local): Extension<LocalClient>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
     let cfg = s.config();
     let info = s.raft().info();
@@ -104,14 +109,15 @@ async fn agent_self(State(s): State<Server>, Query(q): Params) -> Result<Respons
         .as_ref()
         .map(|(_, a)| a.clone())
         .unwrap_or_default();
-    let body = json!({
+    let client = local.shared();
+    let mut body = json!({
         "config": {
             "Region": cfg.region,
             "Datacenter": cfg.datacenter,
             "NodeName": cfg.node_name,
             "Version": { "Version": crate::VERSION },
             "Server": { "Enabled": true, "BootstrapExpect": cfg.bootstrap_expect },
-            "Client": { "Enabled": false },
+            "Client": client.map_or_else(|| json!({ "Enabled": false }), |c| c.agent_config()),
             "Addresses": { "HTTP": cfg.http_addr, "RPC": cfg.rpc_addr },
         },
         "member": member,
@@ -130,6 +136,9 @@ async fn agent_self(State(s): State<Server>, Query(q): Params) -> Result<Respons
             },
         },
     });
+    if let Some(c) = client {
+        body["stats"]["client"] = c.agent_stats();
+    }
     Ok(reply(&s, &opts, &body, 0))
 }
 
@@ -145,13 +154,18 @@ async fn members(State(s): State<Server>, Query(q): Params) -> Result<Response, 
     Ok(reply(&s, &opts, &body, 0))
 }
 
-async fn health(State(s): State<Server>) -> Response {
+async fn health(State(s): State<Server>, Extension(local): Extension<LocalClient>) -> Response {
     let (ok, message) = match (s.known_leader(), s.raft().formation_error()) {
         (true, _) => (true, "ok".to_string()),
         (false, Some(e)) => (false, e),
         (false, None) => (false, "No cluster leader".to_string()),
     };
-    let body = json!({ "server": { "ok": ok, "message": message } });
+    let mut body = json!({ "server": { "ok": ok, "message": message } });
+    // A running client is well: it keeps its tasks going whatever the
+    // servers do, and its own failures show on its node.
+    if local.shared().is_some() {
+        body["client"] = json!({ "ok": true, "message": "ok" });
+    }
     let status = if ok {
         StatusCode::OK
     } else {

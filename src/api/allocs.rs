@@ -1,4 +1,4 @@
-//! `/v1/allocations`, `/v1/allocation/{id}`.
+//! `/v1/allocations`, `/v1/allocation/{id}`, `/v1/allocation/{id}/stop`.
 
 use std::collections::HashMap;
 
@@ -6,16 +6,18 @@ use axum::Router;
 use axum::response::Response;
 use axum::routing::get;
 
-use super::ApiError;
 use super::extract::{Path, Query, State};
-use super::query::{QueryOptions, blocking, read_one};
+use super::query::{QueryOptions, blocking, read_one, reply};
+use super::{ApiError, writes};
 use crate::server::Server;
+use crate::server::endpoints::alloc;
 use crate::state::Table;
 
 pub fn routes() -> Router<Server> {
     Router::new()
         .route("/v1/allocations", get(list))
         .route("/v1/allocation/{id}", get(read))
+        .route("/v1/allocation/{id}/stop", writes(stop))
 }
 
 type Params = Query<HashMap<String, String>>;
@@ -59,4 +61,16 @@ async fn read(
         })
     })
     .await
+}
+
+/// Stops the allocation and has the scheduler replace it
+/// (`?no_shutdown_delay=true` skips the group's shutdown delay).
+async fn stop(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    let resp = alloc::stop(&s, &id, opts.flag("no_shutdown_delay")?).await?;
+    Ok(reply(&s, &opts, &resp, resp.index))
 }

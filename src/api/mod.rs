@@ -6,19 +6,26 @@
 //! consistent (a read barrier) unless `stale` is given. Writes from browser
 //! pages of other sites are refused ([`guard`]) unless their origin is
 //! allowed, and only allowed origins get CORS answers ([`cors`]).
+//!
+//! `/v1/client/*` belongs to the client that runs the allocation: an
+//! agent that runs a client too serves its own allocations in process
+//! ([`LocalClient`]); others are forwarded to their node
+//! ([`client_forward`]).
 
 mod agent;
 mod allocs;
 pub mod body;
+mod client_forward;
 mod config;
 mod conn;
 mod cors;
 mod decode_error;
 mod error;
 mod evals;
-mod extract;
+pub(crate) mod extract;
 mod guard;
 mod jobs;
+mod local_client;
 mod nodes;
 mod origin;
 pub mod query;
@@ -27,15 +34,16 @@ mod status;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, put};
+use axum::{Extension, Router};
 use tokio::net::TcpListener;
 
 pub use config::{ApiConfig, HttpLimits};
 pub use error::ApiError;
+pub use local_client::LocalClient;
 pub use origin::Origin;
 
 use crate::server::Server;
@@ -53,18 +61,30 @@ async fn invalid_method() -> (StatusCode, &'static str) {
     (StatusCode::METHOD_NOT_ALLOWED, "Invalid method")
 }
 
-/// The whole API.
-pub fn router(server: Server, config: &ApiConfig) -> Router {
-    let guard = Arc::new(guard::Guard::new(config));
-    Router::new()
+/// The whole API; `local` is this agent's client, once it runs.
+pub fn router(server: Server, config: &ApiConfig, local: LocalClient) -> Router {
+    let routes = Router::new()
         .merge(jobs::routes())
         .merge(evals::routes())
         .merge(allocs::routes())
         .merge(nodes::routes())
         .merge(status::routes())
         .merge(agent::routes())
+        .merge(client_forward::routes())
         .method_not_allowed_fallback(invalid_method)
+        .layer(Extension(local))
         .layer(DefaultBodyLimit::max(body::MAX_BODY))
+        .with_state(server);
+    guarded(routes, config)
+}
+
+/// `router` under the API's browser rules: cross-site writes refused
+/// ([`guard`]), CORS answers for allowed origins only ([`cors`]). The
+/// client agent's listener, which takes writes too (restarts, signals),
+/// is served under them as well.
+pub fn guarded(router: Router, config: &ApiConfig) -> Router {
+    let guard = Arc::new(guard::Guard::new(config));
+    router
         .layer(axum::middleware::from_fn_with_state(
             guard.clone(),
             guard::refuse_cross_site,
@@ -73,7 +93,6 @@ pub fn router(server: Server, config: &ApiConfig) -> Router {
             guard,
             cors::allow_listed_origins,
         ))
-        .with_state(server)
 }
 
 /// Serves any `router` with the API's connection handling (deadlines,
@@ -93,7 +112,9 @@ pub async fn serve(
     listener: TcpListener,
     server: Server,
     config: ApiConfig,
+    local: LocalClient,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    conn::serve(listener, router(server, &config), config.limits, shutdown).await
+    let routes = router(server, &config, local);
+    conn::serve(listener, routes, config.limits, shutdown).await
 }

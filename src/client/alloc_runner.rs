@@ -14,10 +14,34 @@ use super::allocdir::AllocDir;
 use super::restart::{RestartTracker, effective_policy};
 use super::state::StoredTask;
 use super::task_events::{self as ev, TASK_DEAD, alloc_status};
-use super::task_runner::{TaskCmd, TaskRunner};
+use super::task_runner::{LiveTask, TaskCmd, TaskRunner};
 use super::task_spec::{self, SpecInputs};
 use crate::structs::rpc::AllocClientUpdate;
 use crate::structs::{Allocation, TaskState};
+
+/// Why a request to an allocation (restart, signal, stats) failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ControlError {
+    /// This client runs no such allocation (Nomad's text).
+    #[error("Unknown allocation {0:?}")]
+    UnknownAlloc(String),
+    /// The allocation's task group has no such task.
+    #[error("Unknown task {0:?}: the allocation has no task of that name")]
+    UnknownTask(String),
+    /// The task exists but is not running now (dead, or waiting to restart).
+    #[error("Task {0:?} is not running")]
+    NotRunning(String),
+    /// The allocation's runner ended while the request was under way.
+    #[error("The allocation stopped while the request was being handled")]
+    Stopped,
+    /// The driver could not do it.
+    #[error("{0}")]
+    Driver(String),
+}
+
+/// The live tasks of an allocation, each answering with its running
+/// instance (None when it is not running).
+pub type LiveTasks = Vec<(String, oneshot::Receiver<Option<LiveTask>>)>;
 
 /// A request to an allocation runner.
 #[derive(Debug)]
@@ -25,9 +49,17 @@ pub enum AllocCmd {
     /// The servers changed the allocation.
     Update(Arc<Allocation>),
     /// Restart one task (or all of them).
-    Restart(Option<String>, oneshot::Sender<Result<(), String>>),
+    Restart(Option<String>, oneshot::Sender<Result<(), ControlError>>),
     /// Signal one task (or all of them).
-    Signal(Option<String>, String, oneshot::Sender<Result<(), String>>),
+    Signal(
+        Option<String>,
+        String,
+        oneshot::Sender<Result<(), ControlError>>,
+    ),
+    /// Ask every task for its running instance. The answer comes at once
+    /// and the tasks answer on their own channels, so that the slow work
+    /// done with the instances (reading resource use) blocks no runner.
+    Live(oneshot::Sender<LiveTasks>),
     /// Stop everything and remove what is left; answers when done.
     Destroy(oneshot::Sender<()>),
 }
@@ -110,6 +142,9 @@ impl AllocRunner {
                     Some(AllocCmd::Signal(task, sig, reply)) => {
                         let r = self.signal(task.as_deref(), &sig).await;
                         let _ = reply.send(r);
+                    }
+                    Some(AllocCmd::Live(reply)) => {
+                        let _ = reply.send(self.live());
                     }
                     Some(AllocCmd::Destroy(reply)) => {
                         self.destroy(&mut out_rx).await;
@@ -281,50 +316,74 @@ impl AllocRunner {
         }
     }
 
+    /// Sends a command to one task (`task` named) or to every task still
+    /// running. A named task that is not running is an error; for all
+    /// tasks, those that ended are skipped, and it is an error only when
+    /// none took the command.
     async fn each_task(
         &self,
         task: Option<&str>,
         mut cmd: impl FnMut(&str) -> TaskCmd,
-    ) -> Result<(), String> {
+    ) -> Result<(), ControlError> {
+        if let Some(name) = task {
+            let tx = self.tasks.get(name).ok_or_else(|| {
+                if self.states.contains_key(name) {
+                    ControlError::NotRunning(name.to_string())
+                } else {
+                    ControlError::UnknownTask(name.to_string())
+                }
+            })?;
+            return tx
+                .send(cmd(name))
+                .await
+                .map_err(|_| ControlError::NotRunning(name.to_string()));
+        }
         let mut any = false;
         for (name, tx) in &self.tasks {
-            if task.is_some_and(|t| t != name) {
-                continue;
-            }
-            any = true;
-            tx.send(cmd(name))
-                .await
-                .map_err(|_| format!("task {name:?} is not running"))?;
+            any |= tx.send(cmd(name)).await.is_ok();
         }
         if any {
             Ok(())
         } else {
-            Err(format!(
-                "no task {:?} in this allocation",
-                task.unwrap_or("")
+            Err(ControlError::NotRunning(
+                self.tasks.keys().cloned().collect::<Vec<_>>().join(", "),
             ))
         }
     }
 
-    async fn signal(&self, task: Option<&str>, sig: &str) -> Result<(), String> {
+    async fn signal(&self, task: Option<&str>, sig: &str) -> Result<(), ControlError> {
         let mut replies = Vec::new();
-        self.each_task(task, |_| {
+        self.each_task(task, |name| {
             let (tx, rx) = oneshot::channel();
-            replies.push(rx);
+            replies.push((name.to_string(), rx));
             TaskCmd::Signal(sig.to_string(), tx)
         })
-        .await
-        .ok();
-        if replies.is_empty() {
-            return Err(format!(
-                "no task {:?} in this allocation",
-                task.unwrap_or("")
-            ));
-        }
-        for r in replies {
-            r.await.map_err(|_| "task is not running".to_string())??;
+        .await?;
+        for (name, r) in replies {
+            match r.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(e),
+                Err(_) if task.is_some() => return Err(ControlError::NotRunning(name)),
+                // A task that ended meanwhile had nothing to signal.
+                Err(_) => {}
+            }
         }
         Ok(())
+    }
+
+    /// Asks each task for its running instance without waiting: a task
+    /// whose queue is full or that ended answers None.
+    fn live(&self) -> LiveTasks {
+        self.tasks
+            .iter()
+            .map(|(name, tx)| {
+                let (reply, rx) = oneshot::channel();
+                // A refused command drops `reply`, which the caller sees as
+                // "not running".
+                let _ = tx.try_send(TaskCmd::Live(reply));
+                (name.clone(), rx)
+            })
+            .collect()
     }
 
     /// Kills every task, waits for them to be dead, removes the directory

@@ -21,10 +21,14 @@ pub struct RotatingWriter {
     size: u64,
 }
 
+/// The index of a log file named `<base>.<n>`, if `name` is one.
+pub fn file_index(name: &str, base: &str) -> Option<u64> {
+    name.strip_prefix(base)?.strip_prefix('.')?.parse().ok()
+}
+
 /// The indexes of the existing files of `base` in `dir`, sorted.
 pub fn file_indexes(dir: &Path, base: &str) -> io::Result<Vec<u64>> {
     let mut out = Vec::new();
-    let prefix = format!("{base}.");
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
@@ -33,7 +37,7 @@ pub fn file_indexes(dir: &Path, base: &str) -> io::Result<Vec<u64>> {
     for entry in entries {
         let name = entry?.file_name();
         let Some(name) = name.to_str() else { continue };
-        if let Some(n) = name.strip_prefix(&prefix).and_then(|n| n.parse().ok()) {
+        if let Some(n) = file_index(name, base) {
             out.push(n);
         }
     }

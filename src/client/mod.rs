@@ -6,7 +6,8 @@
 //! (one per allocation), `task_runner` (one per task, with `restart`),
 //! `task_spec`, `env` and `ports` (what a driver is given), `allocdir`
 //! (directories), `logs` (rotated log files), `updates` (batched status
-//! reports), `state` (the local database) and `driver` (docker, raw_exec).
+//! reports), `state` (the local database), `driver` (docker, raw_exec) and
+//! `http` (the `/v1/client/*` endpoints: logs, files, stats, restarts).
 //!
 //! Stopping the client leaves its tasks running: a client started again
 //! on the same data directory re-attaches to them.
@@ -17,6 +18,7 @@ pub mod config;
 pub mod driver;
 pub mod env;
 pub mod fingerprint;
+pub mod http;
 pub mod logs;
 pub mod ports;
 mod registration;
@@ -40,8 +42,8 @@ pub use config::ClientConfig;
 
 use crate::api_client::ApiClient;
 use crate::structs::{Allocation, Node};
-use alloc_runner::{AllocCmd, AllocRunnerHandle};
-use driver::{Driver, DriverFingerprint};
+use alloc_runner::{AllocCmd, AllocRunnerHandle, ControlError};
+use driver::{Driver, DriverFingerprint, TaskUsage};
 use state::{ClientState, Identity};
 use updates::Updates;
 
@@ -93,6 +95,25 @@ impl ClientShared {
         }
     }
 
+    /// The `Client` block of `/v1/agent/self`'s `config`.
+    pub fn agent_config(&self) -> serde_json::Value {
+        let node = self.node();
+        serde_json::json!({
+            "Enabled": true,
+            "Servers": self.config.servers,
+            "NodeClass": node.node_class,
+        })
+    }
+
+    /// The `client` block of `/v1/agent/self`'s `stats`.
+    pub fn agent_stats(&self) -> serde_json::Value {
+        serde_json::json!({
+            "node_id": self.identity.node_id,
+            "known_servers": self.config.servers.join(","),
+            "num_allocations": self.runners().len().to_string(),
+        })
+    }
+
     pub fn driver_names(&self) -> String {
         self.drivers.keys().cloned().collect::<Vec<_>>().join(", ")
     }
@@ -117,35 +138,78 @@ impl ClientShared {
         self.runners().values().map(|r| r.alloc.clone()).collect()
     }
 
-    fn send(&self, alloc_id: &str, cmd: AllocCmd) -> Result<(), String> {
+    /// The allocation `id`, when this client runs it (until it is
+    /// destroyed: its directory exists as long as it is listed here).
+    pub fn allocation(&self, id: &str) -> Option<Arc<Allocation>> {
+        self.runners().get(id).map(|r| r.alloc.clone())
+    }
+
+    fn send(&self, alloc_id: &str, cmd: AllocCmd) -> Result<(), ControlError> {
         let runners = self.runners();
         let r = runners
             .get(alloc_id)
-            .ok_or_else(|| format!("unknown allocation {alloc_id:?} on this node"))?;
-        r.cmds
-            .send(cmd)
-            .map_err(|_| format!("allocation {alloc_id:?} is not running"))
+            .ok_or_else(|| ControlError::UnknownAlloc(alloc_id.to_string()))?;
+        r.cmds.send(cmd).map_err(|_| ControlError::Stopped)
     }
 
-    /// Restarts a task (or every task) of an allocation.
-    pub async fn restart(&self, alloc_id: &str, task: Option<String>) -> Result<(), String> {
+    /// Restarts a task (or every running task) of an allocation.
+    pub async fn restart(&self, alloc_id: &str, task: Option<String>) -> Result<(), ControlError> {
         let (tx, rx) = oneshot::channel();
         self.send(alloc_id, AllocCmd::Restart(task, tx))?;
-        rx.await.map_err(|_| "the allocation stopped".to_string())?
+        rx.await.map_err(|_| ControlError::Stopped)?
     }
 
-    /// Signals a task (or every task) of an allocation.
+    /// Signals a task (or every running task) of an allocation.
     pub async fn signal(
         &self,
         alloc_id: &str,
         task: Option<String>,
         signal: String,
-    ) -> Result<(), String> {
+    ) -> Result<(), ControlError> {
         let (tx, rx) = oneshot::channel();
         self.send(alloc_id, AllocCmd::Signal(task, signal, tx))?;
-        rx.await.map_err(|_| "the allocation stopped".to_string())?
+        rx.await.map_err(|_| ControlError::Stopped)?
+    }
+
+    /// The resource use of each running task of an allocation, with the
+    /// time it was read (Unix nanoseconds). Tasks that are not running, or
+    /// whose driver cannot say in time, are left out.
+    pub async fn usage(
+        &self,
+        alloc_id: &str,
+    ) -> Result<BTreeMap<String, (TaskUsage, i64)>, ControlError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(alloc_id, AllocCmd::Live(tx))?;
+        let tasks = rx.await.map_err(|_| ControlError::Stopped)?;
+        let reads = tasks.into_iter().map(|(name, live)| async move {
+            let live = tokio::time::timeout(LIVE_WAIT, live).await.ok()?.ok()??;
+            let read = tokio::time::timeout(STATS_WAIT, live.driver.stats(&live.handle)).await;
+            match read {
+                Ok(Ok(usage)) => Some((name, (usage, crate::ids::now_nanos()))),
+                Ok(Err(e)) => {
+                    tracing::debug!(alloc = %alloc_id, task = %name, error = %e, "cannot read the task's resource use");
+                    None
+                }
+                Err(_) => {
+                    tracing::debug!(alloc = %alloc_id, task = %name, "the driver did not report resource use in time");
+                    None
+                }
+            }
+        });
+        Ok(futures::future::join_all(reads)
+            .await
+            .into_iter()
+            .flatten()
+            .collect())
     }
 }
+
+/// How long a task runner may take to say what runs (it answers between
+/// two steps, which are short except a stop under its kill timeout).
+const LIVE_WAIT: Duration = Duration::from_secs(5);
+/// How long a driver may take to read a task's resource use (Docker takes
+/// two samples a second apart).
+const STATS_WAIT: Duration = Duration::from_secs(10);
 
 /// A running client.
 pub struct Client {

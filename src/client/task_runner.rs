@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::alloc_runner::ControlError;
 use super::driver::{Driver, DriverError, ExitResult, TaskHandle, TaskSpec};
 use super::restart::{Decision, RestartTracker};
 use super::state::{ClientState, StoredTask};
@@ -25,7 +26,24 @@ pub enum TaskCmd {
     /// Stop and start again, outside the restart policy.
     Restart,
     /// Send a signal; the answer says whether it was delivered.
-    Signal(String, oneshot::Sender<Result<(), String>>),
+    Signal(String, oneshot::Sender<Result<(), ControlError>>),
+    /// Answer with the running instance, if the task runs now.
+    Live(oneshot::Sender<Option<LiveTask>>),
+}
+
+/// A task's running instance: what reading its resource use needs.
+pub struct LiveTask {
+    pub driver: Arc<dyn Driver>,
+    pub handle: TaskHandle,
+}
+
+impl std::fmt::Debug for LiveTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveTask")
+            .field("driver", &self.driver.name())
+            .field("handle", &self.handle)
+            .finish()
+    }
 }
 
 /// Extra time, past the kill timeout, to wait for a stopped task to be
@@ -166,7 +184,10 @@ impl TaskRunner {
                 cmd = self.cmds.recv() => match cmd {
                     Some(TaskCmd::Restart) => return true,
                     Some(TaskCmd::Signal(_, reply)) => {
-                        let _ = reply.send(Err("task is not running".into()));
+                        let _ = reply.send(Err(ControlError::NotRunning(self.spec.task_name.clone())));
+                    }
+                    Some(TaskCmd::Live(reply)) => {
+                        let _ = reply.send(None);
                     }
                     Some(TaskCmd::Kill) | None => {
                         push(ts, event(ev::KILLED, "Task successfully killed"));
@@ -252,8 +273,18 @@ impl TaskRunner {
                     Some(TaskCmd::Signal(sig, reply)) => {
                         push(ts, event(ev::SIGNALING, format!("Task being sent signal {sig}")));
                         self.save(ts, Some(h), false).await;
-                        let r = self.driver.signal(h, &sig).await.map_err(|e| e.to_string());
+                        let r = self
+                            .driver
+                            .signal(h, &sig)
+                            .await
+                            .map_err(|e| ControlError::Driver(e.to_string()));
                         let _ = reply.send(r);
+                    }
+                    Some(TaskCmd::Live(reply)) => {
+                        let _ = reply.send(Some(LiveTask {
+                            driver: self.driver.clone(),
+                            handle: h.clone(),
+                        }));
                     }
                     Some(TaskCmd::Restart) => {
                         push(ts, event(ev::RESTART_SIGNALED, "User requested task to restart"));

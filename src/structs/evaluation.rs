@@ -16,6 +16,7 @@ pub const TRIGGER_JOB_REGISTER: &str = "job-register";
 pub const TRIGGER_JOB_DEREGISTER: &str = "job-deregister";
 pub const TRIGGER_NODE_UPDATE: &str = "node-update";
 pub const TRIGGER_ALLOC_FAILURE: &str = "alloc-failure";
+pub const TRIGGER_ALLOC_STOP: &str = "alloc-stop";
 
 /// An evaluation as stored and served.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

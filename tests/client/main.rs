@@ -14,5 +14,6 @@ mod t02_restarts;
 mod t03_lifecycle;
 mod t04_reattach;
 mod t05_lost;
+mod t06_endpoints;
 mod t07_dev;
 mod t08_no_servers;

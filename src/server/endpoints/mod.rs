@@ -1,6 +1,7 @@
 //! Request handling on servers: one file per resource. Each endpoint
 //! validates, stamps IDs and times, and proposes exactly one command.
 
+pub mod alloc;
 pub mod job;
 pub mod node;
 pub mod plan;
