@@ -199,7 +199,19 @@ mod tests {
             s.put_task("a10", "other", &t, true).await.unwrap();
             (id, alloc.id)
         };
-        let s = ClientState::open(dir.path()).unwrap();
+        // sled lets go of its lock file a moment after the last handle
+        // is dropped (its flusher thread ends on its own).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let s = loop {
+            match ClientState::open(dir.path()) {
+                Ok(s) => break s,
+                Err(e) if std::time::Instant::now() < deadline => {
+                    let _ = e;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => panic!("reopen: {e}"),
+            }
+        };
         assert_eq!(s.identity().unwrap(), id);
         let loaded = s.load().unwrap();
         assert_eq!(loaded.len(), 1);
