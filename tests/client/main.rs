@@ -17,3 +17,4 @@ mod t05_lost;
 mod t06_endpoints;
 mod t07_dev;
 mod t08_no_servers;
+mod t09_engine_gone;

@@ -85,12 +85,28 @@ pub struct ClientProc {
     pub servers: Vec<String>,
     pub node_id: Option<String>,
     extra: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl ClientProc {
     /// Starts a client on `ip` with its data in `data_dir`.
     pub fn start(ip: &str, data_dir: &Path, servers: &[String], extra: &[&str]) -> ClientProc {
+        Self::start_with_env(ip, data_dir, servers, extra, &[])
+    }
+
+    /// Like [`ClientProc::start`], with extra environment variables.
+    pub fn start_with_env(
+        ip: &str,
+        data_dir: &Path,
+        servers: &[String],
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> ClientProc {
         let mut c = ClientProc {
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             child: None,
             data_dir: data_dir.to_path_buf(),
             ip: ip.to_string(),
@@ -111,6 +127,7 @@ impl ClientProc {
             .args(["-data-dir", &self.data_dir.display().to_string()])
             .args(["-servers", &self.servers.join(",")])
             .args(&self.extra)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("DROVER_LOG", "info,drover=debug")
             .stdout(Stdio::null())
             .stderr(log)

@@ -73,37 +73,17 @@ impl DockerDriver {
     /// deadline (its client's request timeout is [`LONG_REQUEST`]).
     pub(super) async fn wait_task(&self, id: &str) -> Result<ExitResult, DriverError> {
         let docker = self.docker()?.with_timeout(LONG_REQUEST);
-        let mut lost_since: Option<Instant> = None;
-        let mut backoff = Duration::from_millis(100);
         loop {
             let why = match wait_once(&docker, id).await {
                 Waited::Exited(code) => return Ok(exit_result(&docker, id, code).await),
                 Waited::Gone => return Ok(gone(id)),
                 Waited::Lost(why) => why,
             };
-            let since = *lost_since.get_or_insert_with(Instant::now);
-            match docker.inspect_container(id, None).await {
-                Ok(c) if c.state.as_ref().and_then(|s| s.running) == Some(true) => {
-                    // Reachable again and still running: wait anew.
-                    lost_since = None;
-                    backoff = Duration::from_millis(100);
-                }
-                Ok(c) => {
-                    let code = c.state.and_then(|s| s.exit_code).unwrap_or(-1);
-                    return Ok(exit_result(&docker, id, code).await);
-                }
-                Err(e) if status(&e) == Some(404) => return Ok(gone(id)),
-                Err(e) if since.elapsed() >= ENGINE_GRACE => {
-                    return Err(DriverError::Recoverable(format!(
-                        "failed to wait for container {id}: the engine stayed unreachable \
-                         for {ENGINE_GRACE:?} ({why}; then {})",
-                        describe(&e)
-                    )));
-                }
-                Err(_) => {}
+            tracing::warn!(container = %id, reason = %why, "lost the Docker engine while waiting on a container; checking again");
+            if let Some(done) = reconnect(&docker, id, &why).await? {
+                return Ok(done);
             }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
+            tracing::info!(container = %id, "reached the Docker engine again; the container still runs");
         }
     }
 
@@ -361,6 +341,41 @@ fn summary_handle(c: ContainerSummary) -> Option<TaskHandle> {
         started_at: c.created.unwrap_or(0).saturating_mul(1_000_000_000),
         details,
     })
+}
+
+/// After the engine was lost during a wait: inspects the container with
+/// backoff until the engine answers. `None` when it still runs (wait
+/// again), its exit when it ended meanwhile, an error when the engine
+/// stays unreachable past [`ENGINE_GRACE`].
+async fn reconnect(
+    docker: &Docker,
+    id: &str,
+    why: &str,
+) -> Result<Option<ExitResult>, DriverError> {
+    let since = Instant::now();
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match docker.inspect_container(id, None).await {
+            Ok(c) if c.state.as_ref().and_then(|s| s.running) == Some(true) => return Ok(None),
+            Ok(c) => {
+                let code = c.state.and_then(|s| s.exit_code).unwrap_or(-1);
+                return Ok(Some(exit_result(docker, id, code).await));
+            }
+            Err(e) if status(&e) == Some(404) => return Ok(Some(gone(id))),
+            Err(e) if since.elapsed() >= ENGINE_GRACE => {
+                return Err(DriverError::Recoverable(format!(
+                    "failed to wait for container {id}: the engine stayed unreachable \
+                     for {ENGINE_GRACE:?} ({why}; then {})",
+                    describe(&e)
+                )));
+            }
+            Err(e) => {
+                tracing::debug!(container = %id, error = %describe(&e), "the Docker engine is still unreachable");
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
 }
 
 #[cfg(test)]

@@ -123,30 +123,69 @@ async fn follow(docker: Docker, id: String, logs: LogSpec, since: i64) {
             return;
         }
     };
-    let options = LogsOptionsBuilder::default()
-        .follow(true)
-        .stdout(true)
-        .stderr(true)
-        .since(i32::try_from(since).unwrap_or(0))
-        .build();
-    let mut stream = docker.logs(&id, Some(options));
-    while let Some(item) = stream.next().await {
-        let written = match item {
-            Ok(LogOutput::StdErr { message }) => stderr.write_all(&message),
-            Ok(LogOutput::StdOut { message }) | Ok(LogOutput::Console { message }) => {
-                stdout.write_all(&message)
-            }
-            Ok(LogOutput::StdIn { .. }) => Ok(()),
-            Err(e) => {
-                tracing::debug!(container = %id, "log stream ended: {e}");
+    let mut since = since;
+    loop {
+        let options = LogsOptionsBuilder::default()
+            .follow(true)
+            .stdout(true)
+            .stderr(true)
+            .since(i32::try_from(since).unwrap_or(0))
+            .build();
+        let mut stream = docker.logs(&id, Some(options));
+        let mut broken = None;
+        while let Some(item) = stream.next().await {
+            let written = match item {
+                Ok(LogOutput::StdErr { message }) => stderr.write_all(&message),
+                Ok(LogOutput::StdOut { message }) | Ok(LogOutput::Console { message }) => {
+                    stdout.write_all(&message)
+                }
+                Ok(LogOutput::StdIn { .. }) => Ok(()),
+                Err(e) => {
+                    broken = Some(e);
+                    break;
+                }
+            };
+            since = now_secs();
+            if let Err(e) = written {
+                tracing::warn!(container = %id, "cannot write the task's logs: {e}");
                 return;
             }
-        };
-        if let Err(e) = written {
-            tracing::warn!(container = %id, "cannot write the task's logs: {e}");
+        }
+        // The stream ends when the container does; an error means the
+        // engine went away: follow again once it is back, if the
+        // container still runs (a few lines of that second may repeat).
+        let Some(e) = broken else { return };
+        tracing::debug!(container = %id, "log stream broken: {e}");
+        if !still_running(&docker, &id).await {
             return;
         }
+        tracing::debug!(container = %id, "following the container's logs again");
     }
+}
+
+/// Unix seconds now.
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Waits (with backoff, up to a minute) for the engine to answer; whether
+/// the container then still runs.
+async fn still_running(docker: &Docker, id: &str) -> bool {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut backoff = std::time::Duration::from_millis(100);
+    while tokio::time::Instant::now() < deadline {
+        match docker.inspect_container(id, None).await {
+            Ok(c) => return c.state.and_then(|s| s.running) == Some(true),
+            Err(e) if super::status(&e) == Some(404) => return false,
+            Err(_) => {}
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(std::time::Duration::from_secs(5));
+    }
+    false
 }
 
 #[cfg(test)]
