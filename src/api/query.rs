@@ -174,9 +174,7 @@ where
     if opts.index == 0 {
         return query(&state);
     }
-    let jitter = opts.wait.as_millis() as u64 / 16;
-    let wait = opts.wait + Duration::from_millis(rand::rng().random_range(0..=jitter));
-    let deadline = tokio::time::Instant::now() + wait;
+    let deadline = tokio::time::Instant::now() + jittered(opts.wait);
     loop {
         let (value, index) = query(&state)?;
         let now = tokio::time::Instant::now();
@@ -186,6 +184,48 @@ where
         let seen = state.index(table).max(opts.index);
         state = server.state().wait_past(table, seen, deadline - now).await;
     }
+}
+
+/// A blocking query's wait plus up to 1/16 of it, so that clients that
+/// started together do not all come back at once.
+fn jittered(wait: Duration) -> Duration {
+    let jitter = wait.as_millis() as u64 / 16;
+    wait + Duration::from_millis(rand::rng().random_range(0..=jitter))
+}
+
+/// A (possibly blocking) read of one node's allocations, whose index is
+/// the last change to them ([`State::node_allocs_index`], at least 1), not
+/// the allocations table's: with thousands of clients each long-polling
+/// its own node, a placement elsewhere neither wakes nor answers them. The
+/// wait is woken only by changes to this node's allocations, and `build`
+/// makes the answer once, from the state that passed `index` (or the one
+/// at the end of the wait).
+pub async fn blocking_node_allocs<T, F>(
+    server: &Server,
+    opts: &QueryOptions,
+    node_id: &str,
+    build: F,
+) -> Result<Response, ApiError>
+where
+    T: Serialize,
+    F: FnOnce(&State) -> Result<T, ApiError>,
+{
+    let mut state: Arc<State> = if opts.stale {
+        server.state().snapshot()
+    } else {
+        server.consistent_state().await?
+    };
+    let index_of = |state: &State| state.node_allocs_index(node_id).max(1);
+    if opts.index > 0 && index_of(&state) <= opts.index {
+        let wait = jittered(opts.wait);
+        state = server
+            .state()
+            .wait_node_allocs(node_id, opts.index, wait)
+            .await;
+    }
+    let index = index_of(&state);
+    let value = crate::offload::off_worker(|| build(&state))?;
+    Ok(reply_read(server, opts, &value, index))
 }
 
 /// A (possibly blocking) read of one object: `find` looks it up and gives

@@ -15,3 +15,4 @@ mod t09_error_text;
 mod t10_cross_site;
 mod t11_connections;
 mod t12_hardening;
+mod t13_node_blocking;
