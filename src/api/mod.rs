@@ -14,6 +14,7 @@ mod config;
 mod conn;
 mod cors;
 mod decode_error;
+mod encode;
 mod error;
 mod evals;
 mod extract;

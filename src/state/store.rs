@@ -281,6 +281,11 @@ impl State {
         self.by_node.get(node_id).map_or(0, |n| n.index)
     }
 
+    /// How many allocations `node_id` holds (terminal ones too).
+    pub fn node_allocs_count(&self, node_id: &str) -> usize {
+        self.by_node.get(node_id).map_or(0, |n| n.allocs.len())
+    }
+
     /// The nodes whose allocations changed at `index` or later.
     pub fn nodes_with_allocs_changed_since(&self, index: u64) -> impl Iterator<Item = &str> {
         self.nodes_by_allocs_index
