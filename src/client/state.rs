@@ -28,6 +28,9 @@ pub enum StateError {
     Join(String),
 }
 
+/// A stored allocation with its tasks by name.
+pub type StoredAlloc = (Allocation, BTreeMap<String, StoredTask>);
+
 /// One task as the client last knew it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StoredTask {
@@ -136,7 +139,7 @@ impl ClientState {
     }
 
     /// Every stored allocation with its tasks.
-    pub fn load(&self) -> Result<Vec<(Allocation, BTreeMap<String, StoredTask>)>, StateError> {
+    pub fn load(&self) -> Result<Vec<StoredAlloc>, StateError> {
         let mut tasks: BTreeMap<String, BTreeMap<String, StoredTask>> = BTreeMap::new();
         for pair in self.tasks.iter() {
             let (k, v) = pair?;

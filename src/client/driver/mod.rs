@@ -254,20 +254,6 @@ pub fn signal_number(name: &str) -> Option<i32> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signal_names_parse() {
-        assert_eq!(signal_number("SIGTERM"), Some(15));
-        assert_eq!(signal_number("int"), Some(2));
-        assert_eq!(signal_number("9"), Some(9));
-        assert_eq!(signal_number("SIGNOPE"), None);
-        assert_eq!(signal_number("0"), None);
-    }
-}
-
 /// The drivers a client offers, from its settings: `docker` always (its
 /// fingerprint says whether the engine answers) and `raw_exec` (healthy
 /// only when enabled).
@@ -289,4 +275,18 @@ pub fn defaults(
     let raw = raw_exec::RawExecDriver::new(executor, config.raw_exec_enabled);
     out.insert("raw_exec".into(), std::sync::Arc::new(raw));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_names_parse() {
+        assert_eq!(signal_number("SIGTERM"), Some(15));
+        assert_eq!(signal_number("int"), Some(2));
+        assert_eq!(signal_number("9"), Some(9));
+        assert_eq!(signal_number("SIGNOPE"), None);
+        assert_eq!(signal_number("0"), None);
+    }
 }
