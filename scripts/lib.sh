@@ -32,7 +32,8 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))'))
 
 # start_servers DIR LOG_LEVEL: three release-built servers on loopback, on
 # the ports in ${http[@]} and ${rpc[@]}, data and logs under DIR; their pids
-# are appended to ${pids[@]}.
+# are appended to ${pids[@]}. Flags in ${server_args[@]}, if set, are passed
+# to every server (e.g. `-config FILE`).
 start_servers() {
   local dir=$1 level=$2 joins=() i
   for i in 0 1 2; do joins+=(-retry-join "127.0.0.1:${rpc[$i]}"); done
@@ -40,9 +41,15 @@ start_servers() {
     target/release/drover agent -server -bootstrap-expect 3 -bind 127.0.0.1 \
       -node "server$((i + 1))" -data-dir "$dir/server$i" \
       -http-port "${http[$i]}" -rpc-port "${rpc[$i]}" "${joins[@]}" \
+      ${server_args[@]+"${server_args[@]}"} \
       -log-level "$level" >"$dir/server$i.log" 2>&1 &
     pids+=($!)
   done
+}
+
+# cpu_ticks PID: user + system CPU time of PID so far, in clock ticks.
+cpu_ticks() {
+  awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
 # wait_leader ADDR: waits until the server at ADDR knows a leader; prints it.

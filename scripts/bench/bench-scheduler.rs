@@ -3,6 +3,10 @@
 //! is committed, plus evaluation latency (create -> complete).
 //!
 //!   bench-scheduler --addrs http://a,http://b --jobs 100 --count 1000 [--concurrency 16]
+//!                   [--until placed|running]
+//!
+//! `--until running` keeps going until the nodes have reported every
+//! allocation running, and says how long that took.
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +19,7 @@ struct Args {
     count: usize,
     concurrency: usize,
     timeout: u64,
+    until_running: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -24,6 +29,7 @@ fn parse_args() -> Result<Args, String> {
         count: 1000,
         concurrency: 16,
         timeout: 600,
+        until_running: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -35,6 +41,13 @@ fn parse_args() -> Result<Args, String> {
             "--count" => a.count = num(&v)?,
             "--concurrency" => a.concurrency = num(&v)?,
             "--timeout" => a.timeout = num(&v)? as u64,
+            "--until" => {
+                a.until_running = match v.as_str() {
+                    "placed" => false,
+                    "running" => true,
+                    _ => return Err(format!("bad --until {v}: placed or running")),
+                }
+            }
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -56,7 +69,8 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-async fn placed(http: &reqwest::Client, addr: &str) -> Option<u64> {
+/// Allocations placed (starting, running or complete) and running.
+async fn placed(http: &reqwest::Client, addr: &str) -> Option<(u64, u64)> {
     let list: Value = http
         .get(format!("{addr}/v1/jobs?prefix=bench-&stale=true"))
         .send()
@@ -65,18 +79,20 @@ async fn placed(http: &reqwest::Client, addr: &str) -> Option<u64> {
         .json()
         .await
         .ok()?;
-    Some(
-        list.as_array()?
-            .iter()
+    let count = |keys: &[&str]| -> u64 {
+        list.as_array()
+            .into_iter()
+            .flatten()
             .map(|j| {
                 let s = &j["JobSummary"]["Summary"]["g"];
-                ["Starting", "Running", "Complete"]
-                    .iter()
-                    .map(|k| s[k].as_u64().unwrap_or(0))
-                    .sum::<u64>()
+                keys.iter().map(|k| s[k].as_u64().unwrap_or(0)).sum::<u64>()
             })
-            .sum(),
-    )
+            .sum()
+    };
+    Some((
+        count(&["Starting", "Running", "Complete"]),
+        count(&["Running"]),
+    ))
 }
 
 #[tokio::main]
@@ -120,27 +136,35 @@ async fn main() {
         registered.as_secs_f64()
     );
     let deadline = started + Duration::from_secs(args.timeout);
-    let mut last = 0;
+    let (mut last, mut running) = (0, 0);
+    let mut placed_after: Option<f64> = None;
     loop {
-        if let Some(n) = placed(&http, &args.addrs[0]).await {
-            if n != last {
-                last = n;
+        if let Some((n, r)) = placed(&http, &args.addrs[0]).await {
+            (last, running) = (n, r);
+            if n >= total && placed_after.is_none() {
+                placed_after = Some(started.elapsed().as_secs_f64());
             }
-            if n >= total {
+            if placed_after.is_some() && (!args.until_running || r >= total) {
                 break;
             }
         }
         if Instant::now() > deadline {
-            println!("timed out with {last} of {total} placed");
+            println!("timed out with {last} of {total} placed, {running} running");
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let elapsed = started.elapsed().as_secs_f64();
+    let elapsed = placed_after.unwrap_or_else(|| started.elapsed().as_secs_f64());
     println!(
         "placed {last} allocations in {elapsed:.2} s: {:.0} placements/s",
         last as f64 / elapsed
     );
+    if args.until_running {
+        println!(
+            "{running} allocations reported running after {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     let evals: Value = match http
         .get(format!("{}/v1/evaluations?stale=true", args.addrs[0]))
         .send()

@@ -20,6 +20,7 @@ mod config;
 mod conn;
 mod cors;
 mod decode_error;
+mod encode;
 mod error;
 mod evals;
 pub(crate) mod extract;

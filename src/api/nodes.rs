@@ -10,7 +10,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::extract::{Bytes, Path, Query, State};
-use super::query::{QueryOptions, blocking, read_one, reply};
+use super::query::{QueryOptions, blocking, blocking_node_allocs, read_one, reply};
 use super::{ApiError, body, writes};
 use crate::server::Server;
 use crate::server::endpoints::node;
@@ -85,10 +85,7 @@ async fn allocations(
     Query(q): Params,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    blocking(&s, &opts, Table::Allocs, |st| {
-        Ok((st.allocs_by_node(&id), st.index(Table::Allocs)))
-    })
-    .await
+    blocking_node_allocs(&s, &opts, &id, |st| Ok(st.allocs_by_node(&id))).await
 }
 
 /// The client's pull, on its node's behalf: needs the node's secret.
@@ -100,14 +97,14 @@ async fn client_allocs(
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
     node::authenticate_read(&s, &id, &token(&headers))?;
-    blocking(&s, &opts, Table::Allocs, |st| {
+    blocking_node_allocs(&s, &opts, &id, |st| {
         let allocs = st
             .allocs_by_node(&id)
             .iter()
             .map(|a| (a.id.clone(), a.alloc_modify_index))
             .collect();
-        let index = st.index(Table::Allocs);
-        Ok((ClientAllocs { allocs, index }, index))
+        let index = st.node_allocs_index(&id).max(1);
+        Ok(ClientAllocs { allocs, index })
     })
     .await
 }

@@ -102,21 +102,19 @@ pub fn reply<T: Serialize>(
 }
 
 /// [`reply`] for reads: a list of a million allocations takes a second to
-/// encode, so it is encoded off the runtime's worker thread.
+/// encode, so a large answer is encoded off the runtime's worker thread
+/// (see [`super::encode`]).
 fn reply_read<T: Serialize>(
     server: &Server,
     opts: &QueryOptions,
     value: &T,
     index: u64,
 ) -> Response {
-    let body = crate::offload::off_worker(|| {
-        if opts.pretty {
-            serde_json::to_vec_pretty(value)
-        } else {
-            serde_json::to_vec(value)
-        }
-    });
-    respond(server, body, index)
+    respond(
+        server,
+        super::encode::encode_read(value, opts.pretty),
+        index,
+    )
 }
 
 fn respond(server: &Server, body: serde_json::Result<Vec<u8>>, index: u64) -> Response {
@@ -147,13 +145,17 @@ where
     T: Serialize,
     F: Fn(&State) -> Result<(T, u64), ApiError>,
 {
+    // Building a list walks state that may be large (every allocation):
+    // off the runtime's worker thread.
+    let query = |state: &State| crate::offload::off_worker(|| query(state));
     let (value, index) = watch(server, opts, table, query).await?;
     Ok(reply_read(server, opts, &value, index))
 }
 
 /// The loop behind every read: answers at once without `index`; otherwise
 /// re-runs `query` on each change to `table` until the index it reports
-/// passes `index` or the wait (plus jitter) ends.
+/// passes `index` or the wait (plus jitter) ends. `query` runs where it is
+/// called: a caller whose query may be long moves it off the worker.
 async fn watch<T, F>(
     server: &Server,
     opts: &QueryOptions,
@@ -168,15 +170,10 @@ where
     } else {
         server.consistent_state().await?
     };
-    // Building a read's answer walks state that may be large (every
-    // allocation): off the runtime's worker thread.
-    let query = |state: &State| crate::offload::off_worker(|| query(state));
     if opts.index == 0 {
         return query(&state);
     }
-    let jitter = opts.wait.as_millis() as u64 / 16;
-    let wait = opts.wait + Duration::from_millis(rand::rng().random_range(0..=jitter));
-    let deadline = tokio::time::Instant::now() + wait;
+    let deadline = tokio::time::Instant::now() + jittered(opts.wait);
     loop {
         let (value, index) = query(&state)?;
         let now = tokio::time::Instant::now();
@@ -187,6 +184,62 @@ where
         state = server.state().wait_past(table, seen, deadline - now).await;
     }
 }
+
+/// A blocking query's wait plus up to 1/16 of it, so that clients that
+/// started together do not all come back at once.
+fn jittered(wait: Duration) -> Duration {
+    let jitter = wait.as_millis() as u64 / 16;
+    wait + Duration::from_millis(rand::rng().random_range(0..=jitter))
+}
+
+/// A (possibly blocking) read of one node's allocations, whose index is
+/// the last change to them ([`State::node_allocs_index`], at least 1), not
+/// the allocations table's: with thousands of clients each long-polling
+/// its own node, a placement elsewhere neither wakes nor answers them. The
+/// wait is woken only by changes to this node's allocations, and `build`
+/// makes the answer once, from the state that passed `index` (or the one
+/// at the end of the wait).
+///
+/// The answer of a node with up to [`BUILD_IN_PLACE`] allocations is
+/// built in place (thousands of clients woken at once by a wave of
+/// placements would otherwise each hand the worker's queue to another
+/// thread); a larger one off the worker thread.
+pub async fn blocking_node_allocs<T, F>(
+    server: &Server,
+    opts: &QueryOptions,
+    node_id: &str,
+    build: F,
+) -> Result<Response, ApiError>
+where
+    T: Serialize,
+    F: FnOnce(&State) -> Result<T, ApiError>,
+{
+    let mut state: Arc<State> = if opts.stale {
+        server.state().snapshot()
+    } else {
+        server.consistent_state().await?
+    };
+    let index_of = |state: &State| state.node_allocs_index(node_id).max(1);
+    if opts.index > 0 && index_of(&state) <= opts.index {
+        let wait = jittered(opts.wait);
+        state = server
+            .state()
+            .wait_node_allocs(node_id, opts.index, wait)
+            .await;
+    }
+    let index = index_of(&state);
+    let value = if state.node_allocs_count(node_id) <= BUILD_IN_PLACE {
+        build(&state)?
+    } else {
+        crate::offload::off_worker(|| build(&state))?
+    };
+    Ok(reply_read(server, opts, &value, index))
+}
+
+/// Up to this many allocations, a node's answer is built on the runtime's
+/// thread: tens of microseconds (a reference count or an ID and an index
+/// each; the encoding is bounded apart, see [`super::encode`]).
+const BUILD_IN_PLACE: usize = 1024;
 
 /// A (possibly blocking) read of one object: `find` looks it up and gives
 /// its `ModifyIndex`; a missing object is a 404 with `not_found` (Nomad's

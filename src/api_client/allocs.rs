@@ -19,6 +19,22 @@ impl ApiClient {
         self.get("/v1/allocations", opts).await
     }
 
+    /// The allocations changed after index `after`, oldest change first
+    /// (Drover's `modified_after`): one blocking query that follows every
+    /// allocation of a cluster, as `drover nodesim` does for its nodes.
+    pub async fn allocations_changed_after(
+        &self,
+        after: u64,
+        opts: &QueryOptions,
+    ) -> Result<(Vec<AllocListStub>, QueryMeta), ApiClientError> {
+        self.get_with(
+            "/v1/allocations",
+            opts,
+            &[("modified_after", after.to_string())],
+        )
+        .await
+    }
+
     pub async fn evaluation(&self, eval_id: &str) -> Result<Evaluation, ApiClientError> {
         let (e, _) = self
             .get(

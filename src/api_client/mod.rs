@@ -104,7 +104,6 @@ struct Inner {
     addresses: Vec<String>,
     /// The server that answered last; tried first.
     preferred: AtomicUsize,
-    token: Option<String>,
     timeout: Duration,
 }
 
@@ -112,6 +111,10 @@ struct Inner {
 #[derive(Clone)]
 pub struct ApiClient {
     inner: Arc<Inner>,
+    /// Sent as `X-Nomad-Token`. Kept out of the shared part, so handles
+    /// with different tokens (one per simulated node) share connections
+    /// and failover state.
+    token: Option<Arc<str>>,
 }
 
 /// The default time a non-blocking request may take.
@@ -155,23 +158,25 @@ impl ApiClient {
                 http,
                 addresses: addresses.iter().map(|a| normalize_address(a)).collect(),
                 preferred: AtomicUsize::new(0),
-                token,
                 timeout,
             }),
+            token: token.map(Arc::from),
         })
     }
 
-    /// The same servers and connections, with another token.
+    /// The same servers, connections and failover state, with another
+    /// token: a pointer copy, so a handle per node secret costs nothing
+    /// more than the secret.
     pub fn with_token(&self, token: Option<String>) -> ApiClient {
         ApiClient {
-            inner: Arc::new(Inner {
-                http: self.inner.http.clone(),
-                addresses: self.inner.addresses.clone(),
-                preferred: AtomicUsize::new(self.inner.preferred.load(Ordering::Relaxed)),
-                token,
-                timeout: self.inner.timeout,
-            }),
+            inner: self.inner.clone(),
+            token: token.map(Arc::from),
         }
+    }
+
+    /// The token this handle sends, if any.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
     }
 
     pub fn addresses(&self) -> &[String] {
@@ -250,8 +255,8 @@ impl ApiClient {
                 .request(method.clone(), &url)
                 .timeout(timeout)
                 .query(query);
-            if let Some(t) = &self.inner.token {
-                req = req.header("X-Nomad-Token", t);
+            if let Some(t) = &self.token {
+                req = req.header("X-Nomad-Token", &**t);
             }
             if let Some(b) = body {
                 req = req.json(b);

@@ -6,7 +6,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use clap::Args;
-use drover::nodesim::{NodesimConfig, Stats, run};
+use drover::api_client::normalize_address;
+use drover::nodesim::{NodesimConfig, Stats, WatchMode, run};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Args, Debug)]
@@ -34,23 +35,18 @@ pub struct NodesimArgs {
     /// Do not report placed allocations as running.
     #[arg(long = "no-report")]
     no_report: bool,
-    /// Concurrent requests.
+    /// Concurrent requests (registration, heartbeats, shared reports).
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
+    /// How nodes learn about their allocations: `shared` (one blocking
+    /// query over all allocations) or `per-node` (each node long-polls its
+    /// own, as a real client does).
+    #[arg(long, value_name = "MODE", default_value = "shared")]
+    watch: WatchMode,
 }
 
 pub fn run_cli(args: NodesimArgs) -> ExitCode {
-    let addresses = args
-        .address
-        .iter()
-        .map(|a| {
-            if a.starts_with("http://") || a.starts_with("https://") {
-                a.trim_end_matches('/').to_string()
-            } else {
-                format!("http://{}", a.trim_end_matches('/'))
-            }
-        })
-        .collect();
+    let addresses = args.address.iter().map(|a| normalize_address(a)).collect();
     let cfg = NodesimConfig {
         addresses,
         nodes: args.nodes,
@@ -59,6 +55,7 @@ pub fn run_cli(args: NodesimArgs) -> ExitCode {
         memory: args.memory,
         report_running: !args.no_report,
         concurrency: args.concurrency,
+        watch: args.watch,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -91,9 +88,11 @@ pub fn run_cli(args: NodesimArgs) -> ExitCode {
                         announced = true;
                     }
                     println!(
-                        "    nodes {registered}, heartbeats {}, allocations reported {}, errors {}",
+                        "    nodes {registered}, heartbeats {}, allocations reported {}, pulls {}, fetched {}, errors {}",
                         stats.heartbeats.load(Ordering::Relaxed),
                         stats.reported.load(Ordering::Relaxed),
+                        stats.pulls.load(Ordering::Relaxed),
+                        stats.fetched.load(Ordering::Relaxed),
                         stats.errors.load(Ordering::Relaxed),
                     );
                 }

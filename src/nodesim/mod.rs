@@ -3,20 +3,35 @@
 //! the servers grant, and report their allocations as running (and
 //! stopped ones as complete) without starting anything.
 //!
-//! Allocations are watched with one blocking query over every allocation
-//! changed since the last answer (`modified_after`), not one per node, so
-//! thousands of nodes cost one long poll.
+//! Two ways to learn about allocations ([`WatchMode`]):
+//! - `shared` (the default): one blocking query over every allocation
+//!   changed since the last answer (`modified_after`), so thousands of
+//!   nodes cost the servers one long poll;
+//! - `per-node`: every node long-polls its own allocations with its secret
+//!   (`client-allocs`), fetches the new or changed ones and reports them,
+//!   as a real client does; this is the load real clients put on servers.
+//!
+//! Every call goes through the typed [`ApiClient`]; each node has a handle
+//! carrying its secret, sharing one connection pool.
 
-use std::collections::{BTreeMap, HashMap};
+mod node;
+mod per_node;
+mod shared;
+
+use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use crate::api_client::{ApiClient, ApiClientError};
 use crate::ids;
+use crate::structs::{
+    ALLOC_CLIENT_COMPLETE, ALLOC_CLIENT_PENDING, ALLOC_CLIENT_RUNNING, ALLOC_DESIRED_EVICT,
+    ALLOC_DESIRED_RUN, ALLOC_DESIRED_STOP,
+};
 
 /// What to simulate.
 #[derive(Clone, Debug)]
@@ -31,19 +46,42 @@ pub struct NodesimConfig {
     pub memory: i64,
     /// Report placed allocations as running.
     pub report_running: bool,
-    /// Concurrent requests.
+    /// Concurrent requests of registration, heartbeats and the shared
+    /// mode's reports.
     pub concurrency: usize,
+    /// How the nodes learn about their allocations.
+    pub watch: WatchMode,
+}
+
+/// How simulated nodes learn about their allocations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WatchMode {
+    /// One blocking query over all allocations for every node.
+    #[default]
+    Shared,
+    /// Each node long-polls its own allocations, as a real client.
+    PerNode,
+}
+
+impl FromStr for WatchMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "shared" => Ok(WatchMode::Shared),
+            "per-node" => Ok(WatchMode::PerNode),
+            other => Err(format!("unknown watch mode {other:?}: shared or per-node")),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum NodesimError {
-    #[error("no server answered: {0}")]
-    Unreachable(String),
-    #[error("server refused {what}: {status} {body}")]
-    Refused {
-        what: String,
-        status: u16,
-        body: String,
+    #[error("registration of node {node} failed: {source}")]
+    Register {
+        node: String,
+        #[source]
+        source: ApiClientError,
     },
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -54,113 +92,51 @@ pub enum NodesimError {
 pub struct Stats {
     pub registered: AtomicU64,
     pub heartbeats: AtomicU64,
+    /// Allocations reported running or complete.
     pub reported: AtomicU64,
+    /// Answers to the nodes' own long polls (per-node mode).
+    pub pulls: AtomicU64,
+    /// Allocations fetched after a pull (per-node mode).
+    pub fetched: AtomicU64,
     pub errors: AtomicU64,
 }
 
-struct Sim {
-    cfg: NodesimConfig,
-    http: reqwest::Client,
-    stats: Arc<Stats>,
+impl Stats {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
 }
 
-impl Sim {
-    async fn request(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-        secret: Option<&str>,
-    ) -> Result<(u16, Value, u64), NodesimError> {
-        let mut last = String::new();
-        for addr in &self.cfg.addresses {
-            let mut req = self.http.request(method.clone(), format!("{addr}{path}"));
-            if let Some(secret) = secret {
-                req = req.header("X-Nomad-Token", secret);
-            }
-            if let Some(b) = body {
-                req = req.json(b);
-            }
-            match req.send().await {
-                Ok(r) => {
-                    let status = r.status().as_u16();
-                    let index = r
-                        .headers()
-                        .get("X-Nomad-Index")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(0);
-                    let text = r.text().await.unwrap_or_default();
-                    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-                    return Ok((status, value, index));
-                }
-                Err(e) => last = e.to_string(),
-            }
+/// One simulated node: its number, its ID, and an API handle that sends
+/// its secret.
+struct SimNode {
+    number: usize,
+    id: String,
+    api: ApiClient,
+}
+
+/// What a simulated client reports for an allocation the servers show in
+/// this state, if anything: a placed one runs, a stopped one completes.
+fn report_for(desired: &str, client: &str) -> Option<&'static str> {
+    match (desired, client) {
+        (ALLOC_DESIRED_RUN, ALLOC_CLIENT_PENDING) => Some(ALLOC_CLIENT_RUNNING),
+        (ALLOC_DESIRED_STOP | ALLOC_DESIRED_EVICT, ALLOC_CLIENT_PENDING | ALLOC_CLIENT_RUNNING) => {
+            Some(ALLOC_CLIENT_COMPLETE)
         }
-        Err(NodesimError::Unreachable(last))
-    }
-
-    fn node(&self, i: usize, id: &str, secret: &str) -> Value {
-        let dc = &self.cfg.datacenters[i % self.cfg.datacenters.len()];
-        let ip = format!("10.{}.{}.{}", 200 + i / 65_536 % 50, i / 256 % 256, i % 256);
-        json!({"Node": {
-            "ID": id,
-            "SecretID": secret,
-            "Name": format!("sim-{i}"),
-            "Datacenter": dc,
-            "HTTPAddr": format!("{ip}:4646"),
-            "NodeClass": "sim",
-            "Attributes": {
-                "kernel.name": "linux", "os.name": "simulated", "cpu.arch": "amd64",
-                "driver.docker": "1", "driver.raw_exec": "1",
-                "unique.hostname": format!("sim-{i}"), "unique.network.ip-address": ip,
-                "nomad.version": crate::VERSION,
-            },
-            "Drivers": {
-                "docker": {"Detected": true, "Healthy": true, "HealthDescription": "Healthy"},
-                "raw_exec": {"Detected": true, "Healthy": true, "HealthDescription": "Healthy"}
-            },
-            "NodeResources": {
-                "Cpu": {"CpuShares": self.cfg.cpu},
-                "Memory": {"MemoryMB": self.cfg.memory},
-                "Disk": {"DiskMB": 100_000},
-                "Networks": [{"Device": "eth0", "IP": ip, "MBits": 10_000}],
-                "MinDynamicPort": 20000, "MaxDynamicPort": 32000
-            }
-        }})
-    }
-
-    async fn register(&self, i: usize, id: &str, secret: &str) -> Result<Duration, NodesimError> {
-        let (status, body, _) = self
-            .request(
-                reqwest::Method::PUT,
-                "/v1/node/register",
-                Some(&self.node(i, id, secret)),
-                None,
-            )
-            .await?;
-        if status != 200 {
-            return Err(NodesimError::Refused {
-                what: format!("registration of node {id}"),
-                status,
-                body: body.to_string(),
-            });
-        }
-        self.stats.registered.fetch_add(1, Ordering::Relaxed);
-        Ok(ttl_of(&body))
+        _ => None,
     }
 }
 
-fn ttl_of(body: &Value) -> Duration {
-    let ns = body["HeartbeatTTL"]
-        .as_i64()
-        .unwrap_or(10_000_000_000)
-        .max(1_000_000_000);
-    Duration::from_nanos(ns as u64)
+/// Sleeps `d` unless `stop` comes first; false when stopped.
+async fn pause(d: Duration, stop: &CancellationToken) -> bool {
+    tokio::select! {
+        _ = stop.cancelled() => false,
+        _ = tokio::time::sleep(d) => true,
+    }
 }
 
-/// Runs the simulation until `stop`; returns after registering every node
-/// has been attempted (the loops keep running in the background tasks).
+/// Runs the simulation until `stop`. Fails only if the configuration is
+/// unusable or a registration is refused.
 pub async fn run(
     cfg: NodesimConfig,
     stats: Arc<Stats>,
@@ -171,38 +147,53 @@ pub async fn run(
             "need at least one node, one datacenter and one server address".into(),
         ));
     }
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(cfg.concurrency.max(1))
-        .timeout(Duration::from_secs(60))
-        .build()
+    let concurrency = cfg.concurrency.max(1);
+    // Per node, its long poll holds a connection most of the time: keep
+    // one idle connection per node, or every answer would cost a new one.
+    let pool = match cfg.watch {
+        WatchMode::Shared => concurrency,
+        WatchMode::PerNode => concurrency.max(cfg.nodes),
+    };
+    let api = ApiClient::builder(&cfg.addresses, None, Duration::from_secs(60), pool)
         .map_err(|e| NodesimError::Config(e.to_string()))?;
-    let sim = Arc::new(Sim { cfg, http, stats });
-    // Each node's ID and the secret that authenticates its calls.
-    let ids_: Vec<(String, String)> = (0..sim.cfg.nodes)
-        .map(|_| (ids::uuid(), ids::uuid()))
+    let nodes: Vec<Arc<SimNode>> = (0..cfg.nodes)
+        .map(|number| {
+            Arc::new(SimNode {
+                number,
+                id: ids::uuid(),
+                api: api.with_token(Some(ids::uuid())),
+            })
+        })
         .collect();
 
-    // Register every node.
-    let results: Vec<Result<Duration, NodesimError>> =
-        futures::stream::iter(ids_.clone().into_iter().enumerate())
-            .map(|(i, (id, secret)): (usize, (String, String))| {
-                let sim = sim.clone();
-                async move { sim.register(i, &id, &secret).await }
-            })
-            .buffer_unordered(sim.cfg.concurrency.max(1))
-            .collect()
-            .await;
+    let cfg = Arc::new(cfg);
+    let results: Vec<Result<Duration, NodesimError>> = futures::stream::iter(nodes.clone())
+        .map(|n| register(cfg.clone(), n, stats.clone()))
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
     let mut ttl = Duration::from_secs(10);
     for r in results {
         ttl = ttl.max(r?);
     }
-    let mine: Arc<HashMap<String, String>> = Arc::new(ids_.iter().cloned().collect());
 
-    let hb = tokio::spawn(heartbeats(sim.clone(), ids_.clone(), ttl, stop.clone()));
-    let watch = sim
-        .cfg
-        .report_running
-        .then(|| tokio::spawn(report_allocs(sim.clone(), mine, stop.clone())));
+    let hb = tokio::spawn(heartbeats(
+        nodes.clone(),
+        ttl,
+        concurrency,
+        stats.clone(),
+        stop.clone(),
+    ));
+    let watch = cfg.report_running.then(|| match cfg.watch {
+        WatchMode::Shared => tokio::spawn(shared::run(
+            api,
+            nodes,
+            concurrency,
+            stats.clone(),
+            stop.clone(),
+        )),
+        WatchMode::PerNode => tokio::spawn(per_node::run(nodes, stats.clone(), stop.clone())),
+    });
     stop.cancelled().await;
     let _ = hb.await;
     if let Some(w) = watch {
@@ -211,110 +202,57 @@ pub async fn run(
     Ok(())
 }
 
+/// Registers `node`; answers the heartbeat TTL the servers granted.
+async fn register(
+    cfg: Arc<NodesimConfig>,
+    node: Arc<SimNode>,
+    stats: Arc<Stats>,
+) -> Result<Duration, NodesimError> {
+    // The handle's token is the secret the node registers with.
+    let secret = node.api.token().unwrap_or_default();
+    let body = node::build(&cfg, node.number, &node.id, secret);
+    let resp = node
+        .api
+        .node_register(&body)
+        .await
+        .map_err(|source| NodesimError::Register {
+            node: node.id.clone(),
+            source,
+        })?;
+    Stats::add(&stats.registered, 1);
+    let ns = resp.heartbeat_ttl.max(1_000_000_000);
+    Ok(Duration::from_nanos(ns as u64))
+}
+
 /// Heartbeats every node about three times per TTL, spread over time.
 async fn heartbeats(
-    sim: Arc<Sim>,
-    nodes: Vec<(String, String)>,
+    nodes: Vec<Arc<SimNode>>,
     ttl: Duration,
+    concurrency: usize,
+    stats: Arc<Stats>,
     stop: CancellationToken,
 ) {
     let period = ttl / 3;
     loop {
         let started = Instant::now();
         let sent = futures::stream::iter(nodes.clone())
-            .map(|(id, secret): (String, String)| {
-                let sim = sim.clone();
+            .map(|n| {
+                let stats = stats.clone();
                 async move {
-                    let path = format!("/v1/node/{id}/heartbeat");
-                    match sim
-                        .request(reqwest::Method::PUT, &path, Some(&json!({})), Some(&secret))
-                        .await
-                    {
-                        Ok((200, _, _)) => sim.stats.heartbeats.fetch_add(1, Ordering::Relaxed),
-                        _ => sim.stats.errors.fetch_add(1, Ordering::Relaxed),
-                    };
+                    match n.api.node_heartbeat(&n.id).await {
+                        Ok(_) => Stats::add(&stats.heartbeats, 1),
+                        Err(_) => Stats::add(&stats.errors, 1),
+                    }
                 }
             })
-            .buffer_unordered(sim.cfg.concurrency.max(1))
+            .buffer_unordered(concurrency)
             .collect::<Vec<()>>();
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = sent => {}
         }
-        let rest = period.saturating_sub(started.elapsed());
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(rest) => {}
+        if !pause(period.saturating_sub(started.elapsed()), &stop).await {
+            return;
         }
-    }
-}
-
-/// Watches allocations and reports this simulator's as running (or
-/// complete once the servers stop them).
-async fn report_allocs(sim: Arc<Sim>, mine: Arc<HashMap<String, String>>, stop: CancellationToken) {
-    let mut index = 0u64;
-    let mut reported: HashMap<String, String> = HashMap::new();
-    loop {
-        let path =
-            format!("/v1/allocations?index={index}&wait=10s&modified_after={index}&stale=true");
-        let answer = tokio::select! {
-            _ = stop.cancelled() => return,
-            a = sim.request(reqwest::Method::GET, &path, None, None) => a,
-        };
-        let (list, new_index) = match answer {
-            Ok((200, Value::Array(list), i)) => (list, i),
-            _ => {
-                sim.stats.errors.fetch_add(1, Ordering::Relaxed);
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-        };
-        let mut by_node: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-        for a in list {
-            let (Some(id), Some(node)) = (a["ID"].as_str(), a["NodeID"].as_str()) else {
-                continue;
-            };
-            if !mine.contains_key(node) {
-                continue;
-            }
-            let want = match (a["DesiredStatus"].as_str(), a["ClientStatus"].as_str()) {
-                (Some("run"), Some("pending")) => "running",
-                (Some("stop" | "evict"), Some("pending" | "running")) => "complete",
-                _ => continue,
-            };
-            if reported.get(id).map(String::as_str) == Some(want) {
-                continue;
-            }
-            reported.insert(id.to_string(), want.to_string());
-            by_node
-                .entry(node.to_string())
-                .or_default()
-                .push(json!({"ID": id, "ClientStatus": want}));
-        }
-        let sends = futures::stream::iter(by_node)
-            .map(|(node, allocs)| {
-                let sim = sim.clone();
-                let secret = mine.get(&node).cloned().unwrap_or_default();
-                async move {
-                    let n = allocs.len() as u64;
-                    let path = format!("/v1/node/{node}/allocations");
-                    match sim
-                        .request(
-                            reqwest::Method::PUT,
-                            &path,
-                            Some(&json!({"Allocs": allocs})),
-                            Some(&secret),
-                        )
-                        .await
-                    {
-                        Ok((200, _, _)) => sim.stats.reported.fetch_add(n, Ordering::Relaxed),
-                        _ => sim.stats.errors.fetch_add(1, Ordering::Relaxed),
-                    };
-                }
-            })
-            .buffer_unordered(sim.cfg.concurrency.max(1))
-            .collect::<Vec<()>>();
-        sends.await;
-        index = index.max(new_index);
     }
 }

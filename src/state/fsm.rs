@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use super::node_watch::NodeWaiters;
 use super::snapshot;
 use super::{Applied, ApplyError, Command, State, StateHandle, apply};
 
@@ -11,18 +12,22 @@ use super::{Applied, ApplyError, Command, State, StateHandle, apply};
 pub struct Fsm {
     state: State,
     tx: watch::Sender<Arc<State>>,
+    /// Blocking reads of single nodes' allocations, woken per node.
+    waiters: NodeWaiters,
 }
 
 impl Fsm {
     /// A new, empty state machine and the handle readers use.
     pub fn new() -> (Self, StateHandle) {
         let (tx, rx) = watch::channel(Arc::new(State::default()));
+        let waiters = NodeWaiters::default();
         (
             Fsm {
                 state: State::default(),
                 tx,
+                waiters: waiters.clone(),
             },
-            StateHandle::new(rx),
+            StateHandle::new(rx, waiters),
         )
     }
 
@@ -34,11 +39,21 @@ impl Fsm {
     pub fn apply_command(&mut self, index: u64, command: Command) -> Result<Applied, ApplyError> {
         let mut next = self.state.clone();
         let result = apply::apply(&mut next, index, command);
+        // Whether some node's allocations changed: most commands (a
+        // heartbeat, an evaluation) leave the table as it was.
+        let nodes_changed = result.is_ok()
+            && !next
+                .nodes_by_allocs_index
+                .ptr_eq(&self.state.nodes_by_allocs_index);
         if result.is_ok() {
             self.state = next;
         }
         self.state.index.latest = self.state.index.latest.max(index);
         self.publish();
+        if nodes_changed {
+            // After publishing: a woken reader must find the new state.
+            self.waiters.wake_changed(&self.state, index);
+        }
         result
     }
 }
@@ -71,6 +86,7 @@ impl drover_raft::StateMachine for Fsm {
     fn restore(&mut self, data: &[u8]) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         self.state = snapshot::decode(data)?;
         self.publish();
+        self.waiters.wake_all();
         Ok(())
     }
 }

@@ -5,17 +5,19 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use super::node_watch::NodeWaiters;
 use super::{State, Table};
 
 /// A cheap handle on the latest applied state. Clone freely.
 #[derive(Clone)]
 pub struct StateHandle {
     rx: watch::Receiver<Arc<State>>,
+    waiters: NodeWaiters,
 }
 
 impl StateHandle {
-    pub(crate) fn new(rx: watch::Receiver<Arc<State>>) -> Self {
-        StateHandle { rx }
+    pub(crate) fn new(rx: watch::Receiver<Arc<State>>, waiters: NodeWaiters) -> Self {
+        StateHandle { rx, waiters }
     }
 
     /// The latest applied state; it never changes under the caller.
@@ -37,6 +39,37 @@ impl StateHandle {
                 Ok(Ok(())) => continue,
                 // Timed out, or the state machine is gone (shutdown).
                 _ => return rx.borrow().clone(),
+            }
+        }
+    }
+
+    /// Waits until the allocations of `node_id` have changed past `index`
+    /// ([`State::node_allocs_index`]), or `timeout` passes, and returns the
+    /// state then. Only a change to that node's allocations wakes this
+    /// wait (see [`super::node_watch`]): changes elsewhere cost it nothing.
+    pub async fn wait_node_allocs(
+        &self,
+        node_id: &str,
+        index: u64,
+        timeout: Duration,
+    ) -> Arc<State> {
+        let subscription = self.waiters.subscribe(node_id);
+        let deadline = tokio::time::Instant::now() + timeout;
+        let sleep = tokio::time::sleep_until(deadline);
+        tokio::pin!(sleep);
+        loop {
+            // Registered before the state is read: a change published
+            // after the read still wakes this wait.
+            let notified = subscription.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let state = self.snapshot();
+            if state.node_allocs_index(node_id) > index {
+                return state;
+            }
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = &mut sleep => return self.snapshot(),
             }
         }
     }

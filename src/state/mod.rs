@@ -24,6 +24,7 @@ mod command;
 mod fsm;
 mod handle;
 mod keys;
+mod node_watch;
 mod planned_metric;
 mod snapshot;
 mod store;
@@ -42,5 +43,7 @@ pub use store::{NodeUsage, State, Table, TableIndexes};
 /// How many versions of a job are kept (Nomad's `job_tracked_versions`).
 pub const JOB_TRACKED_VERSIONS: usize = 6;
 
+#[cfg(test)]
+mod node_allocs_tests;
 #[cfg(test)]
 mod tests;

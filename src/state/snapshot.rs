@@ -63,6 +63,12 @@ struct SnapshotData {
     nodes: Vec<Arc<Node>>,
     #[serde(default)]
     heartbeats: Vec<(String, i64)>,
+    /// The index of the last change to each node's allocations. Mostly
+    /// the largest `ModifyIndex` of its allocations, which the restore
+    /// recomputes; kept because a removal moves it too, which nothing
+    /// left in the allocations shows.
+    #[serde(default)]
+    node_allocs: Vec<(String, u64)>,
 }
 
 pub fn encode(state: &State) -> Vec<u8> {
@@ -87,6 +93,11 @@ pub fn encode(state: &State) -> Vec<u8> {
             .heartbeats
             .iter()
             .map(|(k, v)| (k.clone(), *v))
+            .collect(),
+        node_allocs: state
+            .by_node
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.index))
             .collect(),
     };
     // Plain data with string keys always encodes.
@@ -141,6 +152,9 @@ pub fn decode(bytes: &[u8]) -> Result<State, SnapshotError> {
                 .and_then(|versions| versions.iter().find(|j| j.version == v).cloned());
         }
         apply::alloc::insert(&mut state, Arc::new(alloc));
+    }
+    for (node, index) in data.node_allocs {
+        apply::alloc::node_changed(&mut state, &node, index);
     }
     for mut node in data.nodes {
         if node.computed_class.is_empty() {

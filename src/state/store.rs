@@ -85,6 +85,11 @@ pub struct State {
     /// kept current by every allocation change, rebuilt on restore). One
     /// entry, so a placement copies one leaf of this table, not two.
     pub(crate) by_node: OrdMap<Id, NodeAllocs>,
+    /// Nodes by (index of the last change to their allocations, ID): the
+    /// nodes an applied entry touched are found in O(changed), so only
+    /// the blocking reads of those nodes are woken (derived, rebuilt on
+    /// restore).
+    pub(crate) nodes_by_allocs_index: OrdMap<(u64, Id), ()>,
     /// Allocations by (ModifyIndex, ID): what changed since an index.
     pub(crate) allocs_by_index: OrdMap<(u64, AllocId), ()>,
     pub(crate) nodes: OrdMap<String, Arc<Node>>,
@@ -98,12 +103,21 @@ pub struct State {
     pub(crate) index: TableIndexes,
 }
 
-/// A node's allocations (all of them, terminal ones too) and the usage
-/// of the live ones.
+/// A node's allocations (all of them, terminal ones too), the usage of
+/// the live ones, and the index of the last change to any of them.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct NodeAllocs {
     pub(crate) allocs: AllocSet,
     pub(crate) usage: NodeUsage,
+    /// The Raft index of the last change to this node's allocations: one
+    /// placed on it, updated (by a scheduler, the node's client or the
+    /// drainer) or removed from it. A client's blocking pull of its
+    /// allocations watches this instead of the allocations table, so a
+    /// change on another node does not end it. It covers Nomad's rule for
+    /// `GetClientAllocs` (the largest `ModifyIndex` of the node's
+    /// allocations, or the table's index once one was removed): an entry is
+    /// kept when its last allocation goes, so removals move it too.
+    pub(crate) index: u64,
 }
 
 /// The resources and ports that live allocations hold on one node.
@@ -257,6 +271,26 @@ impl State {
 
     pub fn node(&self, id: &str) -> Option<Arc<Node>> {
         self.nodes.get(id).cloned()
+    }
+
+    /// The index of the last change to `node_id`'s allocations (see
+    /// [`NodeAllocs::index`]); 0 when none was ever placed on it. Cheap: a
+    /// blocking read of a node's allocations checks it on every change of
+    /// the state before building an answer.
+    pub fn node_allocs_index(&self, node_id: &str) -> u64 {
+        self.by_node.get(node_id).map_or(0, |n| n.index)
+    }
+
+    /// How many allocations `node_id` holds (terminal ones too).
+    pub fn node_allocs_count(&self, node_id: &str) -> usize {
+        self.by_node.get(node_id).map_or(0, |n| n.allocs.len())
+    }
+
+    /// The nodes whose allocations changed at `index` or later.
+    pub fn nodes_with_allocs_changed_since(&self, index: u64) -> impl Iterator<Item = &str> {
+        self.nodes_by_allocs_index
+            .range((index, Id::from(""))..)
+            .map(|((_, id), _)| &**id)
     }
 
     /// What live allocations hold on `node_id`.

@@ -16,3 +16,4 @@ mod t10_cross_site;
 mod t11_connections;
 mod t12_hardening;
 mod t13_client_endpoints;
+mod t14_node_blocking;

@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use drover::nodesim::{NodesimConfig, Stats, run};
+use drover::nodesim::{NodesimConfig, Stats, WatchMode, run};
 use tokio_util::sync::CancellationToken;
 
 use crate::common::{TestCluster, register_body, wait_for};
@@ -10,6 +10,21 @@ use crate::t06_scheduling::seed_job;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulated_nodes_register_heartbeat_and_report_allocs_running() {
+    simulate(WatchMode::Shared).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulated_nodes_that_each_long_poll_their_allocations_report_them() {
+    let stats = simulate(WatchMode::PerNode).await;
+    // Every node pulled at least once; the 40 placements and their 40
+    // stops were each fetched.
+    assert!(stats.pulls.load(Ordering::Relaxed) >= 200);
+    assert!(stats.fetched.load(Ordering::Relaxed) >= 80);
+}
+
+/// 200 simulated nodes on a 3-server cluster learn about a job's 40
+/// allocations, report them running, then complete once the job stops.
+async fn simulate(watch: WatchMode) -> Arc<Stats> {
     let c = TestCluster::start(3).await;
     let stop = CancellationToken::new();
     let stats = Arc::new(Stats::default());
@@ -21,6 +36,7 @@ async fn simulated_nodes_register_heartbeat_and_report_allocs_running() {
         memory: 1024,
         report_running: true,
         concurrency: 16,
+        watch,
     };
     let sim = tokio::spawn(run(cfg, stats.clone(), stop.clone()));
     wait_for("200 nodes", Duration::from_secs(30), || async {
@@ -81,4 +97,5 @@ async fn simulated_nodes_register_heartbeat_and_report_allocs_running() {
     stop.cancel();
     let _ = sim.await;
     c.shutdown().await;
+    stats
 }

@@ -30,8 +30,8 @@ fn account(usage: &mut NodeUsage, alloc: &Allocation, add: bool) {
     }
 }
 
-/// Inserts `alloc` and maintains the by-job, by-node and by-index indexes
-/// and the node usage.
+/// Inserts `alloc` and maintains the by-job, by-node and by-index indexes,
+/// the node usage and the node's allocations index.
 pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
     let id = AllocId::new(&alloc.id);
     if let Some(old) = state.allocs.get(&id).cloned() {
@@ -52,12 +52,32 @@ pub(crate) fn insert_new(state: &mut State, alloc: Arc<Allocation>) {
     add(state, alloc, id);
 }
 
+/// Records that `node_id`'s allocations changed at `index` (kept as the
+/// largest index seen, so a restore that inserts allocations in ID order
+/// ends with the latest), and moves the node's entry in the by-index table.
+pub(crate) fn node_changed(state: &mut State, node_id: &str, index: u64) {
+    let node = match state.by_node.get_mut(node_id) {
+        Some(node) => node,
+        None => state.by_node.entry(Id::from(node_id)).or_default(),
+    };
+    if node.index >= index {
+        return;
+    }
+    let before = std::mem::replace(&mut node.index, index);
+    let key = Id::from(node_id);
+    if before > 0 {
+        state.nodes_by_allocs_index.remove(&(before, key.clone()));
+    }
+    state.nodes_by_allocs_index.insert((index, key), ());
+}
+
 /// Undoes what `old` held in the usage and indexes, as `new` replaces it.
 fn retire(state: &mut State, old: &Allocation, new: &Allocation, id: &AllocId) {
     if let Some(node) = state.by_node.get_mut(old.node_id.as_str()) {
         account(&mut node.usage, old, false);
         if old.node_id != new.node_id {
             node.allocs.remove(id);
+            node_changed(state, &old.node_id, new.modify_index);
         }
     }
     state
@@ -84,6 +104,11 @@ fn add(state: &mut State, alloc: Arc<Allocation>, id: AllocId) {
     };
     account(&mut node.usage, &alloc, true);
     node.allocs.insert(id.clone(), alloc.clone());
+    // Once per node and entry: the allocations an entry places on one
+    // node share its index.
+    if node.index < alloc.modify_index {
+        node_changed(state, &alloc.node_id, alloc.modify_index);
+    }
     state
         .allocs_by_index
         .insert((alloc.modify_index, id.clone()), ());
@@ -92,6 +117,53 @@ fn add(state: &mut State, alloc: Arc<Allocation>, id: AllocId) {
         .entry(JobKey::new(&alloc.namespace, &alloc.job_id))
         .or_default()
         .insert(id.clone(), alloc.clone());
+}
+
+/// Removes allocations for good, from every table and index and from
+/// their node's usage; unknown IDs are skipped. This is the one way an
+/// allocation leaves the state (for collecting terminal allocations): it
+/// moves the node's allocations index to `index`, so a client's blocking
+/// pull sees the allocation gone even though no remaining allocation
+/// changed.
+pub fn remove(state: &mut State, index: u64, ids: &[String]) -> Result<Applied, ApplyError> {
+    let mut jobs = Vec::new();
+    for alloc_id in ids {
+        let id = AllocId::new(alloc_id);
+        let Some(old) = state.allocs.remove(&id) else {
+            continue;
+        };
+        if let Some(node) = state.by_node.get_mut(old.node_id.as_str()) {
+            account(&mut node.usage, &old, false);
+            node.allocs.remove(&id);
+        }
+        node_changed(state, &old.node_id, index);
+        state
+            .allocs_by_index
+            .remove(&(old.modify_index, id.clone()));
+        let key = JobKey::new(&old.namespace, &old.job_id);
+        if let Some(set) = state.allocs_by_job.get_mut(&key) {
+            set.remove(&id);
+            if set.is_empty() {
+                state.allocs_by_job.remove(&key);
+            }
+        }
+        if !old.terminal() {
+            let class = state
+                .nodes
+                .get(old.node_id.as_str())
+                .map(|n| n.computed_class.clone())
+                .unwrap_or_default();
+            state.capacity_appeared(&class, index);
+        }
+        if !jobs.contains(&key) {
+            jobs.push(key);
+        }
+    }
+    state.index.bump(Table::Allocs, index);
+    for key in jobs {
+        summary::refresh(state, index, &key);
+    }
+    Ok(Applied::default())
 }
 
 pub fn upsert(
