@@ -167,6 +167,7 @@ impl<S: StateMachine> RaftStateMachine<TypeConfig> for SmStore<S> {
                         .iter()
                         .map(|cmd| ByteBuf::from(self.sm.apply(index, cmd)))
                         .collect();
+                    self.sm.entry_applied(index);
                     out.push(Responses(answers));
                 }
                 EntryPayload::Membership(m) => {

@@ -17,6 +17,13 @@ pub trait StateMachine: Send + Sync + 'static {
     /// for the caller that proposed it.
     fn apply(&mut self, index: u64, command: &[u8]) -> Vec<u8>;
 
+    /// Called once every command of the entry at log `index` has been
+    /// applied. Commands of one entry share its index, so a state machine
+    /// that shows its state to readers should do it here, not after each
+    /// command: a reader that saw part of an entry and took its index as
+    /// seen would never look at the rest.
+    fn entry_applied(&mut self, _index: u64) {}
+
     /// Takes a view of the current state for a snapshot.
     fn snapshot(&self) -> Self::Snapshot;
 

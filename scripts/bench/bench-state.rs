@@ -66,6 +66,7 @@ impl Bench {
         self.index += 1;
         let t = Instant::now();
         self.fsm.apply(self.index, &bytes);
+        self.fsm.entry_applied(self.index);
         self.times.apply += t.elapsed();
         self.index
     }

@@ -114,6 +114,7 @@ fn refused_changes_nothing(what: &str, cmd: impl FnOnce(&State) -> Command) {
     expected.index.latest = index;
 
     let out = fsm.apply(index, &cmd.encode().expect("encode"));
+    fsm.entry_applied(index);
     match decode_response(&out) {
         Err(ApplyError::Invalid(_)) => {}
         other => panic!("{what}: expected a refusal, got {other:?}"),
@@ -147,6 +148,7 @@ fn apply_is_all_or_nothing_the_same_plan_without_its_bad_part_applies() {
     let before = handle.snapshot();
     let index = before.index.latest + 1;
     let out = fsm.apply(index, &plan(&before, None, true).encode().expect("encode"));
+    fsm.entry_applied(index);
     decode_response(&out).expect("applied");
     let after = handle.snapshot();
     let allocs = before.allocs_by_job("default", "example");

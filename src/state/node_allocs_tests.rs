@@ -235,3 +235,48 @@ async fn a_wait_on_a_node_wakes_for_that_node_only() {
         .await;
     assert_eq!(state.node_allocs_index("n1"), 7);
 }
+
+/// Commands of one Raft entry share its index: readers see the entry
+/// whole, or a reader that took the index as seen after part of it (a
+/// node's pull, the evaluation feed) would miss the rest.
+#[tokio::test]
+async fn readers_see_a_raft_entry_whole() {
+    use drover_raft::StateMachine;
+    let (mut fsm, handle) = fsm();
+    place(&mut fsm, 4, "a1", "n1");
+    let waiting = {
+        let handle = handle.clone();
+        tokio::spawn(async move {
+            handle
+                .wait_node_allocs("n1", 4, Duration::from_secs(60))
+                .await
+        })
+    };
+    tokio::task::yield_now().await;
+    let command = |id: &str| {
+        Command::AllocClientUpdate {
+            allocs: vec![AllocClientUpdate {
+                id: id.into(),
+                client_status: ALLOC_CLIENT_RUNNING.into(),
+                ..AllocClientUpdate::default()
+            }],
+            evals: Vec::new(),
+        }
+        .encode()
+        .expect("encode")
+    };
+    fsm.apply(5, &command("a1"));
+    fsm.apply(5, &command("unknown"));
+    let s = handle.snapshot();
+    assert_eq!(s.indexes().latest, 4, "part of entry 5 is not shown");
+    assert_eq!(s.node_allocs_index("n1"), 4);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!waiting.is_finished(), "woken by part of an entry");
+    fsm.entry_applied(5);
+    let state = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("woken")
+        .expect("task");
+    assert_eq!(state.indexes().latest, 5);
+    assert_eq!(state.node_allocs_index("n1"), 5);
+}

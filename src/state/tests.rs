@@ -252,6 +252,7 @@ fn a_bad_command_changes_nothing() {
     use drover_raft::StateMachine;
     let (mut fsm, handle) = Fsm::new();
     let out = fsm.apply(3, b"garbage");
+    fsm.entry_applied(3);
     assert!(decode_response(&out).is_err());
     assert!(handle.snapshot().jobs_by_prefix("*", "").is_empty());
     assert_eq!(handle.snapshot().indexes().latest, 3);
@@ -273,7 +274,9 @@ fn plan_results_in_the_earlier_log_form_still_apply() {
         .to_string()
     };
     fsm.apply(4, plan(10).as_bytes());
+    fsm.entry_applied(4);
     fsm.apply(5, plan(20).as_bytes());
+    fsm.entry_applied(5);
     let a = handle.snapshot().alloc("a1").expect("placed");
     // The second entry is an update of the first allocation, found by ID.
     assert_eq!((a.create_index, a.modify_index, a.modify_time), (4, 5, 20));
