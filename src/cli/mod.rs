@@ -3,8 +3,15 @@
 //! rewrites them before clap sees them.
 
 mod agent;
+mod alloc;
+pub mod common;
+mod eval;
 mod executor;
+mod job;
+mod node;
 mod nodesim;
+mod operator;
+mod server;
 
 use std::process::ExitCode;
 
@@ -19,8 +26,57 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Runs an agent (a server, or a one-server dev cluster).
+    /// Runs an agent (a server, a client, or a one-process dev cluster).
     Agent(Box<agent::AgentArgs>),
+    /// Writes an example job file (example.nomad).
+    Init(job::init::InitArgs),
+    /// Shows what submitting a job file would change (a dry run).
+    Plan(job::plan::PlanArgs),
+    /// Submits a job file and follows its evaluation.
+    Run(job::run::RunArgs),
+    /// Lists jobs, or shows a job (or node, allocation, evaluation) by ID prefix.
+    Status(job::status::StatusArgs),
+    /// Stops a job.
+    Stop(job::stop::StopArgs),
+    /// Checks a job file.
+    Validate(job::validate::ValidateArgs),
+    /// Prints a registered job as JSON.
+    Inspect(job::inspect::InspectArgs),
+    /// Job commands.
+    #[command(subcommand)]
+    Job(job::JobCommand),
+    /// Node commands.
+    #[command(subcommand)]
+    Node(node::NodeCommand),
+    /// Lists nodes or shows one (as `node status`).
+    #[command(name = "node-status")]
+    NodeStatus(node::status::StatusArgs),
+    /// Drains a node (as `node drain`).
+    #[command(name = "node-drain")]
+    NodeDrain(node::drain::DrainArgs),
+    /// Allocation commands.
+    #[command(subcommand)]
+    Alloc(alloc::AllocCommand),
+    /// Shows an allocation (as `alloc status`).
+    #[command(name = "alloc-status")]
+    AllocStatus(alloc::status::StatusArgs),
+    /// Prints a task's logs (as `alloc logs`).
+    Logs(alloc::logs::LogsArgs),
+    /// Evaluation commands.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
+    /// Shows an evaluation (as `eval status`).
+    #[command(name = "eval-status")]
+    EvalStatus(eval::StatusArgs),
+    /// Server commands.
+    #[command(subcommand)]
+    Server(server::ServerCommand),
+    /// Lists the servers (as `server members`).
+    #[command(name = "server-members")]
+    ServerMembers(server::MembersArgs),
+    /// Cluster operator commands.
+    #[command(subcommand)]
+    Operator(operator::OperatorCommand),
     /// Simulates many client nodes for scale tests.
     Nodesim(nodesim::NodesimArgs),
     /// Prints the version.
@@ -59,7 +115,13 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
 }
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse_from(normalize_args(std::env::args())) {
+    let args = normalize_args(std::env::args());
+    // `plan` reports every error with 255, as Nomad's does.
+    let is_plan = matches!(
+        args.iter().skip(1).map(String::as_str).collect::<Vec<_>>()[..],
+        ["plan", ..] | ["job", "plan", ..]
+    );
+    let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -67,12 +129,32 @@ pub fn main() -> ExitCode {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
                     ExitCode::SUCCESS
                 }
+                _ if is_plan => ExitCode::from(255),
                 _ => ExitCode::from(1),
             };
         }
     };
     match cli.command {
         Command::Agent(args) => agent::run(*args),
+        Command::Init(a) => job::init::run(a),
+        Command::Plan(a) => job::plan::run(a),
+        Command::Run(a) => job::run::run(a),
+        Command::Status(a) => job::status::run(a),
+        Command::Stop(a) => job::stop::run(a),
+        Command::Validate(a) => job::validate::run(a),
+        Command::Inspect(a) => job::inspect::run(a),
+        Command::Job(c) => job::run_command(c),
+        Command::Node(c) => node::run_command(c),
+        Command::NodeStatus(a) => node::status::run(a),
+        Command::NodeDrain(a) => node::drain::run(a),
+        Command::Alloc(c) => alloc::run_command(c),
+        Command::AllocStatus(a) => alloc::status::run(a),
+        Command::Logs(a) => alloc::logs::run(a),
+        Command::Eval(c) => eval::run_command(c),
+        Command::EvalStatus(a) => eval::status(a),
+        Command::Server(c) => server::run_command(c),
+        Command::ServerMembers(a) => server::members(a),
+        Command::Operator(c) => operator::run_command(c),
         Command::Nodesim(args) => nodesim::run_cli(args),
         Command::Executor(args) => executor::run(args),
         Command::Version => {

@@ -1,0 +1,20 @@
+//! `drover alloc logs`.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::cli::common::ApiArgs;
+
+#[derive(Args)]
+pub struct LogsArgs {
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// The allocation ID (or prefix).
+    pub alloc: String,
+}
+
+pub fn run(_a: LogsArgs) -> ExitCode {
+    eprintln!("not implemented yet");
+    ExitCode::from(1)
+}

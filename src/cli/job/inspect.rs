@@ -1,0 +1,19 @@
+//! `drover job inspect`.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::cli::common::ApiArgs;
+
+#[derive(Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub api: ApiArgs,
+    pub arg: Option<String>,
+}
+
+pub fn run(_a: InspectArgs) -> ExitCode {
+    eprintln!("not implemented yet");
+    ExitCode::from(1)
+}

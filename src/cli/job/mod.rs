@@ -1,0 +1,52 @@
+//! `drover job ...` and its top-level aliases (`init`, `plan`, `run`,
+//! `status`, `stop`, `validate`, `inspect`).
+
+pub mod history;
+pub mod init;
+pub mod inspect;
+pub mod plan;
+pub mod revert;
+pub mod run;
+pub mod status;
+pub mod stop;
+pub mod validate;
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum JobCommand {
+    /// Writes an example job file (example.nomad).
+    Init(init::InitArgs),
+    /// Shows what submitting a job file would change (a dry run).
+    Plan(plan::PlanArgs),
+    /// Submits a job file and follows its evaluation.
+    Run(run::RunArgs),
+    /// Lists jobs or shows one.
+    Status(status::StatusArgs),
+    /// Stops a job.
+    Stop(stop::StopArgs),
+    /// Lists a job's versions.
+    History(history::HistoryArgs),
+    /// Reverts a job to an earlier version.
+    Revert(revert::RevertArgs),
+    /// Checks a job file.
+    Validate(validate::ValidateArgs),
+    /// Prints a registered job as JSON.
+    Inspect(inspect::InspectArgs),
+}
+
+pub fn run_command(c: JobCommand) -> ExitCode {
+    match c {
+        JobCommand::Init(a) => init::run(a),
+        JobCommand::Plan(a) => plan::run(a),
+        JobCommand::Run(a) => run::run(a),
+        JobCommand::Status(a) => status::run(a),
+        JobCommand::Stop(a) => stop::run(a),
+        JobCommand::History(a) => history::run(a),
+        JobCommand::Revert(a) => revert::run(a),
+        JobCommand::Validate(a) => validate::run(a),
+        JobCommand::Inspect(a) => inspect::run(a),
+    }
+}

@@ -1,0 +1,27 @@
+//! `drover node ...`: node status, drain and eligibility.
+
+pub mod drain;
+pub mod eligibility;
+pub mod status;
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum NodeCommand {
+    /// Lists nodes or shows one.
+    Status(status::StatusArgs),
+    /// Enables or disables drain mode on a node.
+    Drain(drain::DrainArgs),
+    /// Marks a node eligible or ineligible for new allocations.
+    Eligibility(eligibility::EligibilityArgs),
+}
+
+pub fn run_command(c: NodeCommand) -> ExitCode {
+    match c {
+        NodeCommand::Status(a) => status::run(a),
+        NodeCommand::Drain(a) => drain::run(a),
+        NodeCommand::Eligibility(a) => eligibility::run(a),
+    }
+}
