@@ -77,7 +77,10 @@ impl Drop for Cluster {
 
 /// `docker ARGS`, its stdout trimmed.
 pub fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).output().expect("run docker");
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run docker");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 

@@ -81,20 +81,23 @@ async fn the_seed_walkthrough() {
     assert!(again.stderr.contains("Job 'example.nomad' already exists"));
 
     // The example asks for dc1, which this cluster does not have.
-    cluster.drover(&work, &["plan", "example.nomad"]).await.expect(
-        1,
-        &[
-            "+ Job: \"example\"",
-            "+ Task Group: \"cache\" (1 create)",
-            "  + Task: \"redis\" (forces create)",
-            "Scheduler dry-run:",
-            "- WARNING: Failed to place all allocations.",
-            "  Task Group \"cache\" (failed to place 1 allocation):",
-            "    * No nodes were eligible for evaluation",
-            "    * No nodes are available in datacenter \"dc1\"",
-            "Job Modify Index: 0",
-        ],
-    );
+    cluster
+        .drover(&work, &["plan", "example.nomad"])
+        .await
+        .expect(
+            1,
+            &[
+                "+ Job: \"example\"",
+                "+ Task Group: \"cache\" (1 create)",
+                "  + Task: \"redis\" (forces create)",
+                "Scheduler dry-run:",
+                "- WARNING: Failed to place all allocations.",
+                "  Task Group \"cache\" (failed to place 1 allocation):",
+                "    * No nodes were eligible for evaluation",
+                "    * No nodes are available in datacenter \"dc1\"",
+                "Job Modify Index: 0",
+            ],
+        );
 
     // Both datacenters: placed.
     let text = std::fs::read_to_string(&file).expect("read job");
@@ -127,7 +130,10 @@ async fn the_seed_walkthrough() {
         ],
     );
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert!(lines[0].starts_with("==> Monitoring evaluation \""), "{run:#?}");
+    assert!(
+        lines[0].starts_with("==> Monitoring evaluation \""),
+        "{run:#?}"
+    );
     assert!(
         lines.iter().any(|l| l.starts_with("    Allocation \"")
             && l.contains("\" created: node \"")
@@ -209,17 +215,20 @@ async fn the_seed_walkthrough() {
 
     // Fifty do not fit: three 256 MB tasks per 768 MB node, 33 in all.
     set_count(&file, 15, 50);
-    cluster.drover(&work, &["plan", "example.nomad"]).await.expect(
-        1,
-        &[
-            "+/- Task Group: \"cache\" (35 create, 15 in-place update)",
-            "  +/- Count: \"15\" => \"50\" (forces create)",
-            "- WARNING: Failed to place all allocations.",
-            "  Task Group \"cache\" (failed to place 17 allocations):",
-            "    * Resources exhausted on 11 nodes",
-            "    * Dimension \"memory\" exhausted on 11 nodes",
-        ],
-    );
+    cluster
+        .drover(&work, &["plan", "example.nomad"])
+        .await
+        .expect(
+            1,
+            &[
+                "+/- Task Group: \"cache\" (35 create, 15 in-place update)",
+                "  +/- Count: \"15\" => \"50\" (forces create)",
+                "- WARNING: Failed to place all allocations.",
+                "  Task Group \"cache\" (failed to place 17 allocations):",
+                "    * Resources exhausted on 11 nodes",
+                "    * Dimension \"memory\" exhausted on 11 nodes",
+            ],
+        );
 
     // A container stopped behind Drover's back is started again.
     let victim = containers(&cluster.node_ids, false)
@@ -231,7 +240,8 @@ async fn the_seed_walkthrough() {
     loop {
         let running = containers(&cluster.node_ids, false);
         if running.len() == 15 && !running.contains(&victim)
-            || running.len() == 15 && docker(&["inspect", "-f", "{{.State.Running}}", &victim]) == "true"
+            || running.len() == 15
+                && docker(&["inspect", "-f", "{{.State.Running}}", &victim]) == "true"
         {
             break;
         }
