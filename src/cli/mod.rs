@@ -86,6 +86,17 @@ enum Command {
     Executor(executor::ExecutorArgs),
 }
 
+/// A wrong or missing flag or argument as one line: clap's message
+/// without its usage block, and where to find help.
+fn usage_error(e: &clap::Error, verb: &[String]) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let mut cmd = vec!["drover".to_string()];
+    cmd.extend(verb.iter().cloned());
+    format!("Error: {first} (see '{} -h')", cmd.join(" "))
+}
+
 /// Lets a verb whose output is piped into `head` end quietly when the pipe
 /// closes, as command-line tools do, instead of failing on the write.
 /// (Rust ignores SIGPIPE by default; the agents keep ignoring it.)
@@ -132,16 +143,28 @@ pub fn main() -> ExitCode {
         args.iter().skip(1).map(String::as_str).collect::<Vec<_>>()[..],
         ["plan", ..] | ["job", "plan", ..]
     );
+    let verb: Vec<String> = args
+        .iter()
+        .skip(1)
+        .take_while(|a| !a.starts_with('-'))
+        .take(2)
+        .cloned()
+        .collect();
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
+            use clap::error::ErrorKind;
             return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
                     ExitCode::SUCCESS
                 }
-                _ if is_plan => ExitCode::from(255),
-                _ => ExitCode::from(1),
+                _ => {
+                    eprintln!("{}", usage_error(&e, &verb));
+                    ExitCode::from(if is_plan { 255 } else { 1 })
+                }
             };
         }
     };
