@@ -8,6 +8,7 @@
 //! is safe.
 
 mod allocs;
+mod cli_calls;
 mod jobs;
 mod nodes;
 
