@@ -4,9 +4,9 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use drover::api_client::{ApiClient, QueryOptions};
+use drover::api_client::ApiClient;
+use drover::structs::rpc::JobVersionsResponse;
 use drover::structs::{Job, JobDiff};
-use serde::Deserialize;
 
 use super::diff_render;
 use crate::cli::common::format::time_rfc3339;
@@ -30,23 +30,14 @@ pub struct HistoryArgs {
 }
 
 /// `GET /v1/job/{id}/versions`.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct Versions {
-    pub versions: Vec<Job>,
-    pub diffs: Option<Vec<JobDiff>>,
-}
-
-pub async fn versions(api: &ApiClient, id: &str, diffs: bool) -> Result<Versions, CliError> {
-    let (v, _) = api
-        .get_with::<Versions>(
-            &format!("/v1/job/{id}/versions"),
-            &QueryOptions::default(),
-            &[("diffs", diffs.to_string())],
-        )
+pub async fn versions(
+    api: &ApiClient,
+    id: &str,
+    diffs: bool,
+) -> Result<JobVersionsResponse, CliError> {
+    api.job_versions(id, diffs)
         .await
-        .map_err(|e| CliError::api("Error retrieving job versions", e))?;
-    Ok(v)
+        .map_err(|e| CliError::api("Error retrieving job versions", e))
 }
 
 pub fn run(a: HistoryArgs) -> ExitCode {

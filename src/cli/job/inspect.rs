@@ -35,6 +35,7 @@ async fn inspect(a: InspectArgs) -> Result<u8, CliError> {
             .versions
             .into_iter()
             .find(|j| j.version == v)
+            .map(|j| (*j).clone())
             .ok_or_else(|| CliError::new(format!("job {:?} has no version {v}", stub.id)))?,
     };
     println!("{}", super::run::pretty_job_json(&job)?);

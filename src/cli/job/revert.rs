@@ -4,8 +4,6 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use drover::structs::rpc::JobRegisterResponse;
-use serde::Serialize;
 
 use super::monitor::monitor;
 use crate::cli::common::{ApiArgs, CliError, prefix, run as run_async};
@@ -26,14 +24,6 @@ pub struct RevertArgs {
     pub version: String,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct RevertRequest<'a> {
-    #[serde(rename = "JobID")]
-    job_id: &'a str,
-    job_version: u64,
-}
-
 pub fn run(a: RevertArgs) -> ExitCode {
     run_async(revert(a))
 }
@@ -47,14 +37,8 @@ async fn revert(a: RevertArgs) -> Result<u8, CliError> {
     })?;
     let api = a.api.client()?;
     let job = prefix::job(&api, &a.job).await?;
-    let resp: JobRegisterResponse = api
-        .put(
-            &format!("/v1/job/{}/revert", job.id),
-            &RevertRequest {
-                job_id: &job.id,
-                job_version: version,
-            },
-        )
+    let resp = api
+        .job_revert(&job.id, version, None)
         .await
         .map_err(|e| CliError::api("Error reverting job", e))?;
     if resp.eval_id.is_empty() {

@@ -1,25 +1,9 @@
 //! What `drover status ID` refers to: a job, or else a node, allocation or
 //! evaluation, found through `PUT /v1/search` as Nomad's CLI does.
 
-use std::collections::BTreeMap;
-
 use drover::api_client::ApiClient;
-use serde::{Deserialize, Serialize};
 
 use crate::cli::common::{ApiArgs, CliError};
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Request<'a> {
-    prefix: &'a str,
-    context: &'a str,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "PascalCase", default)]
-struct Response {
-    matches: BTreeMap<String, Vec<String>>,
-}
 
 pub enum Found {
     /// A job ID or prefix (resolved further by the job lookup).
@@ -32,16 +16,7 @@ pub enum Found {
 const CONTEXTS: &[&str] = &["jobs", "nodes", "allocs", "evals"];
 
 pub async fn resolve(api: &ApiClient, id: &str) -> Result<Found, CliError> {
-    let resp: Response = match api
-        .put(
-            "/v1/search",
-            &Request {
-                prefix: id,
-                context: "all",
-            },
-        )
-        .await
-    {
+    let resp = match api.search(id, "all").await {
         Ok(r) => r,
         // An agent without the search route: treat the argument as a job.
         Err(e) if e.is_not_found() => return Ok(Found::Job(id.to_string())),
