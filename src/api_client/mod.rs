@@ -8,8 +8,14 @@
 //! is safe.
 
 mod allocs;
+mod cli_nodes;
 mod jobs;
 mod nodes;
+
+pub use cli_nodes::{
+    AgentMember, AgentMembers, AllocStopResponse, DrainSpec, LogRequest, NodeDrainRequest,
+    RaftConfiguration, RaftServer,
+};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
