@@ -86,6 +86,17 @@ enum Command {
     Executor(executor::ExecutorArgs),
 }
 
+/// Lets a verb whose output is piped into `head` end quietly when the pipe
+/// closes, as command-line tools do, instead of failing on the write.
+/// (Rust ignores SIGPIPE by default; the agents keep ignoring it.)
+fn restore_sigpipe() {
+    // SAFETY: setting a signal's disposition to its default has no
+    // preconditions; no handler runs Rust code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Rewrites `-long-flag` into `--long-flag`; short flags (`-h`), numbers
 /// (`-1`) and everything after `--` are left alone.
 pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
@@ -134,6 +145,9 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    if !matches!(cli.command, Command::Agent(_) | Command::Executor(_)) {
+        restore_sigpipe();
+    }
     match cli.command {
         Command::Agent(args) => agent::run(*args),
         Command::Init(a) => job::init::run(a),
