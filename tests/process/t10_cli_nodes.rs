@@ -289,6 +289,20 @@ async fn node_alloc_eval_server_and_operator_verbs_against_a_dev_agent() {
         ok(a, &["node-drain", "-disable", "-yes", node8]).await,
         format!("Node \"{node}\" drain strategy unset\n")
     );
+    // Stopping follows the evaluation that replaces the allocation: 0
+    // when it is placed, 2 when it is not (a blocked replacement).
+    let stopped = drover(a, &["alloc", "stop", &alloc[..8]]).await;
+    assert!(
+        matches!(stopped.code, 0 | 2),
+        "{}{}",
+        stopped.stdout,
+        stopped.stderr
+    );
+    assert!(
+        stopped.stdout.starts_with("==> Monitoring evaluation \""),
+        "{}",
+        stopped.stdout
+    );
     let stop = ok(a, &["alloc", "stop", "-detach", &alloc[..8]]).await;
     let stop_eval = stop.trim();
     assert_eq!(stop_eval.len(), 36, "{stop}");

@@ -1,5 +1,6 @@
 //! `drover alloc stop [-detach] [-verbose] ALLOC`: stops an allocation;
-//! the scheduler places a replacement.
+//! the scheduler places a replacement, which the evaluation monitor of
+//! `job run` follows (exit 2 when it cannot be placed).
 
 use std::process::ExitCode;
 
@@ -7,6 +8,7 @@ use clap::Args;
 
 use super::lookup;
 use crate::cli::common::{self, ApiArgs, CliError};
+use crate::cli::job::monitor;
 
 #[derive(Args)]
 pub struct StopArgs {
@@ -37,9 +39,5 @@ async fn stop(a: StopArgs) -> Result<u8, CliError> {
         println!("{}", resp.eval_id);
         return Ok(0);
     }
-    // The evaluation monitor of `job run` follows the replacement here
-    // once it is shared (src/cli/job/monitor.rs); until then the
-    // evaluation is named for `eval status`.
-    println!("Evaluation ID: {}", resp.eval_id);
-    Ok(0)
+    monitor::monitor(&api, &resp.eval_id, a.verbose).await
 }
