@@ -9,8 +9,14 @@
 
 mod allocs;
 mod cli_calls;
+mod cli_nodes;
 mod jobs;
 mod nodes;
+
+pub use cli_nodes::{
+    AgentMember, AgentMembers, AllocStopResponse, DrainSpec, LogRequest, NodeDrainRequest,
+    RaftConfiguration, RaftServer,
+};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -3,6 +3,7 @@
 //! from disk; a SIGKILL of every server right after a burst of writes.
 
 mod kill_all;
+mod t10_cli_nodes;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

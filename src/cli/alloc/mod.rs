@@ -1,9 +1,13 @@
 //! `drover alloc ...`: allocation status, logs, stop and restart.
 
 pub mod logs;
+mod logs_tail;
+mod lookup;
+mod render;
 pub mod restart;
 pub mod status;
 pub mod stop;
+mod task_events;
 
 use std::process::ExitCode;
 

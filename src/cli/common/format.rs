@@ -88,15 +88,6 @@ pub fn now_nanos() -> i64 {
         .unwrap_or(i64::MAX)
 }
 
-/// Megabytes as `256 MiB` / `7.7 GiB`.
-pub fn mib(mb: i64) -> String {
-    if mb >= 1024 {
-        format!("{:.1} GiB", mb as f64 / 1024.0)
-    } else {
-        format!("{mb} MiB")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,8 +107,6 @@ mod tests {
         assert_eq!(pretty_duration(3_600_000_000_000), "1h");
         assert_eq!(pretty_duration(0), "0s");
         assert_eq!(ago(1, 1 + 5_000_000_000), "5s ago");
-        assert_eq!(mib(256), "256 MiB");
-        assert_eq!(mib(7884), "7.7 GiB");
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! the error type with its exit code, output tables, ID and time
 //! formatting, prefix lookups and the placement-failure lines.
 
+pub mod alloc_table;
 pub mod format;
+pub mod ibytes;
+pub mod ident;
 pub mod metrics;
 pub mod prefix;
 pub mod table;

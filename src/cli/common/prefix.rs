@@ -89,7 +89,7 @@ fn pick<T: Clone>(
     }
     match items.len() {
         0 => Err(CliError::new(format!(
-            "No {what} with prefix {prefix:?} found"
+            "No {what}(s) with prefix or id {prefix:?} found"
         ))),
         1 => Ok(items[0].clone()),
         _ => {

@@ -3,7 +3,7 @@
 
 use drover::api_client::ApiClient;
 
-use crate::cli::common::{ApiArgs, CliError};
+use crate::cli::common::CliError;
 
 pub enum Found {
     /// A job ID or prefix (resolved further by the job lookup).
@@ -71,14 +71,16 @@ fn title(context: &str) -> &'static str {
 }
 
 /// Shows the node, allocation or evaluation `id` with its own verb.
-pub fn dispatch(api: &ApiArgs, context: &str, id: &str, verbose: bool) -> Result<u8, CliError> {
-    let _ = (api, verbose);
-    let verb = match context {
-        "nodes" => "node status",
-        "allocs" => "alloc status",
-        _ => "eval status",
-    };
-    Err(CliError::new(format!(
-        "{id:?} is not a job: see `drover {verb} {id}`"
-    )))
+pub async fn dispatch(
+    api: &ApiClient,
+    context: &str,
+    id: &str,
+    verbose: bool,
+    short: bool,
+) -> Result<u8, CliError> {
+    match context {
+        "nodes" => crate::cli::node::status::show(api, id, verbose, short).await,
+        "allocs" => crate::cli::alloc::status::show(api, id, verbose, short).await,
+        _ => crate::cli::eval::show(api, id, verbose).await,
+    }
 }

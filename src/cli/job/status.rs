@@ -43,7 +43,7 @@ async fn status(a: StatusArgs) -> Result<u8, CliError> {
     let job_id = match super::search::resolve(&api, &id).await? {
         super::search::Found::Job(j) => j,
         super::search::Found::Other { context, id } => {
-            return super::search::dispatch(&a.api, &context, &id, a.verbose);
+            return super::search::dispatch(&api, &context, &id, a.verbose, a.short).await;
         }
     };
     let stub = prefix::job(&api, &job_id).await?;

@@ -1,7 +1,10 @@
 //! `drover node ...`: node status, drain and eligibility.
 
 pub mod drain;
+mod drain_monitor;
 pub mod eligibility;
+mod local;
+mod render;
 pub mod status;
 
 use std::process::ExitCode;
