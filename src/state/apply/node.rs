@@ -38,9 +38,17 @@ pub fn register(state: &mut State, index: u64, mut node: Node) -> Result<Applied
         }
         None => {
             node.create_index = index;
+            // The time comes from the command (the server that proposed
+            // it), so every replica records the same one.
+            let timestamp = if node.status_updated_at > 0 {
+                crate::structs::time::rfc3339(node.status_updated_at.saturating_mul(1_000_000_000))
+            } else {
+                String::new()
+            };
             node.events.push(NodeEvent {
                 message: "Node registered".into(),
                 subsystem: "Cluster".into(),
+                timestamp,
                 create_index: index,
                 ..NodeEvent::default()
             });
