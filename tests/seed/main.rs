@@ -209,6 +209,44 @@ async fn the_seed_walkthrough() {
         "the_seed_walkthrough: run to 15 containers running: {:?}",
         started.elapsed()
     );
+    // The nodes, in the seed's spelling of the verb.
+    let nodes = cluster.drover(&work, &["node-status"]).await;
+    nodes.expect(0, &[]);
+    assert_eq!(
+        nodes.stdout.lines().count(),
+        1 + cluster::NODES,
+        "{nodes:#?}"
+    );
+    assert!(nodes.stdout.contains("eu-west-1a") && nodes.stdout.contains("eu-west-1b"));
+    // An allocation by its short ID, through `status`.
+    let status = cluster.drover(&work, &["status", "example"]).await;
+    let alloc = status
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("ID        Eval ID"))
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next())
+        .expect("an allocation row")
+        .to_string();
+    let shown = cluster.drover(&work, &["status", &alloc]).await;
+    shown.expect(0, &["Task \"redis\" is \"running\""]);
+    assert!(
+        shown
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("Client Status") && l.ends_with("= running")),
+        "{shown:#?}"
+    );
+    // Two versions, the second with its change.
+    let history = cluster
+        .drover(&work, &["job", "history", "-p", "example"])
+        .await;
+    history.expect(0, &["Version     = 1", "Version     = 0"]);
+    assert!(
+        history.stdout.contains("Count: \"1\" => \"15\""),
+        "{history:#?}"
+    );
+
     // Published on the nodes' own addresses.
     let ports = docker(&["ps", "--format", "{{.Ports}}"]);
     assert!(ports.contains("127.0.2."), "{ports}");
