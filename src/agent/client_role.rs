@@ -121,12 +121,15 @@ impl ClientAgent {
     }
 }
 
-/// The client agent's own endpoints: what it is, whether it is well, and
-/// the `/v1/client/*` endpoints of its allocations.
+/// The client agent's own endpoints: what it is, whether it is well, its
+/// servers (`/v1/agent/servers`), and the `/v1/client/*` endpoints of its allocations.
 fn router(config: &AgentConfig, client: &Client) -> Router {
     let shared = client.shared.clone();
     let region = config.region.clone();
     let dc = config.datacenter.clone();
+    // The servers as configured, sorted (Nomad's order).
+    let mut servers = client.shared.config.servers.clone();
+    servers.sort();
     let self_info = move || {
         let node = shared.node();
         json!({
@@ -153,6 +156,13 @@ fn router(config: &AgentConfig, client: &Client) -> Router {
         .route(
             "/v1/agent/health",
             get(|| async { axum::Json(json!({ "client": { "ok": true, "message": "ok" } })) }),
+        )
+        .route(
+            "/v1/agent/servers",
+            get(move || {
+                let body = servers.clone();
+                async move { axum::Json(body) }
+            }),
         )
         .merge(crate::client::http::router(client.shared.clone()))
 }

@@ -1,5 +1,6 @@
-//! `/v1/agent/self`, `/v1/agent/members`, `/v1/agent/health`. On an agent
-//! that also runs a client, self and health describe the client too.
+//! `/v1/agent/self`, `/v1/agent/members`, `/v1/agent/health`,
+//! `/v1/agent/servers`. On an agent that also runs a client, self and
+//! health describe the client too, and servers lists the client's.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,6 +21,7 @@ pub fn routes() -> Router<Server> {
         .route("/v1/agent/self", get(agent_self))
         .route("/v1/agent/members", get(members))
         .route("/v1/agent/health", get(health))
+        .route("/v1/agent/servers", get(servers))
 }
 
 type Params = Query<HashMap<String, String>>;
@@ -172,4 +174,22 @@ async fn health(State(s): State<Server>, Extension(local): Extension<LocalClient
         StatusCode::INTERNAL_SERVER_ERROR
     };
     (status, axum::Json(body)).into_response()
+}
+
+/// The servers this agent knows, sorted: its client's servers as
+/// configured when it runs one (what Nomad answers); on a server-only
+/// agent, where Nomad answers 501, the Raft peers' RPC addresses (as
+/// `/v1/status/peers`).
+async fn servers(
+    State(s): State<Server>,
+    Extension(local): Extension<LocalClient>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    let mut servers: Vec<String> = match local.shared() {
+        Some(client) => client.config.servers.clone(),
+        None => s.raft().info().voters.into_iter().map(|(_, a)| a).collect(),
+    };
+    servers.sort();
+    Ok(reply(&s, &opts, &servers, 0))
 }

@@ -1,4 +1,5 @@
-//! `/v1/evaluations`, `/v1/evaluation/{id}`, `/v1/evaluation/{id}/allocations`.
+//! `/v1/evaluations`, `/v1/evaluation/{id}` (with `related=true`, its
+//! `RelatedEvals`), `/v1/evaluation/{id}/allocations`.
 
 use std::collections::HashMap;
 
@@ -43,10 +44,17 @@ async fn read(
     Query(q): Params,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
+    let related = opts.flag("related")?;
     read_one(&s, &opts, Table::Evals, "eval not found", |st| {
         st.eval(&id).map(|e| {
             let index = e.modify_index;
-            (e, index)
+            if !related {
+                return (e, index);
+            }
+            // A copy: the stored evaluation never carries them.
+            let mut with_related = (*e).clone();
+            with_related.related_evals = Some(st.evals_related_to(&id).unwrap_or_default());
+            (std::sync::Arc::new(with_related), index)
         })
     })
     .await

@@ -1,4 +1,5 @@
-//! `/v1/jobs`, `/v1/job/{id}/...`, `/v1/jobs/parse`, `/v1/validate/job`.
+//! `/v1/jobs`, `/v1/job/{id}/...`, `/v1/jobs/parse`, `/v1/validate/job`
+//! (a job's versions, revert and stable are in [`super::job_versions`]).
 
 use std::collections::HashMap;
 
@@ -14,7 +15,6 @@ use crate::jobspec;
 use crate::server::Server;
 use crate::server::endpoints::{JobRegisterRequest, job};
 use crate::state::Table;
-use crate::structs::{Job, JobDiff};
 
 pub fn routes() -> Router<Server> {
     Router::new()
@@ -25,7 +25,6 @@ pub fn routes() -> Router<Server> {
             "/v1/job/{id}",
             get(read).put(update).post(update).delete(deregister),
         )
-        .route("/v1/job/{id}/versions", get(versions))
         .route("/v1/job/{id}/allocations", get(allocations))
         .route("/v1/job/{id}/evaluations", get(evaluations))
         .route("/v1/job/{id}/summary", get(summary))
@@ -106,51 +105,30 @@ async fn deregister(
     Ok(reply(&s, &opts, &resp, resp.index))
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct VersionsResponse {
-    versions: Vec<std::sync::Arc<Job>>,
-    diffs: Option<Vec<JobDiff>>,
-    index: u64,
-}
-
-async fn versions(
-    State(s): State<Server>,
-    Path(id): Path<String>,
-    Query(q): Params,
-) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
-    read_one(
-        &s,
-        &opts,
-        Table::JobVersions,
-        "job versions not found",
-        |st| {
-            let versions = st.job_versions(&opts.namespace, &id);
-            let index = versions.first()?.modify_index;
-            Some((
-                VersionsResponse {
-                    versions,
-                    diffs: None,
-                    index,
-                },
-                index,
-            ))
-        },
-    )
-    .await
-}
-
 async fn allocations(
     State(s): State<Server>,
     Path(id): Path<String>,
     Query(q): Params,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
+    let all = opts.flag("all")?;
     blocking(&s, &opts, Table::Allocs, |st| {
+        // As Nomad: by default only the allocations of the current
+        // instance of the job (a job purged and registered again has a
+        // new CreateIndex); `all=true`, or no current job, lists every
+        // allocation of a job with this ID.
+        let instance = if all {
+            None
+        } else {
+            st.job(&opts.namespace, &id).map(|j| j.create_index)
+        };
         let stubs: Vec<_> = st
             .allocs_by_job(&opts.namespace, &id)
             .iter()
+            .filter(|a| match (instance, &a.job) {
+                (Some(created), Some(job)) => job.create_index == created,
+                _ => true,
+            })
             .map(|a| a.stub())
             .collect();
         Ok((stubs, st.index(Table::Allocs)))

@@ -25,11 +25,13 @@ mod error;
 mod evals;
 pub(crate) mod extract;
 mod guard;
+mod job_versions;
 mod jobs;
 mod local_client;
 mod nodes;
 mod origin;
 pub mod query;
+mod search;
 mod status;
 
 use std::future::Future;
@@ -66,6 +68,8 @@ async fn invalid_method() -> (StatusCode, &'static str) {
 pub fn router(server: Server, config: &ApiConfig, local: LocalClient) -> Router {
     let routes = Router::new()
         .merge(jobs::routes())
+        .merge(job_versions::routes())
+        .merge(search::routes())
         .merge(evals::routes())
         .merge(allocs::routes())
         .merge(nodes::routes())

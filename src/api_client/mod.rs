@@ -8,6 +8,7 @@
 //! is safe.
 
 mod allocs;
+mod cli_calls;
 mod jobs;
 mod nodes;
 
@@ -264,7 +265,7 @@ impl ApiClient {
             let resp = match req.send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    last = format!("{url}: {e}");
+                    last = format!("{url}: {}", error_chain(&e));
                     continue;
                 }
             };
@@ -276,6 +277,21 @@ impl ApiClient {
             last,
         })
     }
+}
+
+/// An error with its causes (`error sending request: connection refused`).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
 }
 
 async fn decode<T: DeserializeOwned>(

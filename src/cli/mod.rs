@@ -86,6 +86,28 @@ enum Command {
     Executor(executor::ExecutorArgs),
 }
 
+/// A wrong or missing flag or argument as one line: clap's message
+/// without its usage block, and where to find help.
+fn usage_error(e: &clap::Error, verb: &[String]) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let mut cmd = vec!["drover".to_string()];
+    cmd.extend(verb.iter().cloned());
+    format!("Error: {first} (see '{} -h')", cmd.join(" "))
+}
+
+/// Lets a verb whose output is piped into `head` end quietly when the pipe
+/// closes, as command-line tools do, instead of failing on the write.
+/// (Rust ignores SIGPIPE by default; the agents keep ignoring it.)
+fn restore_sigpipe() {
+    // SAFETY: setting a signal's disposition to its default has no
+    // preconditions; no handler runs Rust code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Rewrites `-long-flag` into `--long-flag`; short flags (`-h`), numbers
 /// (`-1`) and everything after `--` are left alone.
 pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
@@ -121,19 +143,34 @@ pub fn main() -> ExitCode {
         args.iter().skip(1).map(String::as_str).collect::<Vec<_>>()[..],
         ["plan", ..] | ["job", "plan", ..]
     );
+    let verb: Vec<String> = args
+        .iter()
+        .skip(1)
+        .take_while(|a| !a.starts_with('-'))
+        .take(2)
+        .cloned()
+        .collect();
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
+            use clap::error::ErrorKind;
             return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
                     ExitCode::SUCCESS
                 }
-                _ if is_plan => ExitCode::from(255),
-                _ => ExitCode::from(1),
+                _ => {
+                    eprintln!("{}", usage_error(&e, &verb));
+                    ExitCode::from(if is_plan { 255 } else { 1 })
+                }
             };
         }
     };
+    if !matches!(cli.command, Command::Agent(_) | Command::Executor(_)) {
+        restore_sigpipe();
+    }
     match cli.command {
         Command::Agent(args) => agent::run(*args),
         Command::Init(a) => job::init::run(a),

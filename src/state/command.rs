@@ -50,6 +50,8 @@ pub enum Command {
         allocs: std::collections::BTreeMap<String, crate::structs::DesiredTransition>,
         evals: Vec<Evaluation>,
     },
+    /// A stored version of a job is marked stable or not.
+    JobStability(JobStability),
 }
 
 impl Command {
@@ -231,12 +233,24 @@ pub struct JobDeregister {
     pub submit_time: i64,
 }
 
+/// `PUT /v1/job/{id}/stable`: sets `Stable` on one stored version (and on
+/// the current job when it is that version). Changes no spec, so
+/// `Version` and `JobModifyIndex` stay; `ModifyIndex` moves.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JobStability {
+    pub namespace: String,
+    pub job_id: String,
+    pub version: u64,
+    pub stable: bool,
+}
+
 /// What an applied command reports back to its proposer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applied {
     /// The job's `JobModifyIndex` after a register or deregister.
     pub job_modify_index: u64,
-    /// Whether the job existed (deregister of an unknown job is a no-op).
+    /// Whether the job existed (deregister of an unknown job is a no-op;
+    /// for a stability change: whether that version is stored).
     pub job_found: bool,
 }
 

@@ -26,18 +26,21 @@ mod handle;
 mod keys;
 mod node_watch;
 mod planned_metric;
+mod related_evals;
+mod search;
 mod snapshot;
 mod store;
 mod summary;
 
 pub use command::{
     AllocClientUpdate, AllocStop, Applied, ApplyError, Command, Followup, JobDeregister,
-    JobRegister, NodeUpdate, PlanResults, PlannedAlloc,
+    JobRegister, JobStability, NodeUpdate, PlanResults, PlannedAlloc,
 };
 pub use fsm::{Fsm, decode_response};
 pub use handle::StateHandle;
 pub use keys::JobKey;
 pub use planned_metric::PlannedMetric;
+pub use search::PrefixMatches;
 pub use store::{NodeUsage, State, Table, TableIndexes};
 
 /// How many versions of a job are kept (Nomad's `job_tracked_versions`).

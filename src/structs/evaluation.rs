@@ -48,6 +48,11 @@ pub struct Evaluation {
     pub next_eval: String,
     pub previous_eval: String,
     pub blocked_eval: String,
+    /// The evaluations linked to this one through `NextEval`,
+    /// `PreviousEval` and `BlockedEval`, transitively; filled in only by
+    /// `GET /v1/evaluation/{id}?related=true`, never stored. Served as
+    /// `null` otherwise, as Nomad does (its field has no `omitempty`).
+    pub related_evals: Option<Vec<EvaluationStub>>,
     #[serde(rename = "FailedTGAllocs")]
     pub failed_tg_allocs: BTreeMap<String, AllocMetric>,
     pub class_eligibility: BTreeMap<String, bool>,
@@ -63,7 +68,72 @@ pub struct Evaluation {
     pub modify_time: i64,
 }
 
+/// An evaluation in another's `RelatedEvals`: Nomad's `EvaluationStub`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct EvaluationStub {
+    #[serde(rename = "ID")]
+    pub id: String,
+    pub namespace: String,
+    pub priority: i64,
+    #[serde(rename = "Type")]
+    pub eval_type: String,
+    pub triggered_by: String,
+    #[serde(rename = "JobID")]
+    pub job_id: String,
+    #[serde(rename = "NodeID")]
+    pub node_id: String,
+    #[serde(rename = "DeploymentID")]
+    pub deployment_id: String,
+    pub status: String,
+    pub status_description: String,
+    /// Unix nanoseconds (0: not set); served as RFC 3339.
+    #[serde(with = "super::time::as_rfc3339")]
+    pub wait_until: i64,
+    pub next_eval: String,
+    pub previous_eval: String,
+    pub blocked_eval: String,
+    pub create_index: u64,
+    pub modify_index: u64,
+    /// Unix nanoseconds.
+    pub create_time: i64,
+    /// Unix nanoseconds.
+    pub modify_time: i64,
+}
+
 impl Evaluation {
+    /// The evaluations this one names: next, previous and blocked (empty
+    /// names left out).
+    pub fn related_ids(&self) -> impl Iterator<Item = &str> {
+        [&self.next_eval, &self.previous_eval, &self.blocked_eval]
+            .into_iter()
+            .map(String::as_str)
+            .filter(|id| !id.is_empty())
+    }
+
+    pub fn stub(&self) -> EvaluationStub {
+        EvaluationStub {
+            id: self.id.clone(),
+            namespace: self.namespace.clone(),
+            priority: self.priority,
+            eval_type: self.eval_type.clone(),
+            triggered_by: self.triggered_by.clone(),
+            job_id: self.job_id.clone(),
+            node_id: self.node_id.clone(),
+            deployment_id: self.deployment_id.clone(),
+            status: self.status.clone(),
+            status_description: self.status_description.clone(),
+            wait_until: self.wait_until,
+            next_eval: self.next_eval.clone(),
+            previous_eval: self.previous_eval.clone(),
+            blocked_eval: self.blocked_eval.clone(),
+            create_index: self.create_index,
+            modify_index: self.modify_index,
+            create_time: self.create_time,
+            modify_time: self.modify_time,
+        }
+    }
+
     /// Complete, failed and canceled evaluations are done.
     pub fn terminal(&self) -> bool {
         matches!(

@@ -107,3 +107,50 @@ pub struct JobPlanRequest {
     pub diff: bool,
     pub policy_override: bool,
 }
+
+/// The body of `PUT /v1/job/{id}/revert`: register `JobVersion` again as
+/// a new version.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct JobRevertRequest {
+    #[serde(rename = "JobID")]
+    pub job_id: String,
+    pub job_version: u64,
+    /// When set, the revert happens only if the job's current version is
+    /// this one (a compare-and-set, checked again at apply).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforce_prior_version: Option<u64>,
+    /// The job's namespace; the `namespace` query parameter wins.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+}
+
+/// The body of `PUT /v1/job/{id}/stable`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct JobStabilityRequest {
+    #[serde(rename = "JobID")]
+    pub job_id: String,
+    pub job_version: u64,
+    pub stable: bool,
+    /// The job's namespace; the `namespace` query parameter wins.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+}
+
+/// What `PUT /v1/job/{id}/stable` answers: `{"Index": N}`, as Nomad's
+/// `JobStabilityResponse`.
+pub type JobStabilityResponse = IndexResponse;
+
+/// What `GET /v1/job/{id}/versions` answers: the stored versions, newest
+/// first, and with `diffs=true` the change from each version to the next
+/// newer one (`Diffs[i]` goes from `Versions[i+1]` to `Versions[i]`;
+/// `null` when not asked for or when there is a single version, as in
+/// Nomad).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct JobVersionsResponse {
+    pub versions: Vec<std::sync::Arc<Job>>,
+    pub diffs: Option<Vec<super::JobDiff>>,
+    pub index: u64,
+}

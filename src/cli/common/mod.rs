@@ -81,11 +81,6 @@ impl CliError {
         }
     }
 
-    pub fn with_code(mut self, code: u8) -> Self {
-        self.code = code;
-        self
-    }
-
     /// `"<context>: <the API error>"`.
     pub fn api(context: &str, e: ApiClientError) -> Self {
         CliError::new(format!("{context}: {}", describe(&e)))
@@ -101,7 +96,7 @@ pub fn describe(e: &ApiClientError) -> String {
         }
         ApiClientError::Unreachable { tried, last } => {
             let why = last.rsplit(": ").next().unwrap_or(last);
-            format!("could not reach the agent at {tried}: {why}")
+            format!("could not reach the agent at {tried} ({why})")
         }
         other => other.to_string(),
     }

@@ -1,12 +1,15 @@
 //! `drover job ...` and its top-level aliases (`init`, `plan`, `run`,
 //! `status`, `stop`, `validate`, `inspect`).
 
+mod diff_render;
 pub mod history;
 pub mod init;
 pub mod inspect;
+pub mod monitor;
 pub mod plan;
 pub mod revert;
 pub mod run;
+mod search;
 pub mod status;
 pub mod stop;
 pub mod validate;
@@ -14,6 +17,9 @@ pub mod validate;
 use std::process::ExitCode;
 
 use clap::Subcommand;
+use drover::structs::Job;
+
+use crate::cli::common::{CliError, read_file};
 
 #[derive(Subcommand)]
 pub enum JobCommand {
@@ -49,4 +55,13 @@ pub fn run_command(c: JobCommand) -> ExitCode {
         JobCommand::Validate(a) => validate::run(a),
         JobCommand::Inspect(a) => inspect::run(a),
     }
+}
+
+/// Reads and parses a job file (`-` is stdin), as Nomad's CLI does before
+/// sending the job: errors name the file, line and column.
+pub fn load_job(path: &str) -> Result<Job, CliError> {
+    let src = read_file(path)?;
+    let name = if path == "-" { "<stdin>" } else { path };
+    drover::jobspec::parse(name, &src)
+        .map_err(|e| CliError::new(format!("Error parsing job file from {name}:\n{e}")))
 }

@@ -23,7 +23,7 @@ pub async fn prepared(mut job: Job) -> Result<Job, ServerError> {
 /// Whether checking `job` is worth moving off the runtime: it has more
 /// groups and tasks than a hand-written job (the checks cost microseconds
 /// per task, the hop to another thread about as much as a small job).
-fn is_large(job: &Job) -> bool {
+pub(crate) fn is_large(job: &Job) -> bool {
     const INLINE_TASKS: usize = 64;
     job.task_groups.len() > INLINE_TASKS
         || job.task_groups.iter().map(|g| g.tasks.len()).sum::<usize>() > INLINE_TASKS
@@ -45,7 +45,7 @@ pub async fn register(
     server: &Server,
     req: JobRegisterRequest,
 ) -> Result<JobRegisterResponse, ServerError> {
-    let mut job = req
+    let job = req
         .job
         .ok_or_else(|| ServerError::BadRequest("Job must be specified".into()))?;
     if job.id.is_empty() {
@@ -53,26 +53,40 @@ pub async fn register(
             "Job ID hasn't been provided".into(),
         ));
     }
-    if job.region.is_empty() {
-        job.region = server.config().region.clone();
-    }
     if req.eval_priority != 0 && !PRIORITY_RANGE.contains(&req.eval_priority) {
         return Err(ServerError::BadRequest(format!(
             "EvalPriority must be between 1 and 100 (got {})",
             req.eval_priority
         )));
     }
+    let enforce_index = req.enforce_index.then_some(req.job_modify_index);
+    submit(server, job, enforce_index, req.eval_priority).await
+}
+
+/// The path every registration takes (a new spec, a revert): canonicalise
+/// and validate `job`, stamp it, and commit it with its evaluation in one
+/// Raft entry. `enforce_index`: the `JobModifyIndex` the stored job must
+/// have (checked again at apply).
+pub(crate) async fn submit(
+    server: &Server,
+    mut job: Job,
+    enforce_index: Option<u64>,
+    eval_priority: i64,
+) -> Result<JobRegisterResponse, ServerError> {
+    if job.region.is_empty() {
+        job.region = server.config().region.clone();
+    }
     let mut job = prepared(job).await?;
     let now = ids::now_nanos();
     job.submit_time = now;
     job.status.clear();
     let eval = (!job.is_periodic() && !job.is_parameterized())
-        .then(|| new_eval(&job, TRIGGER_JOB_REGISTER, req.eval_priority, now));
+        .then(|| new_eval(&job, TRIGGER_JOB_REGISTER, eval_priority, now));
     let eval_id = eval.as_ref().map(|e| e.id.clone()).unwrap_or_default();
     let command = Command::JobRegister(JobRegister {
         job,
         eval,
-        enforce_index: req.enforce_index.then_some(req.job_modify_index),
+        enforce_index,
     });
     let (index, applied) = server.propose(&command).await?;
     Ok(JobRegisterResponse {

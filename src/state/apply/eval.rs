@@ -47,6 +47,8 @@ pub(crate) fn put(state: &mut State, index: u64, mut eval: Evaluation) {
         .map(|e| e.create_index)
         .unwrap_or(index);
     eval.modify_index = index;
+    // Related evaluations are a read's view, never stored.
+    eval.related_evals = None;
     insert(state, Arc::new(eval));
     state.index.bump(Table::Evals, index);
 }

@@ -95,6 +95,15 @@ fn put_job(state: &mut State, index: u64, job: Job) {
     let job = Arc::new(job);
     let versions = state.job_versions.entry(key.clone()).or_default();
     versions.push_front(job.clone());
+    // As Nomad: when the version about to be dropped is the newest stable
+    // one, the one before it goes instead, so a stable version to revert
+    // to stays while there is one.
+    if versions.len() > JOB_TRACKED_VERSIONS {
+        let newest_stable = versions.iter().position(|j| j.stable);
+        if newest_stable == Some(JOB_TRACKED_VERSIONS) {
+            versions.swap(JOB_TRACKED_VERSIONS - 1, JOB_TRACKED_VERSIONS);
+        }
+    }
     versions.truncate(JOB_TRACKED_VERSIONS);
     state.jobs.insert(key, job);
     state.index.bump(Table::Jobs, index);

@@ -3,6 +3,7 @@
 pub mod alloc;
 pub mod eval;
 pub mod job;
+pub mod job_stability;
 pub mod node;
 pub mod plan;
 
@@ -31,5 +32,6 @@ pub fn apply(state: &mut State, index: u64, command: Command) -> Result<Applied,
         Command::AllocDesiredTransition { allocs, evals } => {
             alloc::desired_transition(state, index, allocs, evals)
         }
+        Command::JobStability(req) => job_stability::apply(state, index, req),
     }
 }
