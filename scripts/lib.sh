@@ -33,12 +33,13 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))'))
 # start_servers DIR LOG_LEVEL: three release-built servers on loopback, on
 # the ports in ${http[@]} and ${rpc[@]}, data and logs under DIR; their pids
 # are appended to ${pids[@]}. Flags in ${server_args[@]}, if set, are passed
-# to every server (e.g. `-config FILE`).
+# to every server (e.g. `-config FILE`). ${drover_bin}, if set, is the
+# binary to run instead of target/release/drover.
 start_servers() {
   local dir=$1 level=$2 joins=() i
   for i in 0 1 2; do joins+=(-retry-join "127.0.0.1:${rpc[$i]}"); done
   for i in 0 1 2; do
-    target/release/drover agent -server -bootstrap-expect 3 -bind 127.0.0.1 \
+    "${drover_bin:-target/release/drover}" agent -server -bootstrap-expect 3 -bind 127.0.0.1 \
       -node "server$((i + 1))" -data-dir "$dir/server$i" \
       -http-port "${http[$i]}" -rpc-port "${rpc[$i]}" "${joins[@]}" \
       ${server_args[@]+"${server_args[@]}"} \

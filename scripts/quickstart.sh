@@ -1,71 +1,135 @@
 #!/usr/bin/env bash
-# Brings up a local Drover cluster on loopback and runs the example job:
-# 3 servers (Raft, durable sled logs, HTTP API) and 11 simulated client
-# nodes split over datacenters eu-west-1a and eu-west-1b (768 MB each).
-# The client agent that runs real containers is not built yet, so the
-# nodes are simulated: they register, heartbeat and report allocations
-# running, and the scheduler places the job on them.
+# Brings up a real Drover cluster on this machine and walks through the
+# example job with the `drover` CLI:
 #
-#   scripts/quickstart.sh        start (or restart) and run the example job
-#   scripts/quickstart.sh stop   stop everything
+#   3 servers   Raft over durable sled logs, HTTP API on 127.0.0.1:14646,
+#               :24646 and :34646 (away from a default agent on 4646)
+#   11 clients  real client agents that run tasks as Docker containers,
+#               each on its own loopback address 127.0.1.N with HTTP on
+#               port 4646: client1-6 in datacenter eu-west-1a, client7-11
+#               in eu-west-1b, each offering 768 MB and 4000 MHz (so three
+#               256 MB redis tasks fit per node, 33 in all)
+#
+# Then, in $root/work: `drover init`, `drover plan example.nomad` (dc1 has
+# no nodes), the datacenters set to eu-west-1a/b, `plan` again, `drover run
+# -check-index N example.nomad` with the index the plan printed, and
+# `drover status example`. The cluster keeps running afterwards.
+#
+#   scripts/quickstart.sh        stop a previous quickstart cluster, start
+#                                a new one and run the example
+#   scripts/quickstart.sh stop   stop the agents, remove the containers
+#                                their clients started, delete $root
+#
+# Environment:
+#   DROVER_QUICKSTART_DIR  where data and logs live (/tmp/drover-quickstart)
+#   DROVER_BIN             a drover binary to use instead of building
+#                          target/release/drover (a release build takes
+#                          minutes), e.g. target/debug/drover
+#
+# Needs the Rust toolchain, Docker, curl and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=${DROVER_QUICKSTART_DIR:-/tmp/drover-quickstart}
-
-stop() {
-  if [ -f "$root/pids" ]; then
-    while read -r p; do kill "$p" 2>/dev/null || true; done <"$root/pids"
-    rm -f "$root/pids"
-  fi
-}
-if [ "${1:-}" = "stop" ]; then
-  stop
-  rm -rf "$root"
-  echo "stopped"
-  exit 0
-fi
-stop
-rm -rf "$root"
-mkdir -p "$root"
-cargo build --release --locked --bin drover
-bin=target/release/drover
+repo=$PWD
+root=$(realpath -m "${DROVER_QUICKSTART_DIR:-/tmp/drover-quickstart}")
+case "$root" in
+  / | "$HOME" | "$repo") echo "quickstart: refusing DROVER_QUICKSTART_DIR=$root" >&2; exit 1 ;;
+esac
 
 . scripts/lib.sh
+. scripts/quickstart-lib.sh
+
+if [ "${1:-}" = "stop" ]; then
+  stop_quickstart
+  exit 0
+fi
+[ $# -eq 0 ] || die "usage: scripts/quickstart.sh [stop]"
+
+started=$(now_ms)
+need docker curl python3
+docker version >/dev/null 2>&1 || die "no reachable Docker engine"
+stop_quickstart
+
+if [ -n "${DROVER_BIN:-}" ]; then
+  bin=$(realpath "$DROVER_BIN")
+  [ -x "$bin" ] || die "DROVER_BIN=$DROVER_BIN is not an executable"
+else
+  need cargo
+  step "building drover (release; set DROVER_BIN to skip)"
+  cargo build --release --locked --bin drover
+  bin=$repo/target/release/drover
+fi
+step "Docker images"
+scripts/test-images.sh
+
+mkdir -p "$root/work"
+# From here on a failure leaves the agents running, for their logs.
+on_failure="the cluster is left as it is; scripts/quickstart.sh stop removes it"
+drover_bin=$bin
 http=(14646 24646 34646) rpc=(14647 24647 34647) pids=()
 start_servers "$root" info
-printf '%s\n' "${pids[@]}" >>"$root/pids"
+for i in 0 1 2; do remember "${pids[$i]}" "$root/server$i.log"; done
 export DROVER_ADDR="http://127.0.0.1:${http[0]}"
-api() { curl -sS --fail-with-body "$@"; }
-leader=$(wait_leader "$DROVER_ADDR")
-echo "==> servers up, leader $leader"
 
-$bin nodesim -address "$DROVER_ADDR" -address "http://127.0.0.1:${http[1]}" -nodes 11 \
-  -datacenters eu-west-1a,eu-west-1b -cpu 4000 -memory 768 >"$root/nodes.log" 2>&1 &
-echo $! >>"$root/pids"
-for _ in $(seq 1 100); do
-  n=$(api "$DROVER_ADDR/v1/nodes" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
-  [ "$n" -ge 11 ] && break
-  sleep 0.2
+cat >"$root/client.hcl" <<'EOF'
+# Every quickstart client offers the same, whatever this machine has.
+client {
+  memory_total_mb   = 768
+  cpu_total_compute = 4000
+}
+EOF
+servers=127.0.0.1:${http[0]},127.0.0.1:${http[1]},127.0.0.1:${http[2]}
+clients_started=$(now_ms)
+for n in $(seq 1 "$CLIENTS"); do
+  dc=eu-west-1a
+  [ "$n" -le 6 ] || dc=eu-west-1b
+  "$bin" agent -client -servers "$servers" -bind "127.0.1.$n" -http-port 4646 \
+    -node "client$n" -dc "$dc" -data-dir "$root/client$n" -config "$root/client.hcl" \
+    -log-level info >"$root/client$n.log" 2>&1 &
+  remember $! "$root/client$n.log"
 done
-echo "==> $n nodes ready"
 
-job=tests/jobspec/good/example_eu.nomad
-body=$(python3 -c 'import json,sys; print(json.dumps({"JobHCL": open(sys.argv[1]).read(), "Canonicalize": True}))' "$job")
-parsed=$(api -X PUT "$DROVER_ADDR/v1/jobs/parse" -d "$body")
-plan=$(api -X PUT "$DROVER_ADDR/v1/job/example/plan" -d "{\"Job\": $parsed, \"Diff\": true}")
-index=$(echo "$plan" | python3 -c 'import json,sys; print(json.load(sys.stdin)["JobModifyIndex"])')
-echo "==> plan: $(echo "$plan" | python3 -c 'import json,sys; p=json.load(sys.stdin); print(p["Annotations"]["DesiredTGUpdates"], "failed:", list((p["FailedTGAllocs"] or {}).keys()))')"
-echo "==> run with check-index $index"
-api -X PUT "$DROVER_ADDR/v1/jobs" -d "{\"Job\": $parsed, \"EnforceIndex\": true, \"JobModifyIndex\": $index}"
+step "waiting for a leader and $CLIENTS ready nodes"
+leader=$(wait_leader "$DROVER_ADDR") || { tail_logs "$root"/server*.log; die "the servers elected no leader"; }
+echo "    leader ${leader//\"/}"
+wait_ready_nodes
+ready_ms=$(($(now_ms) - clients_started))
+echo "    $CLIENTS nodes ready $(seconds "$ready_ms") s after the clients started"
+
+cd "$root/work"
+rm -f example.nomad
+show drover init || die "drover init failed"
+plan_rc=0
+show drover plan example.nomad || plan_rc=$?
+# 0: nothing would change, 1: allocations would be created or destroyed.
+[ "$plan_rc" -le 1 ] || die "drover plan exited $plan_rc"
+
 echo
-for _ in $(seq 1 100); do
-  running=$(api "$DROVER_ADDR/v1/job/example/summary" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Summary"]["cache"]["Running"])')
-  [ "$running" -ge 1 ] && break
-  sleep 0.2
-done
-api "$DROVER_ADDR/v1/job/example/allocations" | python3 -c '
-import json, sys
-for a in json.load(sys.stdin):
-    print("    alloc %s  node %s  %s  %s/%s" % (a["ID"][:8], a["NodeID"][:8], a["Name"], a["DesiredStatus"], a["ClientStatus"]))'
-echo "==> the cluster keeps running. Use it with: export DROVER_ADDR=$DROVER_ADDR"
-echo "    stop it with: scripts/quickstart.sh stop    (logs in $root)"
+echo "\$ sed -i 's/\"dc1\"/\"eu-west-1a\", \"eu-west-1b\"/' example.nomad"
+sed -E -i 's/^([[:space:]]*datacenters[[:space:]]*=[[:space:]]*)\["dc1"\]/\1["eu-west-1a", "eu-west-1b"]/' example.nomad
+grep -q '"eu-west-1a", "eu-west-1b"' example.nomad || die "no datacenters = [\"dc1\"] line in example.nomad to edit"
+
+echo
+echo "\$ drover plan example.nomad"
+plan_rc=0
+plan=$("$bin" plan example.nomad) || plan_rc=$?
+printf '%s\n' "$plan"
+[ "$plan_rc" -le 1 ] || die "drover plan exited $plan_rc"
+index=$(printf '%s\n' "$plan" | sed -nE 's/.*-check-index ([0-9]+).*/\1/p' | head -n 1)
+[ -n "$index" ] || die "no '-check-index N' hint in the plan's output"
+
+show drover run -check-index "$index" example.nomad || die "drover run failed"
+wait_job_running example
+show drover status example
+
+total_ms=$(($(now_ms) - started))
+containers=$(quickstart_containers | wc -l)
+cat <<EOF
+
+==> The cluster keeps running: 3 servers, $CLIENTS client agents, $containers Docker container(s) of the example.
+    Use it:    export DROVER_ADDR=$DROVER_ADDR
+               export PATH="$(dirname "$bin"):\$PATH"    # for the drover binary
+               drover status example; drover node status
+    Logs:      $root/*.log    (the job file: $root/work/example.nomad)
+    Stop it:   scripts/quickstart.sh stop
+==> Nodes ready in $(seconds "$ready_ms") s; the whole run took $(seconds "$total_ms") s.
+EOF

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::http_file::{self, FileHttpApi, FileLimits};
+use super::logging::LogLevel;
 
 /// The agent's settings after merging files and flags.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,7 +33,9 @@ pub struct AgentConfig {
     pub bootstrap_expect: usize,
     pub retry_join: Vec<String>,
     pub dev: bool,
-    pub log_level: String,
+    pub log_level: LogLevel,
+    /// Log JSON lines instead of text (`-log-json`, `log_json`).
+    pub log_json: bool,
     /// Server: the shortest heartbeat TTL given to clients.
     pub min_heartbeat_ttl: std::time::Duration,
     /// Server: extra time past the TTL before a node is marked down.
@@ -66,7 +69,8 @@ impl Default for AgentConfig {
             bootstrap_expect: 0,
             retry_join: Vec::new(),
             dev: false,
-            log_level: "info".into(),
+            log_level: LogLevel::Info,
+            log_json: false,
             min_heartbeat_ttl: std::time::Duration::from_secs(10),
             heartbeat_grace: std::time::Duration::from_secs(10),
             num_schedulers: None,
@@ -111,6 +115,7 @@ struct FileConfig {
     data_dir: Option<String>,
     bind_addr: Option<String>,
     log_level: Option<String>,
+    log_json: Option<bool>,
     ports: Option<FilePorts>,
     advertise: Option<FileAdvertise>,
     server: Option<FileServer>,
@@ -206,7 +211,11 @@ impl AgentConfig {
             self.bind_addr = parse_ip(&at("bind_addr"), &v)?;
         }
         if let Some(v) = file.log_level {
-            self.log_level = v;
+            self.log_level =
+                LogLevel::parse(&v).map_err(|e| invalid(&at("log_level"), e.to_string()))?;
+        }
+        if let Some(v) = file.log_json {
+            self.log_json = v;
         }
         if let Some(p) = file.ports {
             self.http_port = p.http.unwrap_or(self.http_port);
@@ -378,6 +387,22 @@ server {
             .merge_file(f.path())
             .expect_err("bad ip");
         assert!(err.to_string().contains("bind_addr"), "{err}");
+    }
+
+    #[test]
+    fn log_level_and_json_come_from_the_file() {
+        let f = file("log_level = \"WARN\"\nlog_json = true\n");
+        let mut c = AgentConfig::default();
+        c.merge_file(f.path()).expect("parse");
+        assert_eq!((c.log_level, c.log_json), (LogLevel::Warn, true));
+
+        let f = file("log_level = \"loud\"\n");
+        let err = AgentConfig::default()
+            .merge_file(f.path())
+            .expect_err("bad level");
+        let text = err.to_string();
+        assert!(text.contains("log_level"), "{text}");
+        assert!(text.contains("trace, debug, info, warn, error"), "{text}");
     }
 
     #[test]

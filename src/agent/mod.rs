@@ -9,6 +9,7 @@ mod client_role;
 pub mod config;
 mod exposure;
 mod http_file;
+pub mod logging;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use drover::agent::logging::{self, LogLevel};
 use drover::agent::{Agent, AgentConfig, ClientAgent};
 
 #[derive(Args, Debug)]
@@ -59,9 +60,13 @@ pub struct AgentArgs {
     /// Client: node metadata `key=value`; repeatable.
     #[arg(long, value_name = "KEY=VALUE")]
     meta: Vec<String>,
-    /// Log level: trace, debug, info, warn, error.
+    /// Log level: trace, debug, info, warn or error, in any case (default
+    /// info).
     #[arg(long = "log-level", value_name = "LEVEL")]
     log_level: Option<String>,
+    /// Log JSON lines (one object per event) instead of text.
+    #[arg(long = "log-json")]
+    log_json: bool,
 }
 
 fn build_config(args: AgentArgs) -> Result<AgentConfig, String> {
@@ -72,6 +77,9 @@ fn build_config(args: AgentArgs) -> Result<AgentConfig, String> {
         c.name = "dev".into();
         // As in Nomad's dev mode: host processes may run too.
         c.client_config.raw_exec_enabled = true;
+        // And Nomad's dev agent logs at debug. Libraries stay at warn
+        // (see `logging`), so Drover's debug lines remain few enough to read.
+        c.log_level = LogLevel::Debug;
     }
     for file in &args.config {
         c.merge_file(file).map_err(|e| e.to_string())?;
@@ -108,8 +116,9 @@ fn build_config(args: AgentArgs) -> Result<AgentConfig, String> {
         c.rpc_port = p;
     }
     if let Some(l) = args.log_level {
-        c.log_level = l;
+        c.log_level = LogLevel::parse(&l).map_err(|e| format!("-log-level: {e}"))?;
     }
+    c.log_json |= args.log_json;
     if !args.servers.is_empty() {
         c.client_config.servers = args.servers;
     }
@@ -127,16 +136,6 @@ fn build_config(args: AgentArgs) -> Result<AgentConfig, String> {
     }
     c.validate().map_err(|e| e.to_string())?;
     Ok(c)
-}
-
-fn init_tracing(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("DROVER_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("{level},openraft=warn,sled=warn"))
-    });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 async fn wait_for_signal() {
@@ -165,7 +164,7 @@ pub fn run(args: AgentArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    init_tracing(&config.log_level);
+    logging::init(config.log_level, config.log_json);
     if config.client && !config.server && !config.dev {
         small_pages_only();
     }

@@ -1,8 +1,10 @@
 //! Real `drover agent -server` processes on loopback: formation, writes
 //! through a follower, SIGKILL of the leader, and a whole-cluster restart
-//! from disk; a SIGKILL of every server right after a burst of writes.
+//! from disk; a SIGKILL of every server right after a burst of writes; the
+//! agent's own log (plain text in files, JSON lines, level names).
 
 mod kill_all;
+mod logs;
 mod t10_cli_nodes;
 
 use std::path::{Path, PathBuf};
