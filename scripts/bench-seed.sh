@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# How long `drover run` takes to get the seed's 15 redis containers running
+# on the quickstart cluster (3 servers, 11 client agents, real Docker):
+# the example job is scaled from 1 to 15 instances with `drover run`, and
+# the clock stops when `docker ps` shows 15 of its containers running;
+# then it is scaled back to 1. Prints each round and the median.
+#
+#   scripts/bench-seed.sh [ROUNDS]     (default 5)
+#
+# Uses the quickstart cluster under $DROVER_QUICKSTART_DIR (starting it with
+# scripts/quickstart.sh when it is not up) and $DROVER_BIN or
+# target/release/drover.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-5}
+root=$(realpath -m "${DROVER_QUICKSTART_DIR:-/tmp/drover-quickstart}")
+bin=$(realpath -m "${DROVER_BIN:-target/release/drover}")
+export DROVER_ADDR=http://127.0.0.1:14646
+if ! curl -sf --max-time 2 "$DROVER_ADDR/v1/status/leader" >/dev/null ||
+  [ ! -f "$root/work/example.nomad" ]; then
+  DROVER_BIN=$bin scripts/quickstart.sh >/dev/null
+fi
+work="$root/bench"
+rm -rf "$work"
+mkdir -p "$work"
+cp "$root/work/example.nomad" "$work/example.nomad"
+job="$work/example.nomad"
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# running_containers: how many containers of the job's live allocations run.
+running_containers() {
+  local ids
+  ids=$(curl -sf "$DROVER_ADDR/v1/job/example/allocations" | python3 -c '
+import json, sys
+for a in json.load(sys.stdin):
+    if a["DesiredStatus"] == "run":
+        print(a["ID"])')
+  docker ps --filter label=com.hashicorp.nomad.alloc_id \
+    --format '{{.Label "com.hashicorp.nomad.alloc_id"}}' | grep -cxF "$ids" || true
+}
+
+# scale N: `drover run` with count N; prints ms until N containers run.
+scale() {
+  sed -i -E "s/count( *)= *[0-9]+/count\1= $1/" "$job"
+  local t0 n
+  t0=$(now_ms)
+  "$bin" run -detach "$job" >/dev/null
+  for _ in $(seq 1 1200); do
+    n=$(running_containers)
+    if [ "$n" -eq "$1" ]; then
+      echo $(($(now_ms) - t0))
+      return
+    fi
+    sleep 0.05
+  done
+  echo "bench-seed: $1 containers not running after 60 s (have $n)" >&2
+  exit 1
+}
+
+scale 1 >/dev/null
+up=() down=()
+for r in $(seq 1 "$rounds"); do
+  u=$(scale 15)
+  d=$(scale 1)
+  up+=("$u") down+=("$d")
+  echo "round $r: 1 -> 15 running in $u ms; 15 -> 1 in $d ms"
+done
+# The anchor: Docker alone starting 14 redis containers at once (what
+# scaling 1 -> 15 asks of the engine), without Drover.
+anchor() {
+  local t0 i
+  t0=$(now_ms)
+  for i in $(seq 1 14); do
+    docker run -d --name "bench-seed-anchor-$i" redis:3.2 >/dev/null &
+  done
+  wait
+  echo $(($(now_ms) - t0))
+  docker rm -f $(seq -f 'bench-seed-anchor-%g' 1 14) >/dev/null
+}
+anchors=()
+for r in $(seq 1 "$rounds"); do anchors+=("$(anchor)"); done
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+echo "drover run to 15 containers running: median $(median "${up[@]}") ms over $rounds rounds"
+echo "docker run of 14 redis containers at once, no Drover: median $(median "${anchors[@]}") ms"
+echo "(the docker ps poll adds up to ~100 ms; scaled back to 1: median $(median "${down[@]}") ms)"
