@@ -23,3 +23,4 @@ mod t17_version_diffs;
 mod t18_related_evals;
 mod t19_job_instances;
 mod t20_agent_servers;
+mod t21_blocked_release;

@@ -65,6 +65,15 @@ impl BlockedEvals {
         ready.into_iter().filter_map(|k| g.remove(&k)).collect()
     }
 
+    /// Stops tracking `eval` (it ended: complete, failed or canceled).
+    pub fn forget(&self, eval: &Evaluation) {
+        let key = JobKey::new(&eval.namespace, &eval.job_id);
+        let mut g = self.lock();
+        if g.get(&key).is_some_and(|e| e.id == eval.id) {
+            g.remove(&key);
+        }
+    }
+
     pub fn clear(&self) {
         self.lock().clear();
     }
@@ -149,5 +158,104 @@ mod tests {
         assert!(!may_help(&blocked, &h.snapshot()));
         h.add_node(small(1));
         assert!(may_help(&blocked, &h.snapshot()), "any change may help");
+    }
+
+    /// Node 0 (class "full") is usable but too small for the job. Nodes
+    /// 1-3, of a class each, are not usable: ineligible, draining, down.
+    /// Returns the harness, the blocked evaluation and nodes 1-3.
+    fn blocked_on_unusable_nodes() -> (Harness, Evaluation, [crate::structs::Node; 3]) {
+        use crate::state::{Command, NodeUpdate};
+        use crate::structs::{DrainStrategy, NODE_INELIGIBLE, NODE_STATUS_DOWN};
+        let mut h = Harness::new();
+        let mut full = node(0, "dc1", 4000, 64);
+        full.node_class = "full".into();
+        h.add_node(full);
+        let mut ineligible = small(1);
+        ineligible.node_class = "ineligible".into();
+        ineligible.scheduling_eligibility = NODE_INELIGIBLE.into();
+        let mut draining = small(2);
+        draining.node_class = "draining".into();
+        let mut down = small(3);
+        down.node_class = "down".into();
+        down.status = NODE_STATUS_DOWN.into();
+        for n in [&ineligible, &draining, &down] {
+            h.add_node(n.clone());
+        }
+        h.apply(Command::NodeUpdateDrain(NodeUpdate {
+            node_id: draining.id.clone(),
+            drain: Some(DrainStrategy::default()),
+            ..NodeUpdate::default()
+        }));
+        let eval = h.register(example(&["dc1"], 1));
+        let done = h.process(&eval);
+        let blocked = done.created.first().expect("a blocked evaluation");
+        let blocked = (*h.snapshot().eval(&blocked.id).expect("stored")).clone();
+        assert_eq!(blocked.status, "blocked");
+        (h, blocked, [ineligible, draining, down])
+    }
+
+    /// Scheduling eligibility, drain and status are not properties of a
+    /// node's class: a node filtered for them is not recorded against its
+    /// class, and its becoming usable again releases the evaluation.
+    #[test]
+    fn nodes_that_were_not_usable_do_not_count_against_their_class() {
+        use crate::state::{Command, NodeUpdate};
+        use crate::structs::{NODE_ELIGIBLE, NODE_STATUS_READY};
+        let (h, blocked, nodes) = blocked_on_unusable_nodes();
+        assert!(!blocked.escaped_computed_class);
+        let snapshot = h.snapshot();
+        let class =
+            |n: &crate::structs::Node| snapshot.node(&n.id).expect("node").computed_class.clone();
+        let full = snapshot.node(&node(0, "dc1", 0, 0).id).expect("node");
+        assert_eq!(
+            blocked.class_eligibility.get(&full.computed_class),
+            Some(&true),
+            "the small node passed the static checks"
+        );
+        for n in &nodes {
+            assert_eq!(
+                blocked.class_eligibility.get(&class(n)),
+                None,
+                "{} was not a candidate",
+                n.name
+            );
+        }
+        assert!(!may_help(&blocked, &snapshot));
+
+        // Each one becoming usable again releases the evaluation, which
+        // then places the job there.
+        let usable = [
+            |id: &str| {
+                Command::NodeUpdateEligibility(NodeUpdate {
+                    node_id: id.into(),
+                    eligibility: NODE_ELIGIBLE.into(),
+                    ..NodeUpdate::default()
+                })
+            },
+            |id: &str| {
+                Command::NodeUpdateDrain(NodeUpdate {
+                    node_id: id.into(),
+                    eligibility: NODE_ELIGIBLE.into(),
+                    ..NodeUpdate::default()
+                })
+            },
+            |id: &str| {
+                Command::NodeUpdateStatus(NodeUpdate {
+                    node_id: id.into(),
+                    status: NODE_STATUS_READY.into(),
+                    ..NodeUpdate::default()
+                })
+            },
+        ];
+        for (i, update) in usable.iter().enumerate() {
+            let (mut h, blocked, nodes) = blocked_on_unusable_nodes();
+            h.apply(update(&nodes[i].id));
+            assert!(may_help(&blocked, &h.snapshot()), "{}", nodes[i].name);
+            let retried = h.process(&blocked);
+            assert_eq!(retried.eval.status, "complete", "{}", nodes[i].name);
+            assert_eq!(retried.placed, 1);
+            let allocs = h.snapshot().allocs_by_job("default", "example");
+            assert!(allocs.iter().any(|a| a.node_id == nodes[i].id));
+        }
     }
 }

@@ -7,7 +7,8 @@
 //!                │ no
 //!                ▼
 //!              ready (priority desc, then oldest first) ─▶ dequeue ─▶ unacked
-//!                                                          ack ─▶ done
+//!                                                          ack ─▶ done (queued again if
+//!                                                                 released while unacked)
 //!                                                          nack ─▶ ready again (after a delay)
 //!                                                                  or failed after 3 deliveries
 //! ```
@@ -57,6 +58,10 @@ struct Inner {
     busy_jobs: HashSet<JobKey>,
     pending: HashMap<JobKey, Vec<Evaluation>>,
     unacked: HashMap<String, (Evaluation, u64)>,
+    /// Evaluations released while being processed: enqueued again when
+    /// their delivery is acked (dropped if it is nacked: it is delivered
+    /// again anyway).
+    requeue: HashMap<String, Evaluation>,
     deliveries: HashMap<String, u32>,
     next_token: u64,
 }
@@ -104,6 +109,27 @@ impl EvalBroker {
     pub fn enqueue(&self, eval: Evaluation) {
         let mut g = self.lock();
         if !g.enabled || !g.known.insert(eval.id.clone()) {
+            return;
+        }
+        Self::place(&mut g, eval);
+        drop(g);
+        self.notify.notify_one();
+    }
+
+    /// Enqueues a blocked evaluation that capacity released. One still
+    /// being processed (its worker found it blocked again and has not
+    /// acked yet) runs again once that delivery is acked; one queued
+    /// already is left as it is.
+    pub fn enqueue_unblocked(&self, eval: Evaluation) {
+        let mut g = self.lock();
+        if !g.enabled {
+            return;
+        }
+        if g.unacked.contains_key(&eval.id) {
+            g.requeue.insert(eval.id.clone(), eval);
+            return;
+        }
+        if !g.known.insert(eval.id.clone()) {
             return;
         }
         Self::place(&mut g, eval);
@@ -174,6 +200,10 @@ impl EvalBroker {
                 out.canceled.push(e);
             }
         }
+        if let Some(again) = g.requeue.remove(id) {
+            g.known.insert(again.id.clone());
+            Self::place(&mut g, again);
+        }
         drop(g);
         self.notify.notify_one();
         out
@@ -191,6 +221,7 @@ impl EvalBroker {
             return out;
         }
         g.unacked.remove(id);
+        g.requeue.remove(id);
         let deliveries = g.deliveries.get(id).copied().unwrap_or(0);
         if deliveries >= DELIVERY_LIMIT {
             drop(g);
@@ -322,5 +353,41 @@ mod tests {
         // The job slot is free again.
         b.enqueue(eval("z", "j1", 50, 9));
         assert_eq!(b.dequeue().await.0.id, "z");
+    }
+
+    #[tokio::test]
+    async fn an_unblocked_evaluation_being_processed_runs_again_after_its_ack() {
+        let b = Arc::new(EvalBroker::default());
+        b.set_enabled(true);
+        b.enqueue(eval("a", "j1", 50, 1));
+        let (_, t) = b.dequeue().await;
+        // Released while its delivery is outstanding: held back.
+        b.enqueue_unblocked(eval("a", "j1", 50, 7));
+        assert_eq!(b.stats(), (0, 1, 0));
+        assert!(b.ack("a", t).canceled.is_empty());
+        let (again, t) = b.dequeue().await;
+        assert_eq!((again.id.as_str(), again.modify_index), ("a", 7));
+        b.ack("a", t);
+        assert_eq!(b.stats(), (0, 0, 0));
+        // Released while queued: nothing more.
+        b.enqueue_unblocked(eval("a", "j1", 50, 8));
+        b.enqueue_unblocked(eval("a", "j1", 50, 9));
+        assert_eq!(b.stats(), (1, 0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_nacked_delivery_drops_its_requeue() {
+        tokio::time::pause();
+        let b = Arc::new(EvalBroker::default());
+        b.set_enabled(true);
+        b.enqueue(eval("a", "j1", 50, 1));
+        let (_, t) = b.dequeue().await;
+        b.enqueue_unblocked(eval("a", "j1", 50, 7));
+        b.nack("a", t);
+        // Delivered again (after the nack delay), once.
+        let (again, t) = b.dequeue().await;
+        assert_eq!(again.id, "a");
+        b.ack("a", t);
+        assert_eq!(b.stats(), (0, 0, 0));
     }
 }

@@ -30,7 +30,7 @@ use eval_broker::EvalBroker;
 
 use super::Server;
 use crate::state::Command;
-use crate::structs::{EVAL_STATUS_BLOCKED, EVAL_STATUS_CANCELED, EVAL_STATUS_PENDING};
+use crate::structs::{EVAL_STATUS_BLOCKED, EVAL_STATUS_CANCELED, EVAL_STATUS_PENDING, Evaluation};
 
 /// The leader's in-memory scheduling machinery (shared for inspection).
 #[derive(Default)]
@@ -125,42 +125,7 @@ async fn eval_feed(server: Server, duties: Arc<Duties>, stop: CancellationToken)
         };
         let state = state.unwrap_or_else(|| server.state().snapshot());
         latest = state.indexes().latest;
-        let mut cancel = Vec::new();
-        let changed = state.evals_changed_after(seen);
-        if let Some(max) = changed.iter().map(|e| e.modify_index).max() {
-            seen = seen.max(max);
-        }
-        for e in changed {
-            match e.status.as_str() {
-                EVAL_STATUS_PENDING if !duties.broker.knows(&e.id) => {
-                    // `Wait` counts from now; `WaitUntil` is a time.
-                    let until = e.wait_until.saturating_sub(crate::ids::now_nanos());
-                    let wait = e.wait.max(until);
-                    if wait > 0 {
-                        let broker = duties.broker.clone();
-                        let eval = (*e).clone();
-                        let wait = Duration::from_nanos(wait as u64);
-                        tokio::spawn(async move {
-                            tokio::time::sleep(wait).await;
-                            broker.enqueue(eval);
-                        });
-                    } else {
-                        duties.broker.enqueue((*e).clone());
-                    }
-                }
-                EVAL_STATUS_BLOCKED if !duties.broker.knows(&e.id) => {
-                    if let Some(mut old) = duties.blocked.block((*e).clone()) {
-                        old.status = EVAL_STATUS_CANCELED.into();
-                        old.status_description = "superseded by a newer blocked evaluation".into();
-                        cancel.push(old);
-                    }
-                }
-                _ => {}
-            }
-        }
-        for e in duties.blocked.unblock(&state) {
-            duties.broker.enqueue(e);
-        }
+        let cancel = feed(&duties, &state, &mut seen);
         if !cancel.is_empty() {
             let cmd = Command::EvalUpsert { evals: cancel };
             let result = tokio::select! {
@@ -173,3 +138,57 @@ async fn eval_feed(server: Server, duties: Arc<Duties>, stop: CancellationToken)
         }
     }
 }
+
+/// One pass of the feed over `state`: evaluations changed after `seen`
+/// go to the broker (pending) or the blocked tracker (blocked), then the
+/// blocked ones that capacity may help go to the broker. Returns the
+/// blocked evaluations superseded by newer ones, to cancel.
+///
+/// A blocked evaluation is parked even while the broker holds it: a
+/// worker that retried it and found it still blocked writes it before
+/// acking its delivery. Released before that ack, it runs again after it
+/// (capacity that appeared meanwhile is not missed).
+fn feed(duties: &Duties, state: &crate::state::State, seen: &mut u64) -> Vec<Evaluation> {
+    let mut cancel = Vec::new();
+    let changed = state.evals_changed_after(*seen);
+    if let Some(max) = changed.iter().map(|e| e.modify_index).max() {
+        *seen = (*seen).max(max);
+    }
+    for e in changed {
+        match e.status.as_str() {
+            EVAL_STATUS_PENDING if !duties.broker.knows(&e.id) => {
+                // `Wait` counts from now; `WaitUntil` is a time.
+                let until = e.wait_until.saturating_sub(crate::ids::now_nanos());
+                let wait = e.wait.max(until);
+                if wait > 0 {
+                    let broker = duties.broker.clone();
+                    let eval = (*e).clone();
+                    let wait = Duration::from_nanos(wait as u64);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(wait).await;
+                        broker.enqueue(eval);
+                    });
+                } else {
+                    duties.broker.enqueue((*e).clone());
+                }
+            }
+            EVAL_STATUS_BLOCKED => {
+                if let Some(mut old) = duties.blocked.block((*e).clone()) {
+                    old.status = EVAL_STATUS_CANCELED.into();
+                    old.status_description = "superseded by a newer blocked evaluation".into();
+                    cancel.push(old);
+                }
+            }
+            _ if e.terminal() => duties.blocked.forget(&e),
+            _ => {}
+        }
+    }
+    for e in duties.blocked.unblock(state) {
+        duties.broker.enqueue_unblocked(e);
+    }
+    cancel
+}
+
+#[cfg(test)]
+#[path = "feed_tests.rs"]
+mod feed_tests;
