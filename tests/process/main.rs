@@ -3,9 +3,11 @@
 //! from disk; a SIGKILL of every server right after a burst of writes; the
 //! agent's own log (plain text in files, JSON lines, level names).
 
+mod cli_support;
 mod kill_all;
 mod logs;
 mod t10_cli_nodes;
+mod t11_cli_jobs;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
