@@ -97,6 +97,11 @@ pub fn addresses(a: &Allocation) -> Option<String> {
         |label: &str| group_net.is_some_and(|n| n.reserved_ports.iter().any(|p| p.label == label));
     let row = |label: &str, dynamic: bool, ip: &str, value: i64, to: i64| {
         let yes = if dynamic { "yes" } else { "no" };
+        let to = if to > 0 {
+            to
+        } else {
+            port_map_target(a, label)
+        };
         let mut s = format!("{label}|{yes}|{ip}:{value}");
         if to > 0 {
             s.push_str(&format!(" -> {to}"));
@@ -138,6 +143,24 @@ pub fn addresses(a: &Allocation) -> Option<String> {
         "Allocation Addresses{mode}:\n{}",
         table::list(&rows)
     ))
+}
+
+/// The container port a Docker task maps `label` to with the 0.x
+/// `port_map { label = N }` of its config (0 when none does).
+fn port_map_target(a: &Allocation, label: &str) -> i64 {
+    let Some(group) = a.job.as_ref().and_then(|j| j.task_group(&a.task_group)) else {
+        return 0;
+    };
+    group
+        .tasks
+        .iter()
+        .filter_map(|t| t.config.get("port_map"))
+        .flat_map(|m| match m {
+            serde_json::Value::Array(items) => items.iter().collect::<Vec<_>>(),
+            other => vec![other],
+        })
+        .find_map(|m| m.get(label).and_then(serde_json::Value::as_i64))
+        .unwrap_or(0)
 }
 
 /// `CPU|Memory|Disk|Addresses` of one task.

@@ -234,3 +234,30 @@ fn verbose_adds_metrics_and_short_keeps_a_line_per_task() {
         )
     );
 }
+
+#[test]
+fn a_docker_port_map_shows_as_the_mapping() {
+    let mut r = resources();
+    r.shared.ports[0].to = 0;
+    let mut a = alloc();
+    a.allocated_resources = Some(Arc::new(r));
+    let mut config = drover::structs::DriverConfig::new();
+    config.insert("port_map".into(), serde_json::json!([{"db": 6379}]));
+    a.job = Some(Arc::new(Job {
+        task_groups: vec![TaskGroup {
+            name: a.task_group.clone(),
+            tasks: vec![drover::structs::Task {
+                name: "redis".into(),
+                config,
+                ..drover::structs::Task::default()
+            }],
+            ..TaskGroup::default()
+        }],
+        ..Job::default()
+    }));
+    let out = addresses(&a).unwrap_or_default();
+    assert!(
+        out.ends_with("db     yes      127.0.1.3:22655 -> 6379"),
+        "{out}"
+    );
+}
