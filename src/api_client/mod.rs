@@ -12,6 +12,7 @@ mod cli_calls;
 mod cli_nodes;
 mod jobs;
 mod nodes;
+mod services;
 
 pub use cli_nodes::{
     AgentMember, AgentMembers, AllocStopResponse, DrainSpec, LogRequest, NodeDrainRequest,

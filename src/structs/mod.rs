@@ -22,6 +22,7 @@ mod restart_policy;
 pub mod rpc;
 mod search;
 mod service;
+mod service_registration;
 mod small_map;
 mod task;
 mod task_group;
@@ -44,6 +45,10 @@ pub use resources::{NetworkResource, Port, Resources};
 pub use restart_policy::RestartPolicy;
 pub use search::{SEARCH_TRUNCATE_LIMIT, SearchRequest, SearchResponse};
 pub use service::{Service, ServiceCheck};
+pub use service_registration::{
+    CHECK_CRITICAL, CHECK_PASSING, CHECK_WARNING, CheckStatus, ServiceRegistration,
+    ServiceUpdateRequest,
+};
 pub use small_map::SmallMap;
 pub use task::{DEFAULT_KILL_TIMEOUT, DriverConfig, LogConfig, Task};
 pub use task_group::TaskGroup;
