@@ -23,6 +23,7 @@ pub mod logs;
 pub mod ports;
 mod registration;
 pub mod restart;
+pub mod services;
 pub mod state;
 pub mod task_events;
 pub mod task_runner;
