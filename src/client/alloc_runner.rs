@@ -12,8 +12,9 @@ use tokio_util::sync::CancellationToken;
 use super::ClientShared;
 use super::allocdir::AllocDir;
 use super::restart::{RestartTracker, effective_policy};
+use super::services;
 use super::state::StoredTask;
-use super::task_events::{self as ev, TASK_DEAD, alloc_status};
+use super::task_events::{self as ev, TASK_DEAD, TASK_RUNNING, alloc_status};
 use super::task_runner::{LiveTask, TaskCmd, TaskRunner};
 use super::task_spec::{self, SpecInputs};
 use crate::structs::rpc::AllocClientUpdate;
@@ -283,8 +284,40 @@ impl AllocRunner {
         self.report();
     }
 
+    /// States the service registrations the allocation wants now: those
+    /// of its running tasks, and the group's while any task runs; none
+    /// once it is being stopped.
+    fn sync_services(&self) {
+        let mut regs = Vec::new();
+        let running = |name: &str| {
+            self.states
+                .get(name)
+                .is_some_and(|s| s.state == TASK_RUNNING)
+        };
+        if !self.killing && self.states.values().any(|s| s.state == TASK_RUNNING) {
+            let dc = self.shared.node().datacenter.clone();
+            let mut owners: Vec<Option<&str>> = vec![None];
+            owners.extend(
+                self.states
+                    .keys()
+                    .filter(|t| running(t))
+                    .map(|t| Some(t.as_str())),
+            );
+            for owner in owners {
+                match services::build::registrations(&self.alloc, owner, &dc) {
+                    Ok(r) => regs.extend(r),
+                    Err(e) => {
+                        tracing::warn!(alloc = %self.alloc.id, error = %e, "cannot register services")
+                    }
+                }
+            }
+        }
+        self.shared.services.set_alloc(&self.alloc.id, regs);
+    }
+
     /// Sends the allocation's status when it changed.
     fn report(&mut self) {
+        self.sync_services();
         let (status, description) = alloc_status(self.states.values());
         let urgent = self.reported.as_ref().map(|(s, _)| s.as_str()) != Some(status);
         self.reported = Some((status.to_string(), description.clone()));
@@ -311,6 +344,8 @@ impl AllocRunner {
 
     fn kill_all(&mut self) {
         self.killing = true;
+        // Out of the catalog before the stop signal, as Nomad does.
+        self.sync_services();
         for tx in self.tasks.values() {
             let _ = tx.try_send(TaskCmd::Kill);
         }
@@ -401,6 +436,7 @@ impl AllocRunner {
                 _ => break,
             }
         }
+        self.shared.services.set_alloc(&self.alloc.id, Vec::new());
         if let Err(e) = self.dir.destroy() {
             tracing::warn!(alloc = %self.alloc.id, error = %e, "cannot remove the allocation directory");
         }

@@ -31,6 +31,7 @@ fn shared(dir: &std::path::Path, driver: Arc<MockDriver>) -> Arc<ClientShared> {
         state,
         drivers: BTreeMap::from([("mock".to_string(), driver as Arc<dyn Driver>)]),
         updates: Arc::new(Updates::default()),
+        services: Arc::new(crate::client::services::sync::ServiceSync::default()),
         api: ApiClient::new(&["127.0.0.1:1".into()]).unwrap(),
         node: RwLock::new(Arc::new(Node {
             id: identity.node_id.clone(),

@@ -6,7 +6,7 @@
 //! (one per allocation), `task_runner` (one per task, with `restart`),
 //! `task_spec`, `env` and `ports` (what a driver is given), `allocdir`
 //! (directories), `logs` (rotated log files), `updates` (batched status
-//! reports), `state` (the local database), `driver` (docker, raw_exec) and
+//! reports), `services` (service registrations), `state` (the local database), `driver` (docker, raw_exec) and
 //! `http` (the `/v1/client/*` endpoints: logs, files, stats, restarts).
 //!
 //! Stopping the client leaves its tasks running: a client started again
@@ -72,6 +72,8 @@ pub struct ClientShared {
     pub state: ClientState,
     pub drivers: BTreeMap<String, Arc<dyn Driver>>,
     pub updates: Arc<Updates>,
+    /// The node's service registrations, desired and pending.
+    pub services: Arc<services::sync::ServiceSync>,
     pub identity: Identity,
     /// Calls on the node's behalf (they carry its secret).
     pub api: ApiClient,
@@ -255,6 +257,7 @@ impl Client {
             state,
             drivers,
             updates: Arc::new(Updates::default()),
+            services: Arc::new(services::sync::ServiceSync::default()),
             api,
             node: RwLock::new(Arc::new(Node::default())),
             runners: Mutex::new(HashMap::new()),
@@ -277,6 +280,12 @@ impl Client {
             tokio::spawn(watcher::run(shared.clone(), reg_rx.clone(), stop.clone())),
             tokio::spawn(updates::run(
                 shared.updates.clone(),
+                shared.api.clone(),
+                shared.identity.node_id.clone(),
+                stop.clone(),
+            )),
+            tokio::spawn(services::sync::run(
+                shared.services.clone(),
                 shared.api.clone(),
                 shared.identity.node_id.clone(),
                 stop.clone(),

@@ -5,3 +5,4 @@
 //! them when a task starts and removes them when it stops.
 
 pub mod build;
+pub mod sync;

@@ -1,0 +1,227 @@
+//! Keeps the servers' registrations of this node's services equal to what
+//! its allocations want: each allocation runner states the whole set it
+//! wants registered now (`set_alloc`), the difference with the previous
+//! set becomes pending upserts and deletes, and `run` sends them batched
+//! (one request, so one Raft entry, per batch of up to `MAX_BATCH`).
+//! A failed send is retried, and an operation superseded meanwhile (a
+//! registration removed before its upsert went out) is never sent.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::api_client::ApiClient;
+use crate::structs::{ServiceRegistration, ServiceUpdateRequest};
+
+/// At most this many upserts and deletes per request.
+pub const MAX_BATCH: usize = 1000;
+/// How long changes gather before a request goes out.
+const WINDOW: Duration = Duration::from_millis(100);
+const RETRY_MIN: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(30);
+
+#[derive(Default)]
+struct Inner {
+    /// What each allocation wants registered, by registration ID.
+    desired: HashMap<String, BTreeMap<String, ServiceRegistration>>,
+    upserts: BTreeMap<String, ServiceRegistration>,
+    deletes: BTreeSet<String>,
+}
+
+/// The node's registrations, desired and pending.
+#[derive(Default)]
+pub struct ServiceSync {
+    inner: Mutex<Inner>,
+    changed: Notify,
+}
+
+impl ServiceSync {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// States the registrations allocation `alloc` wants now (empty: none).
+    pub fn set_alloc(&self, alloc: &str, regs: Vec<ServiceRegistration>) {
+        let mut g = self.lock();
+        let new: BTreeMap<String, ServiceRegistration> =
+            regs.into_iter().map(|r| (r.id.clone(), r)).collect();
+        let old = if new.is_empty() {
+            g.desired.remove(alloc).unwrap_or_default()
+        } else {
+            g.desired
+                .insert(alloc.to_string(), new.clone())
+                .unwrap_or_default()
+        };
+        let mut changed = false;
+        for (id, r) in &new {
+            if old.get(id) != Some(r) {
+                g.deletes.remove(id);
+                g.upserts.insert(id.clone(), r.clone());
+                changed = true;
+            }
+        }
+        for id in old.keys().filter(|id| !new.contains_key(*id)) {
+            g.upserts.remove(id);
+            g.deletes.insert(id.clone());
+            changed = true;
+        }
+        drop(g);
+        if changed {
+            self.changed.notify_one();
+        }
+    }
+
+    /// The registrations allocation `alloc` wants now.
+    pub fn desired(&self, alloc: &str) -> Vec<ServiceRegistration> {
+        self.lock()
+            .desired
+            .get(alloc)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Takes up to `MAX_BATCH` pending operations.
+    fn take(&self) -> ServiceUpdateRequest {
+        let mut g = self.lock();
+        let mut req = ServiceUpdateRequest::default();
+        while req.deletes.len() < MAX_BATCH {
+            let Some(id) = g.deletes.pop_first() else {
+                break;
+            };
+            req.deletes.push(id);
+        }
+        while req.upserts.len() + req.deletes.len() < MAX_BATCH {
+            let Some((_, r)) = g.upserts.pop_first() else {
+                break;
+            };
+            req.upserts.push(r);
+        }
+        req
+    }
+
+    /// Puts back a batch that could not be sent, unless newer operations
+    /// on the same IDs were queued meanwhile.
+    fn restore(&self, req: ServiceUpdateRequest) {
+        let mut g = self.lock();
+        for id in req.deletes {
+            if !g.upserts.contains_key(&id) {
+                g.deletes.insert(id);
+            }
+        }
+        for r in req.upserts {
+            let superseded = g.deletes.contains(&r.id) || g.upserts.contains_key(&r.id);
+            if !superseded {
+                g.upserts.insert(r.id.clone(), r);
+            }
+        }
+    }
+
+    /// Pending operations (for tests and the client's status).
+    pub fn pending(&self) -> usize {
+        let g = self.lock();
+        g.upserts.len() + g.deletes.len()
+    }
+}
+
+/// Sends pending registrations and removals until `stop`.
+pub async fn run(
+    sync: std::sync::Arc<ServiceSync>,
+    api: ApiClient,
+    node_id: String,
+    stop: CancellationToken,
+) {
+    let mut backoff = RETRY_MIN;
+    loop {
+        if sync.pending() == 0 {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = sync.changed.notified() => {}
+            }
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(WINDOW) => {}
+        }
+        let req = sync.take();
+        if req.upserts.is_empty() && req.deletes.is_empty() {
+            continue;
+        }
+        let (up, del) = (req.upserts.len(), req.deletes.len());
+        match api.service_update(&node_id, &req).await {
+            Ok(_) => {
+                backoff = RETRY_MIN;
+                tracing::debug!(upserts = up, deletes = del, "synced service registrations");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, upserts = up, deletes = del, "cannot sync service registrations; retrying");
+                sync.restore(req);
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(RETRY_MAX);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reg(id: &str, port: i64) -> ServiceRegistration {
+        ServiceRegistration {
+            id: id.into(),
+            service_name: "s".into(),
+            port,
+            ..ServiceRegistration::default()
+        }
+    }
+
+    #[test]
+    fn only_differences_are_sent() {
+        let s = ServiceSync::default();
+        s.set_alloc("a1", vec![reg("x", 1), reg("y", 2)]);
+        let req = s.take();
+        assert_eq!(req.upserts.len(), 2);
+        assert!(req.deletes.is_empty());
+        // The same set again: nothing to send.
+        s.set_alloc("a1", vec![reg("x", 1), reg("y", 2)]);
+        assert_eq!(s.pending(), 0);
+        // One changes, one goes.
+        s.set_alloc("a1", vec![reg("x", 5)]);
+        let req = s.take();
+        assert_eq!(req.upserts, vec![reg("x", 5)]);
+        assert_eq!(req.deletes, vec!["y".to_string()]);
+        s.set_alloc("a1", vec![]);
+        assert_eq!(s.take().deletes, vec!["x".to_string()]);
+        assert!(s.desired("a1").is_empty());
+    }
+
+    #[test]
+    fn a_failed_batch_comes_back_unless_superseded() {
+        let s = ServiceSync::default();
+        s.set_alloc("a1", vec![reg("x", 1), reg("y", 2)]);
+        let req = s.take();
+        // Meanwhile y was removed.
+        s.set_alloc("a1", vec![reg("x", 1)]);
+        s.restore(req);
+        let again = s.take();
+        assert_eq!(again.upserts, vec![reg("x", 1)]);
+        assert_eq!(again.deletes, vec!["y".to_string()]);
+    }
+
+    #[test]
+    fn batches_are_bounded() {
+        let s = ServiceSync::default();
+        let regs: Vec<_> = (0..(MAX_BATCH + 5))
+            .map(|i| reg(&format!("r{i:05}"), 1))
+            .collect();
+        s.set_alloc("a1", regs);
+        assert_eq!(s.take().upserts.len(), MAX_BATCH);
+        assert_eq!(s.take().upserts.len(), 5);
+    }
+}
