@@ -32,6 +32,8 @@ mod nodes;
 mod origin;
 pub mod query;
 mod search;
+mod service_choose;
+mod services;
 mod status;
 
 use std::future::Future;
@@ -73,6 +75,7 @@ pub fn router(server: Server, config: &ApiConfig, local: LocalClient) -> Router 
         .merge(evals::routes())
         .merge(allocs::routes())
         .merge(nodes::routes())
+        .merge(services::routes())
         .merge(status::routes())
         .merge(agent::routes())
         .merge(client_forward::routes())

@@ -38,7 +38,7 @@ type Params = Query<HashMap<String, String>>;
 
 /// The secret a client sends on its node's behalf: `X-Nomad-Token`, as
 /// Nomad's clients do, or `Authorization: Bearer ...`.
-fn token(headers: &HeaderMap) -> String {
+pub(super) fn token(headers: &HeaderMap) -> String {
     let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
     header("X-Nomad-Token")
         .or_else(|| header("Authorization").and_then(|v| v.strip_prefix("Bearer ")))

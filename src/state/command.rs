@@ -52,6 +52,12 @@ pub enum Command {
     },
     /// A stored version of a job is marked stable or not.
     JobStability(JobStability),
+    /// Service registrations written (whole) and removed, in one entry:
+    /// a client's batch for its node, or an operator's delete.
+    ServiceUpdate {
+        upserts: Vec<crate::structs::ServiceRegistration>,
+        deletes: Vec<super::keys::ServiceKey>,
+    },
 }
 
 impl Command {

@@ -30,6 +30,13 @@ fn tables(state: &State) -> Vec<(&'static str, String)> {
         ("nodes", format!("{:?}", state.nodes)),
         ("heartbeats", format!("{:?}", state.heartbeats)),
         ("class_capacity", format!("{:?}", state.class_capacity)),
+        ("services", format!("{:?}", state.services)),
+        ("services_by_name", format!("{:?}", state.services_by_name)),
+        (
+            "services_by_alloc",
+            format!("{:?}", state.services_by_alloc),
+        ),
+        ("services_by_node", format!("{:?}", state.services_by_node)),
         ("index", format!("{:?}", state.index)),
         // Anything not listed above.
         ("whole state", format!("{state:?}")),

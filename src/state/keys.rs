@@ -14,6 +14,10 @@ pub struct JobKey {
     pub id: String,
 }
 
+/// A service registration's identity: namespace and registration ID
+/// (the same shape as a job's).
+pub type ServiceKey = JobKey;
+
 impl JobKey {
     pub fn new(namespace: impl Into<String>, id: impl Into<String>) -> Self {
         JobKey {

@@ -28,6 +28,7 @@ mod node_watch;
 mod planned_metric;
 mod related_evals;
 mod search;
+mod services;
 mod snapshot;
 mod store;
 mod summary;
@@ -38,9 +39,10 @@ pub use command::{
 };
 pub use fsm::{Fsm, decode_response};
 pub use handle::StateHandle;
-pub use keys::JobKey;
+pub use keys::{JobKey, ServiceKey};
 pub use planned_metric::PlannedMetric;
 pub use search::PrefixMatches;
+pub use services::ServiceNames;
 pub use store::{NodeUsage, State, Table, TableIndexes};
 
 /// How many versions of a job are kept (Nomad's `job_tracked_versions`).
@@ -48,5 +50,7 @@ pub const JOB_TRACKED_VERSIONS: usize = 6;
 
 #[cfg(test)]
 mod node_allocs_tests;
+#[cfg(test)]
+mod services_tests;
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@ use imbl::Vector;
 use serde::{Deserialize, Serialize};
 
 use super::{JobKey, State, TableIndexes, apply};
-use crate::structs::{Allocation, Evaluation, Job, JobSummary, Node};
+use crate::structs::{Allocation, Evaluation, Job, JobSummary, Node, ServiceRegistration};
 
 const FORMAT: u32 = 1;
 
@@ -69,6 +69,9 @@ struct SnapshotData {
     /// left in the allocations shows.
     #[serde(default)]
     node_allocs: Vec<(String, u64)>,
+    /// Service registrations (their indexes are rebuilt).
+    #[serde(default)]
+    services: Vec<Arc<ServiceRegistration>>,
 }
 
 pub fn encode(state: &State) -> Vec<u8> {
@@ -99,6 +102,7 @@ pub fn encode(state: &State) -> Vec<u8> {
             .iter()
             .map(|(k, v)| (k.to_string(), v.index))
             .collect(),
+        services: state.services.values().cloned().collect(),
     };
     // Plain data with string keys always encodes.
     serde_json::to_vec(&data).unwrap_or_default()
@@ -168,6 +172,10 @@ pub fn decode(bytes: &[u8]) -> Result<State, SnapshotError> {
     }
     for (id, time) in data.heartbeats {
         state.heartbeats.insert(id, time);
+    }
+    // After the allocations: inserting those does not remove these.
+    for reg in data.services {
+        apply::service::insert(&mut state, reg);
     }
     Ok(state)
 }

@@ -6,8 +6,8 @@ use imbl::{OrdMap, OrdSet, Vector};
 use serde::{Deserialize, Serialize};
 
 use super::JobKey;
-use super::keys::{AllocId, Id};
-use crate::structs::{Allocation, Evaluation, Job, JobSummary, Node, Usage};
+use super::keys::{AllocId, Id, ServiceKey};
+use crate::structs::{Allocation, Evaluation, Job, JobSummary, Node, ServiceRegistration, Usage};
 
 /// The tables a blocking query can watch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +18,7 @@ pub enum Table {
     Evals,
     Allocs,
     Nodes,
+    Services,
 }
 
 /// The Raft index of the last change to each table.
@@ -29,6 +30,8 @@ pub struct TableIndexes {
     pub evals: u64,
     pub allocs: u64,
     pub nodes: u64,
+    #[serde(default)]
+    pub services: u64,
     /// The last applied index of any command.
     pub latest: u64,
     /// The last index at which capacity may have appeared (a node became
@@ -47,6 +50,7 @@ impl TableIndexes {
             Table::Evals => self.evals,
             Table::Allocs => self.allocs,
             Table::Nodes => self.nodes,
+            Table::Services => self.services,
         }
     }
 
@@ -58,6 +62,7 @@ impl TableIndexes {
             Table::Evals => &mut self.evals,
             Table::Allocs => &mut self.allocs,
             Table::Nodes => &mut self.nodes,
+            Table::Services => &mut self.services,
         };
         *slot = (*slot).max(index);
     }
@@ -100,6 +105,13 @@ pub struct State {
     /// appeared on a node of that class (derived; after a restore every
     /// class starts at the restored `capacity` index).
     pub(crate) class_capacity: OrdMap<String, u64>,
+    /// Service registrations by (namespace, ID).
+    pub(crate) services: OrdMap<ServiceKey, Arc<ServiceRegistration>>,
+    /// Registrations by (service name, key), by (allocation ID, key) and
+    /// by (node ID, key): range scans (derived, rebuilt on restore).
+    pub(crate) services_by_name: OrdSet<(String, ServiceKey)>,
+    pub(crate) services_by_alloc: OrdSet<(String, ServiceKey)>,
+    pub(crate) services_by_node: OrdSet<(String, ServiceKey)>,
     pub(crate) index: TableIndexes,
 }
 

@@ -24,3 +24,5 @@ mod t18_related_evals;
 mod t19_job_instances;
 mod t20_agent_servers;
 mod t21_blocked_release;
+mod t22_services;
+mod t22_services_lifecycle;

@@ -6,5 +6,7 @@ pub mod job;
 pub mod job_version;
 pub mod node;
 pub mod plan;
+pub mod service;
+mod service_validate;
 
 pub use job::{JobDeregisterResponse, JobRegisterRequest, JobRegisterResponse};

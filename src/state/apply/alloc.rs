@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::state::apply::service;
 use crate::state::summary;
 
 use crate::state::NodeUsage;
@@ -38,7 +39,17 @@ pub(crate) fn insert(state: &mut State, alloc: Arc<Allocation>) {
         retire(state, &old, &alloc, &id);
     }
     state.allocs.insert(id.clone(), alloc.clone());
+    drop_services_if_stopped(state, &alloc);
     add(state, alloc, id);
+}
+
+/// A client-terminal allocation's service registrations go (Nomad's
+/// rule: a stop the scheduler wants leaves them to the client, which
+/// removes them as its tasks stop).
+fn drop_services_if_stopped(state: &mut State, alloc: &Allocation) {
+    if alloc.client_terminal() {
+        service::remove_alloc(state, alloc.modify_index, &alloc.id);
+    }
 }
 
 /// [`insert`] for an allocation the plan says is new: no lookup first. If
@@ -49,6 +60,7 @@ pub(crate) fn insert_new(state: &mut State, alloc: Arc<Allocation>) {
     if let Some(old) = state.allocs.insert(id.clone(), alloc.clone()) {
         retire(state, &old, &alloc, &id);
     }
+    drop_services_if_stopped(state, &alloc);
     add(state, alloc, id);
 }
 
@@ -132,6 +144,7 @@ pub fn remove(state: &mut State, index: u64, ids: &[String]) -> Result<Applied, 
         let Some(old) = state.allocs.remove(&id) else {
             continue;
         };
+        service::remove_alloc(state, index, alloc_id);
         if let Some(node) = state.by_node.get_mut(old.node_id.as_str()) {
             account(&mut node.usage, &old, false);
             node.allocs.remove(&id);

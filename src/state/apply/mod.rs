@@ -6,6 +6,7 @@ pub mod job;
 pub mod job_stability;
 pub mod node;
 pub mod plan;
+pub mod service;
 
 use super::{Applied, ApplyError, Command, State};
 
@@ -33,5 +34,8 @@ pub fn apply(state: &mut State, index: u64, command: Command) -> Result<Applied,
             alloc::desired_transition(state, index, allocs, evals)
         }
         Command::JobStability(req) => job_stability::apply(state, index, req),
+        Command::ServiceUpdate { upserts, deletes } => {
+            service::update(state, index, upserts, deletes)
+        }
     }
 }

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use crate::state::apply::eval;
+use crate::state::apply::{eval, service};
 use crate::state::{Applied, ApplyError, NodeUpdate, State, Table, summary};
 use crate::structs::{
-    NODE_ELIGIBLE, NODE_INELIGIBLE, NODE_STATUS_READY, Node, NodeEvent, computed_class,
+    NODE_ELIGIBLE, NODE_INELIGIBLE, NODE_STATUS_DOWN, NODE_STATUS_READY, Node, NodeEvent,
+    computed_class,
 };
 
 /// Events kept per node.
@@ -73,6 +74,7 @@ pub fn deregister(
     for id in node_ids {
         state.nodes.remove(&id);
         state.heartbeats.remove(&id);
+        service::remove_node(state, index, &id);
     }
     state.index.bump(Table::Nodes, index);
     Ok(Applied::default())
@@ -114,6 +116,9 @@ pub fn update(
             node.status_updated_at = u.time / 1_000_000_000;
             if u.status == NODE_STATUS_READY {
                 state.heartbeats.insert(node.id.clone(), u.time);
+            }
+            if u.status == NODE_STATUS_DOWN {
+                service::remove_node(state, index, &node.id);
             }
         }
         Change::Eligibility => {
