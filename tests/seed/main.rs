@@ -209,6 +209,21 @@ async fn the_seed_walkthrough() {
         "the_seed_walkthrough: run to 15 containers running: {:?}",
         started.elapsed()
     );
+    // Fifteen instances of the seed's service, at the published ports.
+    let regs = wait_services(&cluster, 15).await;
+    let ports = docker(&["ps", "--format", "{{.Ports}}"]);
+    for r in &regs {
+        assert!(cluster.client_ips.contains(&r.address), "{r:?}");
+        assert!(
+            ports.contains(&format!("{}:{}->6379/tcp", r.address, r.port)),
+            "{r:?} not in {ports}"
+        );
+        assert_eq!(r.tags, ["global", "cache"]);
+    }
+    let dcs: std::collections::BTreeSet<&str> =
+        regs.iter().map(|r| r.datacenter.as_str()).collect();
+    assert_eq!(dcs.len(), 2, "both datacenters: {dcs:?}");
+
     // The nodes, in the seed's spelling of the verb.
     let nodes = cluster.drover(&work, &["node-status"]).await;
     nodes.expect(0, &[]);
@@ -309,6 +324,42 @@ async fn the_seed_walkthrough() {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let status = cluster.drover(&work, &["status", "example"]).await;
-    status.expect(0, &["Status        = dead (stopped)"]);
+    // The clients report the allocations complete soon after.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = cluster
+            .drover(&work, &["status", "-short", "example"])
+            .await;
+        if status.stdout.contains("Status        = dead (stopped)") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the job is not dead after stop: {status:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    wait_services(&cluster, 0).await;
+}
+
+/// Waits until the seed's service has `n` registrations; returns them.
+async fn wait_services(cluster: &Cluster, n: usize) -> Vec<drover::structs::ServiceRegistration> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let regs = cluster
+            .api
+            .service("global-redis-check", &Default::default())
+            .await
+            .map(|(r, _)| r)
+            .unwrap_or_default();
+        if regs.len() == n {
+            return regs;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} registrations of global-redis-check, not {n}",
+            regs.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
