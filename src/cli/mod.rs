@@ -12,6 +12,7 @@ mod node;
 mod nodesim;
 mod operator;
 mod server;
+mod service;
 
 use std::process::ExitCode;
 
@@ -77,6 +78,9 @@ enum Command {
     /// Cluster operator commands.
     #[command(subcommand)]
     Operator(operator::OperatorCommand),
+    /// Service registration commands.
+    #[command(subcommand)]
+    Service(service::ServiceCommand),
     /// Simulates many client nodes for scale tests.
     Nodesim(nodesim::NodesimArgs),
     /// Prints the version.
@@ -192,6 +196,7 @@ pub fn main() -> ExitCode {
         Command::Server(c) => server::run_command(c),
         Command::ServerMembers(a) => server::members(a),
         Command::Operator(c) => operator::run_command(c),
+        Command::Service(c) => service::run_command(c),
         Command::Nodesim(args) => nodesim::run_cli(args),
         Command::Executor(args) => executor::run(args),
         Command::Version => {

@@ -224,6 +224,19 @@ async fn the_seed_walkthrough() {
         regs.iter().map(|r| r.datacenter.as_str()).collect();
     assert_eq!(dcs.len(), 2, "both datacenters: {dcs:?}");
 
+    cluster.drover(&work, &["service", "list"]).await.expect(
+        0,
+        &[
+            "Service Name        Tags",
+            "global-redis-check  [cache,global]",
+        ],
+    );
+    let info = cluster
+        .drover(&work, &["service", "info", "global-redis-check"])
+        .await;
+    info.expect(0, &[]);
+    assert_eq!(info.stdout.lines().count(), 16, "{info:#?}");
+
     // The nodes, in the seed's spelling of the verb.
     let nodes = cluster.drover(&work, &["node-status"]).await;
     nodes.expect(0, &[]);
