@@ -4,10 +4,10 @@
 //! task "redis"`) so a job file reader can point at its line; the messages
 //! are Nomad's where it has one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use crate::structs::{JOB_TYPE_SYSTEM, Job, Service, Task, TaskGroup};
+use crate::structs::{JOB_TYPE_SYSTEM, Job, NetworkResource, Service, Task, TaskGroup};
 
 use super::limits::{self, MAX_DISK_MB, control_char_error};
 use super::parse::occurrence;
@@ -233,8 +233,17 @@ fn validate_group(e: &mut Errs, path: &str, job: &Job, g: &TaskGroup) {
     for n in &g.networks {
         super::validate_task::check_network(e, &format!("{path} -> network"), n);
     }
+    let group_labels = port_labels(
+        g.networks.iter().chain(
+            g.tasks
+                .iter()
+                .flat_map(|t| t.resources.iter().flat_map(|r| r.networks.iter())),
+        ),
+    );
     for (i, s) in g.services.iter().enumerate() {
-        check_service(e, &format!("{path} -> service #{}", i + 1), s);
+        let spath = format!("{path} -> service #{}", i + 1);
+        check_service(e, &spath, s);
+        check_service_port(e, &spath, s, &group_labels);
     }
     let mut seen: HashMap<&str, usize> = HashMap::new();
     let mut leaders = 0;
@@ -253,8 +262,25 @@ fn validate_group(e: &mut Errs, path: &str, job: &Job, g: &TaskGroup) {
             leaders += 1;
         }
         validate_task(e, &tpath, t);
+        let mut names: HashMap<(&str, &str), usize> = HashMap::new();
         for (j, s) in t.services.iter().enumerate() {
-            check_service(e, &format!("{tpath} -> service #{}", j + 1), s);
+            let spath = format!("{tpath} -> service #{}", j + 1);
+            check_service(e, &spath, s);
+            let labels = port_labels(
+                g.networks
+                    .iter()
+                    .chain(t.resources.iter().flat_map(|r| r.networks.iter())),
+            );
+            check_service_port(e, &spath, s, &labels);
+            let n = names.entry((&s.name, &s.port_label)).or_insert(0);
+            *n += 1;
+            if *n == 2 {
+                e.at(
+                    &spath,
+                    "name",
+                    format!("Service {:?} is defined twice in task {:?}", s.name, t.name),
+                );
+            }
         }
         check_task_placement(e, &tpath, t);
     }
@@ -340,6 +366,29 @@ fn check_restart(e: &mut Errs, path: &str, mode: &str) {
     if mode != "delay" && mode != "fail" {
         e.at(path, "mode", format!("Unsupported restart mode: {mode:?}"));
     }
+}
+
+/// The port labels the networks declare.
+fn port_labels<'a>(nets: impl Iterator<Item = &'a NetworkResource>) -> HashSet<&'a str> {
+    nets.flat_map(|n| n.reserved_ports.iter().chain(n.dynamic_ports.iter()))
+        .map(|p| p.label.as_str())
+        .collect()
+}
+
+/// A service's `port` is a label the networks declare, or a port number.
+fn check_service_port(e: &mut Errs, path: &str, s: &Service, labels: &HashSet<&str>) {
+    let p = s.port_label.as_str();
+    if p.is_empty() || labels.contains(p) || p.parse::<u16>().is_ok_and(|n| n > 0) {
+        return;
+    }
+    e.at(
+        path,
+        "port",
+        format!(
+            "Service {:?}: port label {p:?} is not a port of the task's or group's network",
+            s.name
+        ),
+    );
 }
 
 fn check_service(e: &mut Errs, path: &str, s: &Service) {
