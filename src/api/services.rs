@@ -1,6 +1,7 @@
 //! Nomad's native service catalog: `GET /v1/services`,
 //! `GET /v1/service/{name}` (`tag`, `choose`), `DELETE
-//! /v1/service/{name}/{id}`, and the clients' writes, `PUT
+//! /v1/service/{name}/{id}`, `GET /v1/allocation/{id}/services`, and the
+//! clients' writes, `PUT
 //! /v1/node/{id}/services` (authenticated by the node's secret).
 
 use std::collections::HashMap;
@@ -28,6 +29,23 @@ pub fn routes() -> Router<Server> {
         .route("/v1/service/{name}", get(read))
         .route("/v1/service/{name}/{id}", axum::routing::delete(delete))
         .route("/v1/node/{id}/services", writes(update))
+        .route("/v1/allocation/{id}/services", get(of_alloc))
+}
+
+/// `GET /v1/allocation/{id}/services`: the registrations of one
+/// allocation, with their checks' statuses.
+async fn of_alloc(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    blocking(&s, &opts, Table::Services, |st| {
+        let mut instances = st.service_registrations_by_alloc(&id);
+        instances.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok((instances, st.index(Table::Services)))
+    })
+    .await
 }
 
 type Params = Query<HashMap<String, String>>;

@@ -257,7 +257,14 @@ async fn the_seed_walkthrough() {
         .expect("an allocation row")
         .to_string();
     let shown = cluster.drover(&work, &["status", &alloc]).await;
-    shown.expect(0, &["Task \"redis\" is \"running\""]);
+    shown.expect(0, &["Task \"redis\" is \"running\"", "Services:"]);
+    assert!(
+        shown
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("global-redis-check  127.0.2.") && l.contains("  alive  tcp  ")),
+        "{shown:#?}"
+    );
     assert!(
         shown
             .stdout

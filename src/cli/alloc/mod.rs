@@ -1,5 +1,6 @@
 //! `drover alloc ...`: allocation status, logs, stop and restart.
 
+mod checks;
 pub mod logs;
 mod logs_tail;
 mod lookup;

@@ -42,5 +42,19 @@ pub async fn show(api: &ApiClient, id: &str, verbose: bool, short: bool) -> Resu
         now: format::now_nanos(),
     };
     println!("{}", render::page(&alloc, opts));
+    if !short {
+        // Older servers have no such route: then there is no section.
+        let services: Vec<drover::structs::ServiceRegistration> = api
+            .get(
+                &format!("/v1/allocation/{}/services", alloc.id),
+                &drover::api_client::QueryOptions::default(),
+            )
+            .await
+            .map(|(v, _)| v)
+            .unwrap_or_default();
+        if let Some(s) = super::checks::section(&services) {
+            println!("\n{s}");
+        }
+    }
     Ok(0)
 }
