@@ -156,7 +156,7 @@ where
 /// re-runs `query` on each change to `table` until the index it reports
 /// passes `index` or the wait (plus jitter) ends. `query` runs where it is
 /// called: a caller whose query may be long moves it off the worker.
-async fn watch<T, F>(
+pub(crate) async fn watch<T, F>(
     server: &Server,
     opts: &QueryOptions,
     table: Table,
