@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::shapes;
 use crate::api::ApiError;
-use crate::api::query::{QueryOptions, watch};
+use crate::api::query::{QueryOptions, watch_tables};
 use crate::server::Server;
 use crate::state::{State as Store, Table};
 use crate::structs::ServiceRegistration;
@@ -59,6 +59,9 @@ impl Read {
     }
 }
 
+/// The tables of answers drawn from registrations and nodes.
+const CATALOG: [Table; 2] = [Table::Services, Table::Nodes];
+
 /// The index of answers drawn from registrations and nodes.
 fn catalog_index(st: &Store) -> u64 {
     st.index(Table::Services).max(st.index(Table::Nodes))
@@ -76,7 +79,7 @@ fn instances(st: &Store, dc: &str, name: &str, tag: Option<&str>) -> Vec<Service
 
 async fn services(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
     let r = Read::parse(&s, q)?;
-    let (value, index) = watch(&s, &r.opts, Table::Services, |st| {
+    let (value, index) = watch_tables(&s, &r.opts, &CATALOG, |st| {
         let regs = st.all_service_registrations().map(|x| &**x);
         let nodes = st.nodes().map(|x| &**x);
         let map = shapes::services_map(regs, nodes, &r.dc, &r.servers_dc);
@@ -92,7 +95,7 @@ async fn catalog_service(
     Query(q): Params,
 ) -> Result<Response, ApiError> {
     let r = Read::parse(&s, q)?;
-    let (value, index) = watch(&s, &r.opts, Table::Services, |st| {
+    let (value, index) = watch_tables(&s, &r.opts, &CATALOG, |st| {
         let list: Vec<shapes::CatalogService> = instances(st, &r.dc, &name, r.tag())
             .iter()
             .map(|reg| shapes::catalog_service(reg, st.node(&reg.node_id).as_deref()))
@@ -110,7 +113,7 @@ async fn health_service(
 ) -> Result<Response, ApiError> {
     let r = Read::parse(&s, q)?;
     let passing = r.passing()?;
-    let (value, index) = watch(&s, &r.opts, Table::Services, |st| {
+    let (value, index) = watch_tables(&s, &r.opts, &CATALOG, |st| {
         let list: Vec<shapes::HealthEntry> = instances(st, &r.dc, &name, r.tag())
             .iter()
             .filter(|reg| !passing || reg.passing())
@@ -124,7 +127,7 @@ async fn health_service(
 
 async fn nodes(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
     let r = Read::parse(&s, q)?;
-    let (value, index) = watch(&s, &r.opts, Table::Nodes, |st| {
+    let (value, index) = watch_tables(&s, &r.opts, &[Table::Nodes], |st| {
         let mut list: Vec<shapes::ConsulNode> = st
             .nodes()
             .filter(|n| n.datacenter == r.dc)
@@ -139,7 +142,7 @@ async fn nodes(State(s): State<Server>, Query(q): Params) -> Result<Response, Ap
 
 async fn datacenters(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
     let r = Read::parse(&s, q)?;
-    let (value, index) = watch(&s, &r.opts, Table::Nodes, |st| {
+    let (value, index) = watch_tables(&s, &r.opts, &CATALOG, |st| {
         let regs = st.all_service_registrations().map(|x| &**x);
         let nodes = st.nodes().map(|x| &**x);
         Ok((

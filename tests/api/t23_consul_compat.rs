@@ -269,3 +269,27 @@ async fn a_blocking_read_wakes_on_a_new_registration() {
     assert_eq!(service_ids(&list), ["svc-a0", "svc-a1", "svc-a2"]);
     c.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocking_service_list_wakes_on_a_new_node() {
+    let (c, addr) = cluster().await;
+    seed(&c).await;
+    let path = "/v1/catalog/services?dc=eu-west-1c";
+    let (_, index, text) = consul(&c, addr, path).await;
+    assert_eq!(text, "{}");
+    let blocked = {
+        let client = c.client.clone();
+        let url = format!("http://{addr}{path}&index={index}&wait=20s");
+        tokio::spawn(async move {
+            let r = client.get(url).send().await.expect("GET");
+            r.json::<Value>().await.expect("JSON")
+        })
+    };
+    add_node(&c, 2, "eu-west-1c").await;
+    let list = tokio::time::timeout(Duration::from_secs(10), blocked)
+        .await
+        .expect("woken by the node well before the wait ends")
+        .expect("task");
+    assert_eq!(list, json!({"nomad-client": ["http"]}));
+    c.shutdown().await;
+}
