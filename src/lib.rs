@@ -12,6 +12,7 @@ pub mod agent;
 pub mod api;
 pub mod api_client;
 pub mod client;
+pub mod consul;
 pub mod ids;
 pub mod jobspec;
 pub mod nodesim;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::consul_file::{self, FileConsulCompat};
 use super::http_file::{self, FileHttpApi, FileLimits};
 use super::logging::LogLevel;
 
@@ -50,6 +51,9 @@ pub struct AgentConfig {
     /// The client role's settings (`client { }`, `plugin { }`, flags);
     /// the agent fills in the data directory, names and addresses.
     pub client_config: crate::client::ClientConfig,
+    /// Server: where to serve the read-only Consul-compatible catalog
+    /// (`consul_compat { }`, `-consul-compat ADDR`); `None`: not served.
+    pub consul_compat: Option<std::net::SocketAddr>,
 }
 
 impl Default for AgentConfig {
@@ -77,6 +81,7 @@ impl Default for AgentConfig {
             allowed_origins: Vec::new(),
             http_limits: crate::api::HttpLimits::default(),
             client_config: crate::client::ClientConfig::default(),
+            consul_compat: None,
         }
     }
 }
@@ -121,6 +126,7 @@ struct FileConfig {
     server: Option<FileServer>,
     http_api: Option<FileHttpApi>,
     limits: Option<FileLimits>,
+    consul_compat: Option<FileConsulCompat>,
     /// Read by the client role (a later part of the agent).
     client: Option<serde_json::Value>,
     // Accepted and ignored: they configure features Drover serves
@@ -252,6 +258,7 @@ impl AgentConfig {
             }
         }
         http_file::merge(self, &shown, file.http_api, file.limits)?;
+        consul_file::merge(self, &shown, file.consul_compat)?;
         let client_err = |e: crate::client::config::ClientConfigError| ConfigError::Invalid {
             field: e.field,
             rule: e.rule,
@@ -314,6 +321,7 @@ impl AgentConfig {
                 return Err(invalid("retry_join", format!("{addr:?} is not an address")));
             }
         }
+        consul_file::validate(self)?;
         http_file::validate(self)
     }
 

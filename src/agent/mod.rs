@@ -7,6 +7,7 @@
 
 mod client_role;
 pub mod config;
+pub mod consul_file;
 mod exposure;
 mod http_file;
 pub mod logging;
@@ -49,6 +50,24 @@ pub enum AgentError {
     Client(String),
 }
 
+/// Waits for the listener task `what` to finish its requests, up to
+/// [`HTTP_DRAIN`], then drops what is left.
+async fn drain(what: &'static str, mut task: tokio::task::JoinHandle<std::io::Result<()>>) {
+    match tokio::time::timeout(HTTP_DRAIN, &mut task).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::warn!(listener = what, error = %e, "server failed"),
+        Ok(Err(e)) => tracing::warn!(listener = what, error = %e, "server task failed"),
+        Err(_) => {
+            // Dropping the listener's task drops its connections.
+            tracing::warn!(
+                listener = what,
+                "requests still running after the drain deadline; closing them"
+            );
+            task.abort();
+        }
+    }
+}
+
 /// A started agent: its addresses and the handles to stop it.
 pub struct Agent {
     pub server: Server,
@@ -57,7 +76,10 @@ pub struct Agent {
     pub client: Option<crate::client::Client>,
     pub http_addr: SocketAddr,
     pub rpc_addr: SocketAddr,
+    /// Where the Consul-compatible catalog listens, when enabled.
+    pub consul_addr: Option<SocketAddr>,
     http: tokio::task::JoinHandle<std::io::Result<()>>,
+    consul: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     stop_http: CancellationToken,
     _temp_dir: Option<tempfile::TempDir>,
 }
@@ -163,6 +185,15 @@ impl Agent {
             host_names,
             limits: config.http_limits,
         };
+        // Bound before the server starts, so that a taken port fails fast.
+        let consul_listener = match config.consul_compat {
+            Some(addr) => Some(bind("consul_compat", addr).await?),
+            None => None,
+        };
+        let consul_addr = match &consul_listener {
+            Some(l) => Some(local("consul_compat", l)?),
+            None => None,
+        };
         let server = Server::start(server_config, raft, rpc_listener).await?;
 
         let stop_http = CancellationToken::new();
@@ -175,6 +206,18 @@ impl Agent {
             local.clone(),
             async move { stopped.cancelled().await },
         ));
+        let consul = consul_listener.map(|l| {
+            let stopped = stop_http.clone();
+            tokio::spawn(crate::consul::serve(
+                l,
+                server.clone(),
+                config.http_limits,
+                async move { stopped.cancelled().await },
+            ))
+        });
+        if let Some(addr) = consul_addr {
+            tracing::info!(consul_compat = %addr, "serving the Consul-compatible catalog");
+        }
         tracing::info!(http = %http_addr, rpc = %rpc_addr, data_dir = %data_dir.display(), "agent started");
         let client = if config.client || config.dev {
             let advertised = advertised(&config.advertise_http, http_addr);
@@ -190,7 +233,9 @@ impl Agent {
             client,
             http_addr,
             rpc_addr,
+            consul_addr,
             http,
+            consul,
             stop_http,
             _temp_dir: temp_dir,
         })
@@ -206,18 +251,9 @@ impl Agent {
             }
         }
         self.stop_http.cancel();
-        let mut http = self.http;
-        match tokio::time::timeout(HTTP_DRAIN, &mut http).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "http server failed"),
-            Ok(Err(e)) => tracing::warn!(error = %e, "http server task failed"),
-            Err(_) => {
-                // Dropping the listener's task drops its connections.
-                tracing::warn!(
-                    "http requests still running after the drain deadline; closing them"
-                );
-                http.abort();
-            }
+        drain("http", self.http).await;
+        if let Some(consul) = self.consul {
+            drain("consul_compat", consul).await;
         }
         if tokio::time::timeout(SERVER_STOP, self.server.shutdown())
             .await

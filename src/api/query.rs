@@ -165,6 +165,20 @@ async fn watch<T, F>(
 where
     F: Fn(&State) -> Result<(T, u64), ApiError>,
 {
+    watch_tables(server, opts, &[table], query).await
+}
+
+/// [`watch`] for an answer drawn from several `tables` (its index the
+/// highest of theirs): a change to any of them wakes it.
+pub(crate) async fn watch_tables<T, F>(
+    server: &Server,
+    opts: &QueryOptions,
+    tables: &[Table],
+    query: F,
+) -> Result<(T, u64), ApiError>
+where
+    F: Fn(&State) -> Result<(T, u64), ApiError>,
+{
     let mut state: Arc<State> = if opts.stale {
         server.state().snapshot()
     } else {
@@ -180,8 +194,14 @@ where
         if index > opts.index || now >= deadline {
             return Ok((value, index));
         }
-        let seen = state.index(table).max(opts.index);
-        state = server.state().wait_past(table, seen, deadline - now).await;
+        let seen = tables
+            .iter()
+            .map(|t| state.index(*t))
+            .fold(opts.index, u64::max);
+        state = server
+            .state()
+            .wait_past_any(tables, seen, deadline - now)
+            .await;
     }
 }
 

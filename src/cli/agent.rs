@@ -67,6 +67,10 @@ pub struct AgentArgs {
     /// Log JSON lines (one object per event) instead of text.
     #[arg(long = "log-json")]
     log_json: bool,
+    /// Server: serve a read-only Consul-compatible catalog on ADDR
+    /// (IP:PORT, e.g. 127.0.0.1:8500).
+    #[arg(long = "consul-compat", value_name = "ADDR")]
+    consul_compat: Option<String>,
 }
 
 fn build_config(args: AgentArgs) -> Result<AgentConfig, String> {
@@ -119,6 +123,12 @@ fn build_config(args: AgentArgs) -> Result<AgentConfig, String> {
         c.log_level = LogLevel::parse(&l).map_err(|e| format!("-log-level: {e}"))?;
     }
     c.log_json |= args.log_json;
+    if let Some(a) = args.consul_compat {
+        c.consul_compat = Some(
+            drover::agent::consul_file::parse_addr("-consul-compat", &a)
+                .map_err(|e| e.to_string())?,
+        );
+    }
     if !args.servers.is_empty() {
         c.client_config.servers = args.servers;
     }

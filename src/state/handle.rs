@@ -28,11 +28,22 @@ impl StateHandle {
     /// Waits until `table` has changed past `index`, or `timeout` passes,
     /// and returns the state then.
     pub async fn wait_past(&self, table: Table, index: u64, timeout: Duration) -> Arc<State> {
+        self.wait_past_any(&[table], index, timeout).await
+    }
+
+    /// [`StateHandle::wait_past`] for an answer drawn from several tables:
+    /// returns once any of `tables` has changed past `index`.
+    pub async fn wait_past_any(
+        &self,
+        tables: &[Table],
+        index: u64,
+        timeout: Duration,
+    ) -> Arc<State> {
         let mut rx = self.rx.clone();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let state = rx.borrow_and_update().clone();
-            if state.index(table) > index {
+            if tables.iter().any(|t| state.index(*t) > index) {
                 return state;
             }
             match tokio::time::timeout_at(deadline, rx.changed()).await {

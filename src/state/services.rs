@@ -71,6 +71,11 @@ impl State {
         out
     }
 
+    /// Every registration, in (namespace, ID) order.
+    pub fn all_service_registrations(&self) -> impl Iterator<Item = &Arc<ServiceRegistration>> {
+        self.services.values()
+    }
+
     /// How many registrations are stored.
     pub fn service_registrations_count(&self) -> usize {
         self.services.len()

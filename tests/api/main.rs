@@ -26,3 +26,4 @@ mod t20_agent_servers;
 mod t21_blocked_release;
 mod t22_services;
 mod t22_services_lifecycle;
+mod t23_consul_compat;
