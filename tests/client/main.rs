@@ -18,3 +18,4 @@ mod t06_endpoints;
 mod t07_dev;
 mod t08_no_servers;
 mod t09_engine_gone;
+mod t10_check_restart;
