@@ -6,6 +6,9 @@ use std::time::{Duration, Instant};
 
 use crate::structs::{CHECK_CRITICAL, CHECK_WARNING};
 
+/// The grace when the block sets none (Nomad's documented default).
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(1);
+
 /// A check's `check_restart` block, parsed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CheckRestart {
@@ -17,7 +20,7 @@ pub struct CheckRestart {
 
 impl CheckRestart {
     /// From the job's raw `{Limit, Grace (ns), IgnoreWarnings}`; None when
-    /// absent or without a positive limit.
+    /// absent or without a positive limit. No `Grace`: one second.
     pub fn parse(raw: Option<&serde_json::Value>) -> Option<Self> {
         let v = raw?;
         let limit = v.get("Limit").and_then(|l| l.as_u64()).unwrap_or(0);
@@ -28,7 +31,7 @@ impl CheckRestart {
             .get("Grace")
             .and_then(|g| g.as_u64())
             .map(Duration::from_nanos)
-            .unwrap_or_default();
+            .unwrap_or(DEFAULT_GRACE);
         let ignore_warnings = v
             .get("IgnoreWarnings")
             .and_then(|b| b.as_bool())
@@ -104,6 +107,8 @@ mod tests {
             None
         );
         assert_eq!(CheckRestart::parse(None), None);
+        let v = serde_json::json!({"Limit": 2});
+        assert_eq!(CheckRestart::parse(Some(&v)), Some(cfg(2, 1, false)));
     }
 
     #[test]
