@@ -109,7 +109,8 @@ pub fn with_checks(
             create_index: 0,
             modify_index: 0,
         };
-        out.push((reg, s.checks.clone()));
+        let defs = check_defs(s, &reg.service_name, &ports);
+        out.push((reg, defs));
     }
     Ok(out)
 }
@@ -122,6 +123,29 @@ fn initial_status(s: &str) -> &'static str {
         CHECK_WARNING => CHECK_WARNING,
         _ => CHECK_CRITICAL,
     }
+}
+
+/// The service's checks, a check's own `port` label replaced by the host
+/// port it stands for (a number, which the check runner takes as the
+/// port to reach); an unknown label is left as it is (the service's port
+/// is then used).
+fn check_defs(s: &Service, name: &str, ports: &[EnvPort]) -> Vec<ServiceCheck> {
+    s.checks
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            if !c.port_label.is_empty() {
+                let probe = Service {
+                    port_label: c.port_label.clone(),
+                    ..Service::default()
+                };
+                if let Ok((_, port)) = address(&probe, name, ports) {
+                    c.port_label = port.to_string();
+                }
+            }
+            c
+        })
+        .collect()
 }
 
 /// `name` with Nomad's variables, or Nomad's default name.

@@ -134,7 +134,8 @@ fn interval(def: &ServiceCheck) -> Duration {
         .max(MIN_INTERVAL)
 }
 
-/// The check's run parameters: its registration's address and port, its
+/// The check's run parameters: its registration's address and port (or
+/// the check's own port), its
 /// task's driver and environment; the timeout never past the interval.
 pub fn resolve(reg: &ServiceRegistration, def: &ServiceCheck, task: Option<&TaskCtx>) -> CheckDef {
     let timeout = nanos(def.timeout)
@@ -143,7 +144,9 @@ pub fn resolve(reg: &ServiceRegistration, def: &ServiceCheck, task: Option<&Task
     CheckDef {
         kind: def.kind.clone(),
         address: reg.address.clone(),
-        port: reg.port,
+        // The check's own port (resolved to a number by `build`), else
+        // the service's.
+        port: def.port_label.parse::<i64>().unwrap_or(reg.port),
         path: def.path.clone(),
         protocol: def.protocol.clone(),
         method: def.method.clone(),

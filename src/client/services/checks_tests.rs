@@ -139,3 +139,23 @@ async fn the_grace_holds_restarts_back() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(rx.try_recv().is_err());
 }
+
+#[test]
+fn resolve_takes_the_checks_own_port_and_caps_the_timeout() {
+    let mut check = tcp_check("c", None);
+    let r = reg(8080, &check);
+    let d = resolve(&r, &check, None);
+    assert_eq!(d.port, 8080);
+    assert_eq!(
+        d.timeout,
+        Duration::from_millis(100),
+        "never past the interval"
+    );
+    check.port_label = "9000".into();
+    check.interval = 0;
+    check.timeout = 0;
+    let d = resolve(&r, &check, None);
+    assert_eq!(d.port, 9000);
+    assert_eq!(d.timeout, DEFAULT_TIMEOUT);
+    assert_eq!(d.driver, "", "no task: scripts are unsupported");
+}
