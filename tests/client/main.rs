@@ -3,7 +3,7 @@
 //! -client` processes (so that they can be killed with SIGKILL), each on
 //! its own loopback address, running the test images built by
 //! `scripts/test-images.sh`. Each test skips, saying why, when no Docker
-//! engine answers.
+//! engine answers (`t10_check_restart` needs none: raw_exec only).
 
 #[path = "../common/mod.rs"]
 mod common;
