@@ -82,6 +82,10 @@ struct AllocRunner {
     reported: Option<(String, String)>,
     killing: bool,
     detach: CancellationToken,
+    /// The health checks of the registrations wanted now.
+    checks: services::checks::CheckSet,
+    /// What checks need of each started task.
+    task_ctx: BTreeMap<String, services::checks::TaskCtx>,
 }
 
 /// Starts a runner for `alloc`; `restored` holds what the client's state
@@ -95,7 +99,7 @@ pub fn spawn(
     let (tx, rx) = mpsc::unbounded_channel();
     let dir = AllocDir::new(&shared.alloc_base, &alloc.id);
     let runner = AllocRunner {
-        shared,
+        shared: shared.clone(),
         alloc: alloc.clone(),
         dir,
         tasks: BTreeMap::new(),
@@ -103,6 +107,8 @@ pub fn spawn(
         reported: None,
         killing: false,
         detach,
+        checks: services::checks::CheckSet::new(&alloc.id, shared.services.clone()),
+        task_ctx: BTreeMap::new(),
     };
     let done = tokio::spawn(runner.run(rx, restored));
     AllocRunnerHandle {
@@ -227,6 +233,15 @@ impl AllocRunner {
             let spec = task_spec::build(&inputs, task);
             let policy = effective_policy(&group, task, &job.job_type);
             let (tx, rx) = mpsc::channel(8);
+            self.task_ctx.insert(
+                task.name.clone(),
+                services::checks::TaskCtx {
+                    driver: task.driver.clone(),
+                    env: spec.env.clone(),
+                    dir: spec.task_dir.clone(),
+                    cmds: tx.clone(),
+                },
+            );
             let runner = TaskRunner {
                 driver,
                 state: self.shared.state.clone(),
@@ -286,8 +301,8 @@ impl AllocRunner {
 
     /// States the service registrations the allocation wants now: those
     /// of its running tasks, and the group's while any task runs; none
-    /// once it is being stopped.
-    fn sync_services(&self) {
+    /// once it is being stopped. Their checks run while they are wanted.
+    fn sync_services(&mut self) {
         let mut regs = Vec::new();
         let running = |name: &str| {
             self.states
@@ -304,7 +319,7 @@ impl AllocRunner {
                     .map(|t| Some(t.as_str())),
             );
             for owner in owners {
-                match services::build::registrations(&self.alloc, owner, &dc) {
+                match services::build::with_checks(&self.alloc, owner, &dc) {
                     Ok(r) => regs.extend(r),
                     Err(e) => {
                         tracing::warn!(alloc = %self.alloc.id, error = %e, "cannot register services")
@@ -312,7 +327,11 @@ impl AllocRunner {
                 }
             }
         }
-        self.shared.services.set_alloc(&self.alloc.id, regs);
+        self.shared.services.set_alloc(
+            &self.alloc.id,
+            regs.iter().map(|(r, _)| r.clone()).collect(),
+        );
+        self.checks.set(&regs, &self.task_ctx);
     }
 
     /// Sends the allocation's status when it changed.
@@ -436,6 +455,7 @@ impl AllocRunner {
                 _ => break,
             }
         }
+        self.checks.stop_all();
         self.shared.services.set_alloc(&self.alloc.id, Vec::new());
         if let Err(e) = self.dir.destroy() {
             tracing::warn!(alloc = %self.alloc.id, error = %e, "cannot remove the allocation directory");

@@ -6,7 +6,9 @@
 //! (one per allocation), `task_runner` (one per task, with `restart`),
 //! `task_spec`, `env` and `ports` (what a driver is given), `allocdir`
 //! (directories), `logs` (rotated log files), `updates` (batched status
-//! reports), `services` (service registrations), `state` (the local database), `driver` (docker, raw_exec) and
+//! reports), `services` (service registrations and their health checks,
+//! whose `check_restart` restarts tasks through the restart policy),
+//! `state` (the local database), `driver` (docker, raw_exec) and
 //! `http` (the `/v1/client/*` endpoints: logs, files, stats, restarts).
 //!
 //! Stopping the client leaves its tasks running: a client started again

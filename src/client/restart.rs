@@ -170,6 +170,12 @@ impl RestartTracker {
         self.decide(now, outcome)
     }
 
+    /// A health check's `check_restart` stopped the task: a failure that
+    /// counts toward the policy's attempts, as a failed exit does.
+    pub fn on_check_failure(&mut self, now: Instant) -> Decision {
+        self.decide(now, Outcome::Failure)
+    }
+
     /// The client killed the task on purpose (stop, update, drain): it is
     /// not restarted and did not fail.
     pub fn on_killed(&mut self) -> Decision {

@@ -25,6 +25,9 @@ pub enum TaskCmd {
     Kill,
     /// Stop and start again, outside the restart policy.
     Restart,
+    /// A health check failed `check_restart`'s limit: stop, and start
+    /// again through the restart policy (a failure). Carries the reason.
+    CheckRestart(String),
     /// Send a signal; the answer says whether it was delivered.
     Signal(String, oneshot::Sender<Result<(), ControlError>>),
     /// Answer with the running instance, if the task runs now.
@@ -73,6 +76,7 @@ enum Outcome {
     Exited(ExitResult),
     Killed,
     Restart,
+    CheckFailed,
     Detached,
 }
 
@@ -135,6 +139,8 @@ impl TaskRunner {
                         self.save(&ts, None, true).await;
                         continue;
                     }
+                    // `stop` already removed it.
+                    Outcome::CheckFailed => self.tracker.on_check_failure(Instant::now()),
                     Outcome::Exited(exit) => {
                         push(&mut ts, ev::terminated(&exit));
                         self.destroy(&h).await;
@@ -183,6 +189,8 @@ impl TaskRunner {
                 _ = self.detach.cancelled() => return false,
                 cmd = self.cmds.recv() => match cmd {
                     Some(TaskCmd::Restart) => return true,
+                    // Not running: nothing for a check to restart.
+                    Some(TaskCmd::CheckRestart(_)) => {}
                     Some(TaskCmd::Signal(_, reply)) => {
                         let _ = reply.send(Err(ControlError::NotRunning(self.spec.task_name.clone())));
                     }
@@ -290,6 +298,13 @@ impl TaskRunner {
                         push(ts, event(ev::RESTART_SIGNALED, "User requested task to restart"));
                         self.stop(ts, h, &mut wait).await;
                         return Outcome::Restart;
+                    }
+                    Some(TaskCmd::CheckRestart(reason)) => {
+                        let mut e = event(ev::RESTART_SIGNALED, reason.clone());
+                        e.restart_reason = reason;
+                        push(ts, e);
+                        self.stop(ts, h, &mut wait).await;
+                        return Outcome::CheckFailed;
                     }
                     Some(TaskCmd::Kill) | None => {
                         self.stop(ts, h, &mut wait).await;

@@ -167,3 +167,29 @@ async fn a_detached_runner_leaves_the_task_running_for_the_next() {
     let id = driver.running()[0].clone();
     driver.exit(&id, 0);
 }
+
+#[tokio::test]
+async fn a_check_restart_counts_as_a_failure_of_the_restart_policy() {
+    let driver = Arc::new(MockDriver::default());
+    let mut r = rig(serde_json::json!({}), 1, driver.clone());
+    let reason = "healthcheck: check \"c\" unhealthy".to_string();
+    r.until(|s| s.state == "running").await;
+    r.cmds
+        .send(TaskCmd::CheckRestart(reason.clone()))
+        .await
+        .unwrap();
+    let s = r.until(|s| s.state == "running" && s.restarts == 1).await;
+    let signaled = s
+        .events
+        .iter()
+        .find(|e| e.event_type == "Restart Signaled")
+        .expect("a Restart Signaled event");
+    assert_eq!(signaled.restart_reason, reason);
+    assert_eq!(driver.starts(), 2);
+    // The second one exhausts the single attempt: the task fails.
+    r.cmds.send(TaskCmd::CheckRestart(reason)).await.unwrap();
+    let s = r.until(|s| s.state == "dead").await;
+    assert!(s.failed, "{:?}", kinds(&s));
+    assert_eq!(kinds(&s).last(), Some(&"Not Restarting"));
+    r.done.await.unwrap();
+}

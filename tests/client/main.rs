@@ -3,7 +3,7 @@
 //! -client` processes (so that they can be killed with SIGKILL), each on
 //! its own loopback address, running the test images built by
 //! `scripts/test-images.sh`. Each test skips, saying why, when no Docker
-//! engine answers.
+//! engine answers (`t10_check_restart` needs none: raw_exec only).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -18,3 +18,4 @@ mod t06_endpoints;
 mod t07_dev;
 mod t08_no_servers;
 mod t09_engine_gone;
+mod t10_check_restart;

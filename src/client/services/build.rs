@@ -6,7 +6,7 @@
 
 use crate::client::ports::{EnvPort, task_ports};
 use crate::structs::{
-    Allocation, CHECK_CRITICAL, CHECK_PASSING, CHECK_WARNING, CheckStatus, Service,
+    Allocation, CHECK_CRITICAL, CHECK_PASSING, CHECK_WARNING, CheckStatus, Service, ServiceCheck,
     ServiceRegistration, Task,
 };
 
@@ -29,6 +29,19 @@ pub fn registrations(
     task: Option<&str>,
     datacenter: &str,
 ) -> Result<Vec<ServiceRegistration>, BuildError> {
+    Ok(with_checks(alloc, task, datacenter)?
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect())
+}
+
+/// As [`registrations`], each with its checks' definitions (in the order
+/// of its `Checks`), for the client to run them.
+pub fn with_checks(
+    alloc: &Allocation,
+    task: Option<&str>,
+    datacenter: &str,
+) -> Result<Vec<(ServiceRegistration, Vec<ServiceCheck>)>, BuildError> {
     let job = alloc
         .job
         .as_ref()
@@ -60,7 +73,7 @@ pub fn registrations(
     for s in services {
         let name = service_name(s, &job.id, &group.name, task);
         let (address, port) = address(s, &name, &ports)?;
-        out.push(ServiceRegistration {
+        let reg = ServiceRegistration {
             id: service_id(&alloc.id, &owner, &name, &s.port_label),
             service_name: name,
             namespace: alloc.namespace.clone(),
@@ -95,7 +108,9 @@ pub fn registrations(
                 .collect(),
             create_index: 0,
             modify_index: 0,
-        });
+        };
+        let defs = check_defs(s, &reg.service_name, &ports);
+        out.push((reg, defs));
     }
     Ok(out)
 }
@@ -108,6 +123,29 @@ fn initial_status(s: &str) -> &'static str {
         CHECK_WARNING => CHECK_WARNING,
         _ => CHECK_CRITICAL,
     }
+}
+
+/// The service's checks, a check's own `port` label replaced by the host
+/// port it stands for (a number, which the check runner takes as the
+/// port to reach); an unknown label is left as it is (the service's port
+/// is then used).
+fn check_defs(s: &Service, name: &str, ports: &[EnvPort]) -> Vec<ServiceCheck> {
+    s.checks
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            if !c.port_label.is_empty() {
+                let probe = Service {
+                    port_label: c.port_label.clone(),
+                    ..Service::default()
+                };
+                if let Ok((_, port)) = address(&probe, name, ports) {
+                    c.port_label = port.to_string();
+                }
+            }
+            c
+        })
+        .collect()
 }
 
 /// `name` with Nomad's variables, or Nomad's default name.

@@ -18,6 +18,20 @@ job "example" {
     service {
       port = "admin"
       tags = ["g"]
+      check {
+        name     = "on-admin"
+        type     = "http"
+        path     = "/"
+        interval = "10s"
+        timeout  = "2s"
+      }
+      check {
+        name     = "own-port"
+        type     = "tcp"
+        port     = "admin"
+        interval = "10s"
+        timeout  = "2s"
+      }
     }
     task "redis" {
       driver = "docker"
@@ -161,4 +175,14 @@ fn an_unknown_port_label_is_an_error() {
             label: "nope".into()
         })
     );
+}
+
+#[test]
+fn a_check_with_its_own_port_label_gets_the_host_port() {
+    let regs = with_checks(&alloc(), None, "eu-west-1a").expect("build");
+    let (r, defs) = &regs[0];
+    assert_eq!(r.checks.len(), 2);
+    assert_eq!(defs.len(), 2);
+    assert_eq!(defs[0].port_label, "", "no port of its own");
+    assert_eq!(defs[1].port_label, "24001", "the label's host port");
 }

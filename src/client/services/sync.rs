@@ -46,8 +46,17 @@ impl ServiceSync {
     /// States the registrations allocation `alloc` wants now (empty: none).
     pub fn set_alloc(&self, alloc: &str, regs: Vec<ServiceRegistration>) {
         let mut g = self.lock();
-        let new: BTreeMap<String, ServiceRegistration> =
+        let mut new: BTreeMap<String, ServiceRegistration> =
             regs.into_iter().map(|r| (r.id.clone(), r)).collect();
+        // A registration stated again keeps the check statuses its checks
+        // have reported since it appeared.
+        if let Some(prev) = g.desired.get(alloc) {
+            for (id, r) in new.iter_mut() {
+                if let Some(p) = prev.get(id) {
+                    keep_statuses(r, p);
+                }
+            }
+        }
         let old = if new.is_empty() {
             g.desired.remove(alloc).unwrap_or_default()
         } else {
@@ -74,6 +83,37 @@ impl ServiceSync {
         }
     }
 
+    /// Records a check's latest status in allocation `alloc`'s desired
+    /// registration `reg`, queueing one upsert when it differs; false when
+    /// nothing changed or the registration is no longer wanted.
+    pub fn set_check(
+        &self,
+        alloc: &str,
+        reg: &str,
+        check: &str,
+        status: &str,
+        output: &str,
+    ) -> bool {
+        let mut g = self.lock();
+        let Some(r) = g.desired.get_mut(alloc).and_then(|m| m.get_mut(reg)) else {
+            return false;
+        };
+        let Some(c) = r.checks.iter_mut().find(|c| c.name == check) else {
+            return false;
+        };
+        if c.status == status && c.output == output {
+            return false;
+        }
+        c.status = status.to_string();
+        c.output = output.to_string();
+        let r = r.clone();
+        g.deletes.remove(reg);
+        g.upserts.insert(reg.to_string(), r);
+        drop(g);
+        self.changed.notify_one();
+        true
+    }
+
     /// The registrations allocation `alloc` wants now.
     pub fn desired(&self, alloc: &str) -> Vec<ServiceRegistration> {
         self.lock()
@@ -84,7 +124,7 @@ impl ServiceSync {
     }
 
     /// Takes up to `MAX_BATCH` pending operations.
-    fn take(&self) -> ServiceUpdateRequest {
+    pub(crate) fn take(&self) -> ServiceUpdateRequest {
         let mut g = self.lock();
         let mut req = ServiceUpdateRequest::default();
         while req.deletes.len() < MAX_BATCH {
@@ -123,6 +163,21 @@ impl ServiceSync {
     pub fn pending(&self) -> usize {
         let g = self.lock();
         g.upserts.len() + g.deletes.len()
+    }
+}
+
+/// Copies into `new` the status and output of `prev`'s checks of the
+/// same name and type.
+fn keep_statuses(new: &mut ServiceRegistration, prev: &ServiceRegistration) {
+    for c in new.checks.iter_mut() {
+        if let Some(p) = prev
+            .checks
+            .iter()
+            .find(|p| p.name == c.name && p.kind == c.kind)
+        {
+            c.status = p.status.clone();
+            c.output = p.output.clone();
+        }
     }
 }
 
@@ -212,6 +267,44 @@ mod tests {
         let again = s.take();
         assert_eq!(again.upserts, vec![reg("x", 1)]);
         assert_eq!(again.deletes, vec!["y".to_string()]);
+    }
+
+    fn with_check(id: &str) -> ServiceRegistration {
+        ServiceRegistration {
+            checks: vec![crate::structs::CheckStatus {
+                name: "c".into(),
+                kind: "tcp".into(),
+                status: "critical".into(),
+                output: String::new(),
+            }],
+            ..reg(id, 1)
+        }
+    }
+
+    #[test]
+    fn a_check_status_is_sent_once_and_survives_restating() {
+        let s = ServiceSync::default();
+        s.set_alloc("a1", vec![with_check("x")]);
+        let _ = s.take();
+        assert!(s.set_check("a1", "x", "c", "passing", ""));
+        let req = s.take();
+        assert_eq!(req.upserts.len(), 1);
+        assert_eq!(req.upserts[0].checks[0].status, "passing");
+        // Unchanged: nothing queued.
+        assert!(!s.set_check("a1", "x", "c", "passing", ""));
+        assert_eq!(s.pending(), 0);
+        // The allocation states the same set (a sibling task changed
+        // state): the reported status stays, nothing to send.
+        s.set_alloc("a1", vec![with_check("x")]);
+        assert_eq!(s.pending(), 0);
+        assert_eq!(s.desired("a1")[0].checks[0].status, "passing");
+        // Unknown registration or check: ignored.
+        assert!(!s.set_check("a1", "nope", "c", "warning", ""));
+        assert!(!s.set_check("a1", "x", "nope", "warning", ""));
+        // Gone and back (the task restarted): the initial status again.
+        s.set_alloc("a1", vec![]);
+        s.set_alloc("a1", vec![with_check("x")]);
+        assert_eq!(s.desired("a1")[0].checks[0].status, "critical");
     }
 
     #[test]

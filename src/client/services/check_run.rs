@@ -1,0 +1,207 @@
+//! One run of a health check: connect (`tcp`), ask (`http`) or execute
+//! (`script`), bounded by the check's timeout, and say what came of it
+//! as a status (passing, warning, critical) and a bounded output.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::AsyncReadExt;
+
+use crate::structs::{CHECK_CRITICAL, CHECK_PASSING, CHECK_WARNING};
+
+/// Outputs are cut to this many bytes.
+pub const MAX_OUTPUT: usize = 4096;
+
+/// What running one check needs, resolved from the check, its
+/// registration and its task.
+#[derive(Clone, Debug, Default)]
+pub struct CheckDef {
+    /// `tcp`, `http`, `script` (anything else is unsupported).
+    pub kind: String,
+    pub address: String,
+    pub port: i64,
+    pub path: String,
+    pub protocol: String,
+    pub method: String,
+    pub header: BTreeMap<String, Vec<String>>,
+    pub command: String,
+    pub args: Vec<String>,
+    pub timeout: Duration,
+    /// The driver of the task the check belongs to (scripts run on the
+    /// host only for `raw_exec`).
+    pub driver: String,
+    pub env: BTreeMap<String, String>,
+    pub dir: Option<PathBuf>,
+}
+
+/// A run's status and output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunResult {
+    pub status: &'static str,
+    pub output: String,
+}
+
+fn result(status: &'static str, output: impl Into<String>) -> RunResult {
+    RunResult {
+        status,
+        output: bound(output.into()),
+    }
+}
+
+/// Cuts `s` to `MAX_OUTPUT` bytes at a character boundary.
+pub fn bound(mut s: String) -> String {
+    if s.len() > MAX_OUTPUT {
+        let mut end = MAX_OUTPUT;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+/// Runs the check once; never takes much longer than its timeout.
+pub async fn run_once(def: &CheckDef) -> RunResult {
+    let timeout = def.timeout;
+    let fut = async {
+        match def.kind.as_str() {
+            "tcp" => tcp(def).await,
+            "http" => http(def).await,
+            "script" => script(def).await,
+            other => result(
+                CHECK_CRITICAL,
+                format!("check type {other:?} is not supported by this client"),
+            ),
+        }
+    };
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(r) => r,
+        Err(_) => result(
+            CHECK_CRITICAL,
+            format!(
+                "timed out after {}",
+                crate::jobspec::format_duration(timeout.as_nanos() as i64)
+            ),
+        ),
+    }
+}
+
+fn host_port(def: &CheckDef) -> String {
+    if def.address.contains(':') {
+        format!("[{}]:{}", def.address, def.port)
+    } else {
+        format!("{}:{}", def.address, def.port)
+    }
+}
+
+async fn tcp(def: &CheckDef) -> RunResult {
+    let target = host_port(def);
+    match tokio::net::TcpStream::connect(&target).await {
+        Ok(_) => result(CHECK_PASSING, format!("TCP connect {target}: Success")),
+        Err(e) => result(CHECK_CRITICAL, format!("TCP connect {target}: {e}")),
+    }
+}
+
+async fn http(def: &CheckDef) -> RunResult {
+    let scheme = if def.protocol.is_empty() {
+        "http"
+    } else {
+        &def.protocol
+    };
+    let path = if def.path.starts_with('/') || def.path.is_empty() {
+        def.path.clone()
+    } else {
+        format!("/{}", def.path)
+    };
+    let url = format!("{scheme}://{}{path}", host_port(def));
+    let method_name = if def.method.is_empty() {
+        "GET".to_string()
+    } else {
+        def.method.to_uppercase()
+    };
+    let method = match reqwest::Method::from_bytes(method_name.as_bytes()) {
+        Ok(m) => m,
+        Err(e) => return result(CHECK_CRITICAL, format!("bad method {method_name:?}: {e}")),
+    };
+    let client = match reqwest::Client::builder().timeout(def.timeout).build() {
+        Ok(c) => c,
+        Err(e) => return result(CHECK_CRITICAL, format!("cannot build an HTTP client: {e}")),
+    };
+    let mut req = client.request(method, &url);
+    for (k, vs) in &def.header {
+        for v in vs {
+            req = req.header(k.as_str(), v.as_str());
+        }
+    }
+    match req.send().await {
+        Ok(resp) => {
+            let code = resp.status();
+            let status = if code.is_success() {
+                CHECK_PASSING
+            } else if code.as_u16() == 429 {
+                CHECK_WARNING
+            } else {
+                CHECK_CRITICAL
+            };
+            result(status, format!("HTTP {method_name} {url}: {code}"))
+        }
+        Err(e) => result(CHECK_CRITICAL, format!("HTTP {method_name} {url}: {e}")),
+    }
+}
+
+async fn script(def: &CheckDef) -> RunResult {
+    if def.driver != "raw_exec" {
+        return result(
+            CHECK_CRITICAL,
+            format!(
+                "script checks are not supported for {:?} tasks by this client",
+                def.driver
+            ),
+        );
+    }
+    let mut cmd = tokio::process::Command::new(&def.command);
+    cmd.args(&def.args)
+        .envs(&def.env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(dir) = def.dir.as_ref().filter(|d| d.is_dir()) {
+        cmd.current_dir(dir);
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return result(CHECK_CRITICAL, format!("cannot run {:?}: {e}", def.command)),
+    };
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let (Some(mut so), Some(mut se)) = (child.stdout.take(), child.stderr.take()) else {
+        return result(CHECK_CRITICAL, "cannot read the script's output");
+    };
+    // Read at most a little past the bound, so a chatty script cannot
+    // fill the client's memory; the rest of its output is dropped.
+    let limit = (MAX_OUTPUT + 1) as u64;
+    let mut so = (&mut so).take(limit);
+    let mut se = (&mut se).take(limit);
+    let (_, _, status) = tokio::join!(
+        so.read_to_end(&mut out),
+        se.read_to_end(&mut err),
+        child.wait()
+    );
+    out.extend_from_slice(&err);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    match status {
+        Ok(s) => match s.code() {
+            Some(0) => result(CHECK_PASSING, text),
+            Some(1) => result(CHECK_WARNING, text),
+            _ => result(CHECK_CRITICAL, text),
+        },
+        Err(e) => result(CHECK_CRITICAL, format!("waiting on the script: {e}")),
+    }
+}
+
+#[cfg(test)]
+#[path = "check_run_tests.rs"]
+mod tests;

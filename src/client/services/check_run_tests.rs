@@ -1,0 +1,151 @@
+//! Each kind of check against local listeners and scripts.
+
+use std::time::{Duration, Instant};
+
+use super::*;
+
+fn def(kind: &str, port: u16) -> CheckDef {
+    CheckDef {
+        kind: kind.into(),
+        address: "127.0.0.1".into(),
+        port: i64::from(port),
+        timeout: Duration::from_secs(2),
+        driver: "raw_exec".into(),
+        ..CheckDef::default()
+    }
+}
+
+/// A port nobody listens on (bound, then released).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn tcp_passes_when_something_listens_and_fails_otherwise() {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    assert_eq!(run_once(&def("tcp", port)).await.status, CHECK_PASSING);
+    let r = run_once(&def("tcp", free_port())).await;
+    assert_eq!(r.status, CHECK_CRITICAL);
+    assert!(!r.output.is_empty());
+}
+
+async fn http_server() -> u16 {
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route("/ok", get(|| async { StatusCode::OK }))
+        .route("/busy", get(|| async { StatusCode::TOO_MANY_REQUESTS }))
+        .route("/bad", get(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
+        .route(
+            "/hdr",
+            get(|h: HeaderMap| async move {
+                if h.get("x-check").is_some_and(|v| v == "yes") {
+                    StatusCode::NO_CONTENT
+                } else {
+                    StatusCode::BAD_REQUEST
+                }
+            }),
+        );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(l, app).await });
+    port
+}
+
+#[tokio::test]
+async fn http_maps_status_codes_as_consul_does() {
+    let port = http_server().await;
+    let at = |path: &str| CheckDef {
+        path: path.into(),
+        ..def("http", port)
+    };
+    let ok = run_once(&at("/ok")).await;
+    assert_eq!(ok.status, CHECK_PASSING);
+    assert!(ok.output.contains("200"), "{}", ok.output);
+    assert_eq!(run_once(&at("/busy")).await.status, CHECK_WARNING);
+    assert_eq!(run_once(&at("/bad")).await.status, CHECK_CRITICAL);
+    assert_eq!(run_once(&at("/hdr")).await.status, CHECK_CRITICAL);
+    let mut with_header = at("hdr");
+    with_header
+        .header
+        .insert("X-Check".into(), vec!["yes".into()]);
+    assert_eq!(run_once(&with_header).await.status, CHECK_PASSING);
+    assert_eq!(
+        run_once(&def("http", free_port())).await.status,
+        CHECK_CRITICAL
+    );
+}
+
+#[tokio::test]
+async fn an_http_server_that_never_answers_is_cut_by_the_timeout() {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    // Accepts and holds connections, never answering.
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = l.accept().await {
+            held.push(s);
+        }
+    });
+    let d = CheckDef {
+        timeout: Duration::from_millis(300),
+        ..def("http", port)
+    };
+    let t0 = Instant::now();
+    let r = run_once(&d).await;
+    assert_eq!(r.status, CHECK_CRITICAL);
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+}
+
+fn script(cmd: &str) -> CheckDef {
+    CheckDef {
+        command: "sh".into(),
+        args: vec!["-c".into(), cmd.into()],
+        ..def("script", 0)
+    }
+}
+
+#[tokio::test]
+async fn script_exit_codes_become_statuses() {
+    let r = run_once(&script("echo hello; echo oops >&2")).await;
+    assert_eq!(r.status, CHECK_PASSING);
+    assert!(
+        r.output.contains("hello") && r.output.contains("oops"),
+        "{}",
+        r.output
+    );
+    assert_eq!(run_once(&script("exit 1")).await.status, CHECK_WARNING);
+    assert_eq!(run_once(&script("exit 2")).await.status, CHECK_CRITICAL);
+    let mut env = script("test \"$CHECK_ME\" = yes");
+    env.env.insert("CHECK_ME".into(), "yes".into());
+    assert_eq!(run_once(&env).await.status, CHECK_PASSING);
+}
+
+#[tokio::test]
+async fn a_hanging_script_is_killed_at_the_timeout() {
+    let d = CheckDef {
+        timeout: Duration::from_millis(300),
+        ..script("sleep 30")
+    };
+    let t0 = Instant::now();
+    let r = run_once(&d).await;
+    assert_eq!(r.status, CHECK_CRITICAL);
+    assert!(r.output.contains("timed out"), "{}", r.output);
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+}
+
+#[tokio::test]
+async fn script_output_is_bounded_and_docker_scripts_are_unsupported() {
+    let r = run_once(&script("head -c 10000 /dev/zero | tr '\\0' a")).await;
+    assert_eq!(r.status, CHECK_PASSING);
+    assert_eq!(r.output.len(), MAX_OUTPUT);
+    let docker = CheckDef {
+        driver: "docker".into(),
+        ..script("exit 0")
+    };
+    let r = run_once(&docker).await;
+    assert_eq!(r.status, CHECK_CRITICAL);
+    assert!(r.output.contains("not supported"), "{}", r.output);
+}
