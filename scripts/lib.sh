@@ -33,7 +33,8 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))'))
 # start_servers DIR LOG_LEVEL: three release-built servers on loopback, on
 # the ports in ${http[@]} and ${rpc[@]}, data and logs under DIR; their pids
 # are appended to ${pids[@]}. Flags in ${server_args[@]}, if set, are passed
-# to every server (e.g. `-config FILE`). ${drover_bin}, if set, is the
+# to every server (e.g. `-config FILE`), and ${first_server_args[@]} to the
+# first one only (word-split: no spaces inside). ${drover_bin}, if set, is the
 # binary to run instead of target/release/drover.
 start_servers() {
   local dir=$1 level=$2 joins=() i
@@ -43,6 +44,7 @@ start_servers() {
       -node "server$((i + 1))" -data-dir "$dir/server$i" \
       -http-port "${http[$i]}" -rpc-port "${rpc[$i]}" "${joins[@]}" \
       ${server_args[@]+"${server_args[@]}"} \
+      $([ "$i" -eq 0 ] && echo ${first_server_args[@]+"${first_server_args[@]}"}) \
       -log-level "$level" >"$dir/server$i.log" 2>&1 &
     pids+=($!)
   done

@@ -66,6 +66,10 @@ mkdir -p "$root/work"
 on_failure="the cluster is left as it is; scripts/quickstart.sh stop removes it"
 drover_bin=$bin
 http=(14646 24646 34646) rpc=(14647 24647 34647) pids=()
+# The servers sit in eu-west-1a; the first also answers Consul's catalog
+# API on 127.0.0.1:8500 (its datacenter's instances, ?dc= for the other).
+server_args=(-dc eu-west-1a)
+first_server_args=(-consul-compat 127.0.0.1:8500)
 start_servers "$root" info
 for i in 0 1 2; do remember "${pids[$i]}" "$root/server$i.log"; done
 export DROVER_ADDR="http://127.0.0.1:${http[0]}"
@@ -128,7 +132,8 @@ cat <<EOF
 ==> The cluster keeps running: 3 servers, $CLIENTS client agents, $containers Docker container(s) of the example.
     Use it:    export DROVER_ADDR=$DROVER_ADDR
                export PATH="$(dirname "$bin"):\$PATH"    # for the drover binary
-               drover status example; drover node status
+               drover status example; drover node status; drover service info global-redis-check
+               curl localhost:8500/v1/catalog/services?pretty    # Consul's catalog API
     Logs:      $root/*.log    (the job file: $root/work/example.nomad)
     Stop it:   scripts/quickstart.sh stop
 ==> Nodes ready in $(seconds "$ready_ms") s; the whole run took $(seconds "$total_ms") s.
