@@ -37,6 +37,7 @@ fn shared(dir: &std::path::Path, driver: Arc<MockDriver>) -> Arc<ClientShared> {
             id: identity.node_id.clone(),
             ..Node::default()
         })),
+        closing: std::sync::atomic::AtomicBool::new(false),
         runners: Mutex::new(HashMap::new()),
         identity,
     })

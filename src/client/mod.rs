@@ -80,11 +80,19 @@ pub struct ClientShared {
     /// Calls on the node's behalf (they carry its secret).
     pub api: ApiClient,
     node: RwLock<Arc<Node>>,
+    /// Set when the client stops its tasks on its way out: the watcher
+    /// must not start a runner for an allocation just destroyed.
+    closing: std::sync::atomic::AtomicBool,
     /// The allocation runners, by allocation ID.
     runners: Mutex<HashMap<String, AllocRunnerHandle>>,
 }
 
 impl ClientShared {
+    /// Whether the client is stopping its tasks to exit.
+    pub fn closing(&self) -> bool {
+        self.closing.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// The node as last fingerprinted.
     pub fn node(&self) -> Arc<Node> {
         match self.node.read() {
@@ -262,6 +270,7 @@ impl Client {
             services: Arc::new(services::sync::ServiceSync::default()),
             api,
             node: RwLock::new(Arc::new(Node::default())),
+            closing: std::sync::atomic::AtomicBool::new(false),
             runners: Mutex::new(HashMap::new()),
             identity,
             config,
@@ -318,6 +327,9 @@ impl Client {
     /// removed), then the client. For an agent whose data directory goes
     /// away with it (`-dev` without `-data-dir`): nothing could re-attach.
     pub async fn shutdown_and_stop_tasks(self) {
+        self.shared
+            .closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let runners: Vec<_> = self.shared.runners().drain().collect();
         for (_, r) in runners {
             let (tx, rx) = oneshot::channel();

@@ -99,6 +99,8 @@ async fn sync(
                 r.alloc = alloc.clone();
                 let _ = r.cmds.send(AllocCmd::Update(alloc));
             }
+            // A client stopping its tasks starts no new ones.
+            None if shared.closing() => {}
             None => {
                 tracing::info!(alloc = %id, job = %alloc.job_id, group = %alloc.task_group, "starting allocation");
                 let h = alloc_runner::spawn(

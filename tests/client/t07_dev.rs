@@ -107,6 +107,16 @@ job "dev" {{
         .unwrap();
     assert!(status.success(), "the agent exits cleanly: {status}");
     assert!(containers_of(&node, true).is_empty(), "containers removed");
+    // And the host process: nothing runs with the marker in its command.
+    let pattern = marker.display().to_string();
+    wait_for("the raw_exec task to end", Duration::from_secs(10), || {
+        let pattern = pattern.clone();
+        async move {
+            let out = Command::new("pgrep").args(["-f", &pattern]).output().ok()?;
+            out.stdout.is_empty().then_some(())
+        }
+    })
+    .await;
 }
 
 /// Kills the agent if the test fails before stopping it.
