@@ -291,3 +291,43 @@ pub fn redis_ping(addr: &str) -> Option<String> {
     let n = s.read(&mut buf).ok()?;
     Some(String::from_utf8_lossy(&buf[..n]).trim().to_string())
 }
+
+/// Starts `drover agent -dev` on free ports with its log in `log_dir`;
+/// returns its guard and HTTP port.
+pub fn spawn_dev(log_dir: &Path) -> (KillOnDrop, u16) {
+    let (http, rpc) = (free_port("127.0.0.1"), free_port("127.0.0.1"));
+    let log = std::fs::File::create(log_dir.join("dev.log")).expect("log file");
+    let agent = Command::new(env!("CARGO_BIN_EXE_drover"))
+        .args(["agent", "-dev", "-http-port", &http.to_string()])
+        .args(["-rpc-port", &rpc.to_string()])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start the dev agent");
+    (KillOnDrop(Some(agent)), http)
+}
+
+/// Stops the agent when the test ends: SIGTERM first, so that it stops
+/// its raw_exec task (which would outlive a SIGKILL), then SIGKILL if it
+/// is still there after a while.
+pub struct KillOnDrop(pub Option<Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let Some(mut c) = self.0.take() else {
+            return;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = c.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}

@@ -2,7 +2,7 @@
 //! a Docker task and a raw_exec task runs on it, and stopping the agent
 //! (SIGTERM) stops the tasks, since its data goes away with it.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use drover::api_client::ApiClient;
@@ -15,23 +15,8 @@ async fn dev_mode_runs_docker_and_raw_exec_tasks_and_cleans_up() {
     if !docker_ready("dev_mode_runs_docker_and_raw_exec_tasks_and_cleans_up") {
         return;
     }
-    let (http, rpc) = (free_port("127.0.0.1"), free_port("127.0.0.1"));
     let log_dir = tempfile::tempdir().unwrap();
-    let log = std::fs::File::create(log_dir.path().join("dev.log")).unwrap();
-    let agent = Command::new(env!("CARGO_BIN_EXE_drover"))
-        .args([
-            "agent",
-            "-dev",
-            "-http-port",
-            &http.to_string(),
-            "-rpc-port",
-            &rpc.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let mut agent = KillOnDrop(Some(agent));
+    let (mut agent, http) = spawn_dev(log_dir.path());
     let api = ApiClient::new(&[format!("127.0.0.1:{http}")]).unwrap();
     let node = wait_for("the dev node", Duration::from_secs(30), || async {
         let (nodes, _) = api.nodes(&Default::default()).await.ok()?;
@@ -117,16 +102,4 @@ job "dev" {{
         }
     })
     .await;
-}
-
-/// Kills the agent if the test fails before stopping it.
-struct KillOnDrop(Option<std::process::Child>);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.0.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
 }

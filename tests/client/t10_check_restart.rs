@@ -3,7 +3,6 @@
 //! after two failing runs the client restarts the task through its
 //! restart policy. Needs no Docker engine.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use drover::api_client::ApiClient;
@@ -13,23 +12,8 @@ use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_check_restarts_its_task() {
-    let (http, rpc) = (free_port("127.0.0.1"), free_port("127.0.0.1"));
     let log_dir = tempfile::tempdir().unwrap();
-    let log = std::fs::File::create(log_dir.path().join("dev.log")).unwrap();
-    let agent = Command::new(env!("CARGO_BIN_EXE_drover"))
-        .args([
-            "agent",
-            "-dev",
-            "-http-port",
-            &http.to_string(),
-            "-rpc-port",
-            &rpc.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let _agent = KillOnDrop(Some(agent));
+    let (_agent, http) = spawn_dev(log_dir.path());
     let api = ApiClient::new(&[format!("127.0.0.1:{http}")]).unwrap();
     wait_for("the dev node", Duration::from_secs(30), || async {
         let (nodes, _) = api.nodes(&Default::default()).await.ok()?;
@@ -99,29 +83,4 @@ job "chk" {
         signaled.restart_reason,
         "healthcheck: check \"service: \\\"web\\\" check\" unhealthy"
     );
-}
-
-/// Stops the agent when the test ends: SIGTERM first, so that it stops
-/// its raw_exec task (which would outlive a SIGKILL), then SIGKILL if it
-/// is still there after a while.
-struct KillOnDrop(Option<std::process::Child>);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let Some(mut c) = self.0.take() else {
-            return;
-        };
-        let _ = Command::new("kill")
-            .args(["-TERM", &c.id().to_string()])
-            .status();
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while std::time::Instant::now() < deadline {
-            if let Ok(Some(_)) = c.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = c.kill();
-        let _ = c.wait();
-    }
 }

@@ -38,10 +38,10 @@ pub fn time_rfc3339(unix_nanos: i64) -> String {
     }
 }
 
-/// An RFC 3339 string (as the API serves some times) as unix nanoseconds.
+/// An RFC 3339 string (as the API serves some times) as unix nanoseconds;
+/// None for the zero time or a bad value.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    let t: jiff::Timestamp = s.parse().ok()?;
-    i64::try_from(t.as_nanosecond()).ok().filter(|n| *n > 0)
+    drover::structs::time::parse_rfc3339(s).filter(|n| *n > 0)
 }
 
 /// How long ago unix-nanosecond `then` was, keeping the two largest units
