@@ -3,7 +3,8 @@
 # example job with the `drover` CLI:
 #
 #   3 servers   Raft over durable sled logs, HTTP API on 127.0.0.1:14646,
-#               :24646 and :34646 (away from a default agent on 4646)
+#               :15646 and :16646 (away from a default agent on 4646, and below
+#               the kernel's ephemeral port range, which outgoing connections use)
 #   11 clients  real client agents that run tasks as Docker containers,
 #               each on its own loopback address 127.0.1.N with HTTP on
 #               port 4646: client1-6 in datacenter eu-west-1a, client7-11
@@ -65,7 +66,7 @@ mkdir -p "$root/work"
 # From here on a failure leaves the agents running, for their logs.
 on_failure="the cluster is left as it is; scripts/quickstart.sh stop removes it"
 drover_bin=$bin
-http=(14646 24646 34646) rpc=(14647 24647 34647) pids=()
+http=(14646 15646 16646) rpc=(14647 15647 16647) pids=()
 # The servers sit in eu-west-1a; the first also answers Consul's catalog
 # API on 127.0.0.1:8500 (its datacenter's instances, ?dc= for the other).
 server_args=(-dc eu-west-1a)
