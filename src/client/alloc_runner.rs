@@ -3,7 +3,7 @@
 //! tasks' states and reports it, follows the servers' changes to the
 //! allocation (a stop kills its tasks), and destroys it when asked.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
@@ -14,11 +14,11 @@ use super::allocdir::AllocDir;
 use super::restart::{RestartTracker, effective_policy};
 use super::services;
 use super::state::StoredTask;
-use super::task_events::{self as ev, TASK_DEAD, TASK_RUNNING, alloc_status};
+use super::task_events::{self as ev, TASK_DEAD, TASK_PENDING, TASK_RUNNING, alloc_status};
 use super::task_runner::{LiveTask, TaskCmd, TaskRunner};
 use super::task_spec::{self, SpecInputs};
 use crate::structs::rpc::AllocClientUpdate;
-use crate::structs::{Allocation, TaskState};
+use crate::structs::{Allocation, CHECK_CRITICAL, TaskState};
 
 /// Why a request to an allocation (restart, signal, stats) failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -300,38 +300,65 @@ impl AllocRunner {
     }
 
     /// States the service registrations the allocation wants now: those
-    /// of its running tasks, and the group's while any task runs; none
-    /// once it is being stopped. Their checks run while they are wanted.
+    /// of its live tasks (running, or waiting to restart after a failure),
+    /// and the group's while any task is live; none once it is being
+    /// stopped. Checks run for the running tasks; the checks of a task
+    /// waiting to restart are critical until it runs again, so that the
+    /// catalog shows the instance as unhealthy rather than losing it.
     fn sync_services(&mut self) {
-        let mut regs = Vec::new();
-        let running = |name: &str| {
-            self.states
-                .get(name)
-                .is_some_and(|s| s.state == TASK_RUNNING)
-        };
-        if !self.killing && self.states.values().any(|s| s.state == TASK_RUNNING) {
+        let mut live = Vec::new();
+        if !self.killing {
             let dc = self.shared.node().datacenter.clone();
-            let mut owners: Vec<Option<&str>> = vec![None];
+            let alive = |s: &TaskState| {
+                s.state == TASK_RUNNING || (s.state == TASK_PENDING && s.started_at.is_some())
+            };
+            let running: BTreeSet<&str> = self
+                .states
+                .iter()
+                .filter(|(_, s)| s.state == TASK_RUNNING)
+                .map(|(n, _)| n.as_str())
+                .collect();
+            let mut owners: Vec<(Option<&str>, bool)> = Vec::new();
+            if self.states.values().any(alive) {
+                owners.push((None, !running.is_empty()));
+            }
             owners.extend(
                 self.states
-                    .keys()
-                    .filter(|t| running(t))
-                    .map(|t| Some(t.as_str())),
+                    .iter()
+                    .filter(|(_, s)| alive(s))
+                    .map(|(t, _)| (Some(t.as_str()), running.contains(t.as_str()))),
             );
-            for owner in owners {
+            for (owner, checked) in owners {
                 match services::build::with_checks(&self.alloc, owner, &dc) {
-                    Ok(r) => regs.extend(r),
+                    Ok(r) => live.extend(r.into_iter().map(|r| (r, checked))),
                     Err(e) => {
                         tracing::warn!(alloc = %self.alloc.id, error = %e, "cannot register services")
                     }
                 }
             }
         }
-        self.shared.services.set_alloc(
+        let sync = &self.shared.services;
+        sync.set_alloc(
             &self.alloc.id,
-            regs.iter().map(|(r, _)| r.clone()).collect(),
+            live.iter().map(|((r, _), _)| r.clone()).collect(),
         );
-        self.checks.set(&regs, &self.task_ctx);
+        let mut checked = Vec::new();
+        for ((reg, defs), run) in live {
+            if run {
+                checked.push((reg, defs));
+                continue;
+            }
+            for c in &reg.checks {
+                sync.set_check(
+                    &self.alloc.id,
+                    &reg.id,
+                    &c.name,
+                    CHECK_CRITICAL,
+                    services::checks::NOT_RUNNING,
+                );
+            }
+        }
+        self.checks.set(&checked, &self.task_ctx);
     }
 
     /// Sends the allocation's status when it changed.

@@ -19,3 +19,4 @@ mod t07_dev;
 mod t08_no_servers;
 mod t09_engine_gone;
 mod t10_check_restart;
+mod t11_service_health;

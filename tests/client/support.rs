@@ -197,6 +197,11 @@ pub fn job(hcl: &str) -> Job {
 /// The seed's job: redis in Docker with the 0.6-era port and port_map,
 /// `count` instances, a fast restart policy.
 pub fn redis_job(id: &str, count: u32, delay: &str) -> Job {
+    redis_job_with(id, count, delay, "")
+}
+
+/// As [`redis_job`], with `extra` (e.g. a `service` block) in the task.
+pub fn redis_job_with(id: &str, count: u32, delay: &str, extra: &str) -> Job {
     job(&format!(
         r#"
 job "{id}" {{
@@ -222,6 +227,7 @@ job "{id}" {{
         GREETING = "hello ${{NOMAD_ALLOC_INDEX}}"
       }}
       kill_timeout = "2s"
+      {extra}
       resources {{
         cpu    = 500
         memory = 256

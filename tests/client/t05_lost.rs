@@ -1,5 +1,6 @@
 //! A client stopped for good: after its TTL the servers mark the node
-//! down, its allocations lost, and place replacements on another client.
+//! down, its allocations lost and its service registrations removed, and
+//! place replacements on another client, which registers them again.
 
 use std::time::Duration;
 
@@ -7,6 +8,7 @@ use drover::api_client::{ApiClient, QueryOptions};
 
 use crate::common::{TestCluster, wait_for};
 use crate::support::*;
+use crate::t11_service_health::{SERVICE, registrations};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_clients_allocations_are_replaced_elsewhere() {
@@ -23,11 +25,19 @@ async fn a_dead_clients_allocations_are_replaced_elsewhere() {
     let mut first = ClientProc::start("127.0.1.6", d1.path(), &cluster.http, &[]);
     let node1 = first.node_id(&api).await;
 
-    api.job_run(&redis_job("lost", 1, "1s")).await.unwrap();
+    api.job_run(&redis_job_with("lost", 1, "1s", SERVICE))
+        .await
+        .unwrap();
     let alloc = running(&api, "lost", 1, Duration::from_secs(60))
         .await
         .remove(0);
     assert_eq!(alloc.node_id, node1);
+
+    wait_for("the registration", Duration::from_secs(30), || async {
+        let regs = registrations(&api, "redis-health").await?;
+        regs.iter().any(|r| r.node_id == node1).then_some(())
+    })
+    .await;
 
     let mut second = ClientProc::start("127.0.1.7", d2.path(), &cluster.http, &[]);
     let node2 = second.node_id(&api).await;
@@ -67,6 +77,18 @@ async fn a_dead_clients_allocations_are_replaced_elsewhere() {
         "the old allocation is lost: {}",
         old_now.client_status
     );
+    // The lost node's registration is gone (the servers removed it; its
+    // client never said so), and the replacement's is there.
+    wait_for(
+        "only the replacement registered",
+        Duration::from_secs(30),
+        || async {
+            let regs = registrations(&api, "redis-health").await?;
+            (regs.len() == 1 && regs[0].alloc_id == replacement.id && regs[0].node_id == node2)
+                .then_some(())
+        },
+    )
+    .await;
     let name = format!("redis-{}", replacement.id);
     assert_eq!(inspect(&name, "{{.State.Running}}"), "true");
 

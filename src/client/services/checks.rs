@@ -24,6 +24,8 @@ use crate::structs::{ServiceCheck, ServiceRegistration};
 /// Interval and timeout when the check sets none (Consul's default).
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The output of the checks of a task waiting to restart.
+pub const NOT_RUNNING: &str = "task not running: waiting to restart";
 /// No check runs more often than this.
 const MIN_INTERVAL: Duration = Duration::from_millis(100);
 /// The first run comes within this long of the check's start.
@@ -90,7 +92,12 @@ impl CheckSet {
                     alloc: self.alloc.clone(),
                     reg: reg.id.clone(),
                     name: status.name.clone(),
-                    last: status.status.clone(),
+                    // A check started again (its task restarted) goes on
+                    // from the status it last wrote.
+                    last: self
+                        .sync
+                        .check_status(&self.alloc, &reg.id, &status.name)
+                        .unwrap_or_else(|| status.status.clone()),
                     interval: interval(def),
                     def: resolve(reg, def, task),
                     restart: CheckRestart::parse(def.check_restart.as_ref())

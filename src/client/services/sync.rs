@@ -114,6 +114,17 @@ impl ServiceSync {
         true
     }
 
+    /// The status last recorded for check `check` of allocation `alloc`'s
+    /// desired registration `reg`.
+    pub fn check_status(&self, alloc: &str, reg: &str, check: &str) -> Option<String> {
+        let g = self.lock();
+        let r = g.desired.get(alloc)?.get(reg)?;
+        r.checks
+            .iter()
+            .find(|c| c.name == check)
+            .map(|c| c.status.clone())
+    }
+
     /// The registrations allocation `alloc` wants now.
     pub fn desired(&self, alloc: &str) -> Vec<ServiceRegistration> {
         self.lock()
