@@ -12,8 +12,12 @@
 //!
 //! Datacenter scoping: as in Consul, a read answers for one datacenter,
 //! by default the agent's own (`datacenter`, `-dc`); `?dc=NAME` picks
-//! another. Registrations and nodes are matched on their `Datacenter`.
+//! another. Registrations and nodes are matched on their `Datacenter`; a
+//! datacenter that no server, node or registration is in is Consul's
+//! `500 No path to datacenter`. Drover's own agents are listed as Nomad
+//! registers itself (`agents.rs`).
 
+mod agents;
 mod routes;
 mod shapes;
 

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
-use super::shapes;
+use super::{agents, shapes};
 use crate::api::ApiError;
 use crate::api::query::{QueryOptions, watch_tables};
 use crate::server::Server;
@@ -43,6 +43,15 @@ impl Read {
             .get("dc")
             .filter(|d| !d.is_empty())
             .map_or_else(|| servers_dc.clone(), str::to_string);
+        let known = {
+            let snap = s.state().snapshot();
+            let regs = snap.all_service_registrations().map(|x| &**x);
+            shapes::datacenters(regs, snap.nodes().map(|x| &**x), &servers_dc)
+        };
+        // Consul's answer for a datacenter it cannot reach.
+        if !known.contains(&dc) {
+            return Err(ApiError::internal("No path to datacenter"));
+        }
         Ok(Read {
             opts,
             dc,
@@ -67,13 +76,41 @@ fn catalog_index(st: &Store) -> u64 {
     st.index(Table::Services).max(st.index(Table::Nodes))
 }
 
-/// The instances of `name` in `dc` with tag `tag` (when given).
-fn instances(st: &Store, dc: &str, name: &str, tag: Option<&str>) -> Vec<ServiceRegistration> {
-    st.service_registrations("*", name)
+/// The instances of `name` in the read's datacenter with its tag (when
+/// given): registrations, and Drover's own agents under `nomad` and
+/// `nomad-client`.
+fn instances(s: &Server, st: &Store, r: &Read, name: &str) -> Vec<ServiceRegistration> {
+    let mut out: Vec<ServiceRegistration> = st
+        .service_registrations("*", name)
         .into_iter()
-        .filter(|r| r.datacenter == dc)
-        .filter(|r| tag.is_none_or(|t| r.tags.iter().any(|have| have == t)))
-        .map(|r| (*r).clone())
+        .filter(|reg| reg.datacenter == r.dc)
+        .map(|reg| (*reg).clone())
+        .collect();
+    out.extend(agents::instances(
+        name,
+        &r.dc,
+        &r.servers_dc,
+        &server_agents(s),
+        st.nodes().map(|n| &**n),
+    ));
+    out.retain(|reg| {
+        r.tag()
+            .is_none_or(|t| reg.tags.iter().any(|have| have == t))
+    });
+    out
+}
+
+/// The servers of the Raft configuration, this one with its HTTP address.
+fn server_agents(s: &Server) -> Vec<agents::ServerAgent> {
+    let info = s.raft().info();
+    let http = s.config().http_addr.clone();
+    info.voters
+        .iter()
+        .map(|(id, addr)| agents::ServerAgent {
+            id: id.to_string(),
+            rpc_addr: addr.clone(),
+            http_addr: (*id == info.id).then(|| http.clone()),
+        })
         .collect()
 }
 
@@ -96,7 +133,7 @@ async fn catalog_service(
 ) -> Result<Response, ApiError> {
     let r = Read::parse(&s, q)?;
     let (value, index) = watch_tables(&s, &r.opts, &CATALOG, |st| {
-        let list: Vec<shapes::CatalogService> = instances(st, &r.dc, &name, r.tag())
+        let list: Vec<shapes::CatalogService> = instances(&s, st, &r, &name)
             .iter()
             .map(|reg| shapes::catalog_service(reg, st.node(&reg.node_id).as_deref()))
             .collect();
@@ -114,7 +151,7 @@ async fn health_service(
     let r = Read::parse(&s, q)?;
     let passing = r.passing()?;
     let (value, index) = watch_tables(&s, &r.opts, &CATALOG, |st| {
-        let list: Vec<shapes::HealthEntry> = instances(st, &r.dc, &name, r.tag())
+        let list: Vec<shapes::HealthEntry> = instances(&s, st, &r, &name)
             .iter()
             .filter(|reg| !passing || reg.passing())
             .map(|reg| shapes::health_entry(reg, st.node(&reg.node_id).as_deref()))

@@ -12,6 +12,7 @@ impl Ctx<'_> {
         self.check_dups(&b.body, path)?;
         self.record_block(path, b);
         let mut s = Service::default();
+        let mut check_restart: Option<serde_json::Value> = None;
         for item in b.body.iter() {
             match item {
                 Structure::Attribute(a) => match a.key.as_str() {
@@ -37,8 +38,20 @@ impl Ctx<'_> {
                         let child = join(path, "meta");
                         s.meta.extend(self.strmap_block(inner, &child)?);
                     }
+                    "check_restart" => {
+                        let child = join(path, "check_restart");
+                        check_restart =
+                            Some(self.json_block(inner, &child, CHECK_RESTART, true)?);
+                    }
                     _ => return Err(self.unknown_block(inner, path)),
                 },
+            }
+        }
+        // A service's `check_restart` applies to each of its checks, a
+        // check's own block overriding it field by field (as Nomad merges).
+        if let Some(base) = check_restart {
+            for c in &mut s.checks {
+                c.check_restart = Some(merge_objects(&base, c.check_restart.as_ref()));
             }
         }
         Ok(s)
@@ -94,4 +107,15 @@ impl Ctx<'_> {
         }
         Ok(c)
     }
+}
+
+/// `base` with the fields of `over` (both JSON objects) put over it.
+fn merge_objects(base: &serde_json::Value, over: Option<&serde_json::Value>) -> serde_json::Value {
+    let mut out = base.clone();
+    if let (Some(o), Some(serde_json::Value::Object(fields))) = (out.as_object_mut(), over) {
+        for (k, v) in fields {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+    out
 }

@@ -273,23 +273,79 @@ async fn a_blocking_read_wakes_on_a_new_registration() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blocking_service_list_wakes_on_a_new_node() {
     let (c, addr) = cluster().await;
-    seed(&c).await;
-    let path = "/v1/catalog/services?dc=eu-west-1c";
+    add_node(&c, 0, SERVER_DC).await;
+    let path = "/v1/catalog/service/nomad-client";
     let (_, index, text) = consul(&c, addr, path).await;
-    assert_eq!(text, "{}");
+    let before: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(service_ids(&before).len(), 1, "{text}");
     let blocked = {
         let client = c.client.clone();
-        let url = format!("http://{addr}{path}&index={index}&wait=20s");
+        let url = format!("http://{addr}{path}?index={index}&wait=20s");
         tokio::spawn(async move {
             let r = client.get(url).send().await.expect("GET");
             r.json::<Value>().await.expect("JSON")
         })
     };
-    add_node(&c, 2, "eu-west-1c").await;
+    add_node(&c, 2, SERVER_DC).await;
     let list = tokio::time::timeout(Duration::from_secs(10), blocked)
         .await
         .expect("woken by the node well before the wait ends")
         .expect("task");
-    assert_eq!(list, json!({"nomad-client": ["http"]}));
+    assert_eq!(service_ids(&list).len(), 2, "{list}");
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drovers_agents_are_instances_and_an_unknown_datacenter_is_refused() {
+    let (c, addr) = cluster().await;
+    seed(&c).await;
+
+    // The server: its HTTP and RPC addresses under `nomad`.
+    let servers = consul_json(&c, addr, "/v1/catalog/service/nomad").await;
+    let tags: Vec<&str> = servers
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|e| e["ServiceTags"][0].as_str())
+        .collect();
+    assert_eq!(tags, ["http", "rpc"], "{servers}");
+    let http = &servers[0];
+    let want = c.http[0].rsplit_once(':').expect("host:port").1;
+    assert_eq!(http["ServicePort"].to_string(), want, "{http}");
+    assert_eq!(http["Datacenter"], SERVER_DC);
+    let rpc_only = consul_json(&c, addr, "/v1/catalog/service/nomad?tag=rpc").await;
+    assert_eq!(service_ids(&rpc_only).len(), 1, "{rpc_only}");
+    // No server in the other datacenter.
+    let none = consul_json(
+        &c,
+        addr,
+        &format!("/v1/catalog/service/nomad?dc={OTHER_DC}"),
+    )
+    .await;
+    assert_eq!(none, json!([]));
+
+    // Each ready client node at its HTTP address under `nomad-client`.
+    let clients = consul_json(
+        &c,
+        addr,
+        &format!("/v1/health/service/nomad-client?dc={OTHER_DC}&passing"),
+    )
+    .await;
+    let list = clients.as_array().expect("a list");
+    assert_eq!(list.len(), 1, "{clients}");
+    assert_eq!(list[0]["Node"]["ID"], node_id(1));
+    assert_eq!(list[0]["Service"]["Tags"], json!(["http"]));
+
+    // A datacenter nobody is in: Consul's 500.
+    for path in [
+        "/v1/catalog/services?dc=nowhere",
+        "/v1/catalog/service/global-redis-check?dc=nowhere",
+        "/v1/health/service/global-redis-check?dc=nowhere",
+        "/v1/catalog/nodes?dc=nowhere",
+    ] {
+        let (status, _, text) = consul(&c, addr, path).await;
+        assert_eq!(status, 500, "{path}: {text}");
+        assert!(text.contains("No path to datacenter"), "{path}: {text}");
+    }
     c.shutdown().await;
 }

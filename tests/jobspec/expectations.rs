@@ -99,6 +99,17 @@ fn modern(job: &Job) {
         (s.name.as_str(), s.provider.as_str()),
         ("redis-cache", "nomad")
     );
+    // The service's check_restart reaches each check, a check's own
+    // fields winning.
+    assert_eq!(s.checks.len(), 2);
+    assert_eq!(
+        s.checks[0].check_restart,
+        Some(json!({"Limit": 3, "Grace": 90 * SECOND, "IgnoreWarnings": true}))
+    );
+    assert_eq!(
+        s.checks[1].check_restart,
+        Some(json!({"Limit": 5, "Grace": 90 * SECOND, "IgnoreWarnings": true}))
+    );
     let r = g.restart_policy.clone().unwrap_or_default();
     assert_eq!((r.attempts, r.mode.as_str()), (2, "fail"));
     let re = g.reschedule_policy.clone().unwrap_or_default();

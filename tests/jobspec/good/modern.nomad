@@ -38,6 +38,33 @@ job "example" {
       tags     = ["global", "cache"]
       port     = "db"
       provider = "nomad"
+
+      check {
+        name     = "alive"
+        type     = "tcp"
+        interval = "10s"
+        timeout  = "2s"
+      }
+
+      check {
+        name     = "ping"
+        type     = "script"
+        task     = "redis"
+        command  = "/usr/local/bin/redis-cli"
+        args     = ["ping"]
+        interval = "30s"
+        timeout  = "5s"
+
+        check_restart {
+          limit = 5
+        }
+      }
+
+      check_restart {
+        limit           = 3
+        grace           = "90s"
+        ignore_warnings = true
+      }
     }
 
     restart {
