@@ -15,7 +15,7 @@ use super::restart::{RestartTracker, effective_policy};
 use super::services;
 use super::state::StoredTask;
 use super::task_events::{self as ev, TASK_DEAD, TASK_PENDING, TASK_RUNNING, alloc_status};
-use super::task_runner::{LiveTask, TaskCmd, TaskRunner};
+use super::task_runner::{DriverAddresses, LiveTask, TaskCmd, TaskRunner};
 use super::task_spec::{self, SpecInputs};
 use crate::structs::rpc::AllocClientUpdate;
 use crate::structs::{Allocation, CHECK_CRITICAL, TaskState};
@@ -86,6 +86,8 @@ struct AllocRunner {
     checks: services::checks::CheckSet,
     /// What checks need of each started task.
     task_ctx: BTreeMap<String, services::checks::TaskCtx>,
+    /// The tasks' own addresses, as their drivers gave them.
+    addresses: DriverAddresses,
 }
 
 /// Starts a runner for `alloc`; `restored` holds what the client's state
@@ -109,6 +111,7 @@ pub fn spawn(
         detach,
         checks: services::checks::CheckSet::new(&alloc.id, shared.services.clone()),
         task_ctx: BTreeMap::new(),
+        addresses: DriverAddresses::default(),
     };
     let done = tokio::spawn(runner.run(rx, restored));
     AllocRunnerHandle {
@@ -253,6 +256,7 @@ impl AllocRunner {
                 out: out.clone(),
                 cmds: rx,
                 detach: self.detach.clone(),
+                addresses: self.addresses.clone(),
             };
             self.states.insert(
                 task.name.clone(),
@@ -328,8 +332,13 @@ impl AllocRunner {
                     .filter(|(_, s)| alive(s))
                     .map(|(t, _)| (Some(t.as_str()), running.contains(t.as_str()))),
             );
+            let addresses = self
+                .addresses
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
             for (owner, checked) in owners {
-                match services::build::with_checks(&self.alloc, owner, &dc) {
+                match services::build::with_checks(&self.alloc, owner, &dc, &addresses) {
                     Ok(r) => live.extend(r.into_iter().map(|r| (r, checked))),
                     Err(e) => {
                         tracing::warn!(alloc = %self.alloc.id, error = %e, "cannot register services")

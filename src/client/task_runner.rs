@@ -5,6 +5,7 @@
 //! in as [`TaskCmd`]s; `detach` (the client itself stopping) leaves the
 //! task running for the next client to recover.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::alloc_runner::ControlError;
-use super::driver::{Driver, DriverError, ExitResult, TaskHandle, TaskSpec};
+use super::driver::{DETAIL_IP_ADDRESS, Driver, DriverError, ExitResult, TaskHandle, TaskSpec};
 use super::restart::{Decision, RestartTracker};
 use super::state::{ClientState, StoredTask};
 use super::task_events::{self as ev, TASK_DEAD, TASK_PENDING, TASK_RUNNING, event, push};
@@ -69,7 +70,13 @@ pub struct TaskRunner {
     pub cmds: mpsc::Receiver<TaskCmd>,
     /// The client is stopping: leave the task running.
     pub detach: CancellationToken,
+    /// The task's own network address (as its driver gives it), by task
+    /// name, shared with the allocation's runner for its services.
+    pub addresses: DriverAddresses,
 }
+
+/// Each task's own network address, by task name.
+pub type DriverAddresses = Arc<std::sync::Mutex<BTreeMap<String, String>>>;
 
 /// How waiting on a running task ended.
 enum Outcome {
@@ -207,6 +214,16 @@ impl TaskRunner {
         }
     }
 
+    /// Records the address the driver gave the task (before its running
+    /// state is published, so that its services see it).
+    fn note_address(&self, h: &TaskHandle) {
+        let mut map = self.addresses.lock().unwrap_or_else(|p| p.into_inner());
+        match h.details.get(DETAIL_IP_ADDRESS) {
+            Some(ip) => map.insert(self.spec.task_name.clone(), ip.clone()),
+            None => map.remove(&self.spec.task_name),
+        };
+    }
+
     async fn finish(&self, ts: &mut TaskState, failed: bool) {
         ts.state = TASK_DEAD.into();
         ts.failed = failed;
@@ -216,6 +233,7 @@ impl TaskRunner {
 
     async fn start(&self, ts: &mut TaskState) -> Result<TaskHandle, DriverError> {
         let h = self.driver.start(&self.spec).await?;
+        self.note_address(&h);
         ts.state = TASK_RUNNING.into();
         ts.started_at = ev::now_rfc3339();
         ts.finished_at = None;
@@ -232,6 +250,7 @@ impl TaskRunner {
     async fn reattach(&self, ts: &mut TaskState, h: TaskHandle) -> Result<TaskHandle, DriverError> {
         match self.driver.recover(&h, &self.spec).await {
             Ok(true) => {
+                self.note_address(&h);
                 tracing::info!(alloc = %self.alloc_id(), task = %self.spec.task_name, id = %h.id, "re-attached to running task");
                 Ok(h)
             }

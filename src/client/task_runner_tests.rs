@@ -74,6 +74,7 @@ fn rig(config: serde_json::Value, attempts: i64, driver: Arc<MockDriver>) -> Rig
         out,
         cmds: rx,
         detach: detach.clone(),
+        addresses: Default::default(),
     };
     Rig {
         driver,

@@ -242,7 +242,7 @@ fn validate_group(e: &mut Errs, path: &str, job: &Job, g: &TaskGroup) {
     );
     for (i, s) in g.services.iter().enumerate() {
         let spath = format!("{path} -> service #{}", i + 1);
-        check_service(e, &spath, s);
+        check_service(e, &spath, s, g, None);
         check_service_port(e, &spath, s, &group_labels);
     }
     let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -265,7 +265,7 @@ fn validate_group(e: &mut Errs, path: &str, job: &Job, g: &TaskGroup) {
         let mut names: HashMap<(&str, &str), usize> = HashMap::new();
         for (j, s) in t.services.iter().enumerate() {
             let spath = format!("{tpath} -> service #{}", j + 1);
-            check_service(e, &spath, s);
+            check_service(e, &spath, s, g, Some(&t.name));
             let labels = port_labels(
                 g.networks
                     .iter()
@@ -391,11 +391,42 @@ fn check_service_port(e: &mut Errs, path: &str, s: &Service, labels: &HashSet<&s
     );
 }
 
-fn check_service(e: &mut Errs, path: &str, s: &Service) {
+/// What no client of this cluster can carry out, named for the error.
+const NO_ALLOC_NETWORK: &str = "address_mode \"alloc\" is not supported: Drover's clients give an allocation no network namespace of its own";
+
+fn check_service(e: &mut Errs, path: &str, s: &Service, g: &TaskGroup, own_task: Option<&str>) {
+    let driver_of = |task: &str| {
+        g.tasks
+            .iter()
+            .find(|t| t.name == task)
+            .map(|t| t.driver.as_str())
+    };
     if s.name.is_empty() {
         e.at(path, "name", "Missing service name");
     } else if let Some(m) = control_char_error("Service name", &s.name) {
         e.at(path, "name", m);
+    }
+    match s.address_mode.as_str() {
+        "" | "auto" | "host" | "driver" => {}
+        "alloc" => e.at(path, "address_mode", NO_ALLOC_NETWORK),
+        other => e.at(
+            path,
+            "address_mode",
+            format!(
+                "Service {:?}: invalid address_mode {other:?} (auto, host, driver or alloc)",
+                s.name
+            ),
+        ),
+    }
+    if !s.address.is_empty() && !matches!(s.address_mode.as_str(), "" | "auto") {
+        e.at(
+            path,
+            "address",
+            format!(
+                "Service {:?}: address_mode must be \"auto\" when address is set",
+                s.name
+            ),
+        );
     }
     for (i, c) in s.checks.iter().enumerate() {
         let cpath = format!("{path} -> check #{}", i + 1);
@@ -425,6 +456,71 @@ fn check_service(e: &mut Errs, path: &str, s: &Service) {
                 "type",
                 format!("check {:?}: invalid type {other:?}", c.name),
             ),
+        }
+        match c.address_mode.as_str() {
+            "" | "host" | "driver" => {}
+            "alloc" => e.at(&cpath, "address_mode", NO_ALLOC_NETWORK),
+            other => e.at(
+                &cpath,
+                "address_mode",
+                format!(
+                    "check {:?}: invalid address_mode {other:?} (host, driver or alloc)",
+                    c.name
+                ),
+            ),
+        }
+        if c.kind == "grpc" {
+            e.at(
+                &cpath,
+                "type",
+                format!("check {:?}: grpc checks are not supported by Drover's clients (tcp, http and script are)", c.name),
+            );
+        }
+        if c.kind == "http" {
+            match c.protocol.as_str() {
+                "" | "http" => {}
+                "https" => e.at(
+                    &cpath,
+                    "protocol",
+                    format!(
+                        "check {:?}: https checks are not supported by Drover's clients",
+                        c.name
+                    ),
+                ),
+                other => e.at(
+                    &cpath,
+                    "protocol",
+                    format!(
+                        "check {:?}: invalid protocol {other:?} (http or https)",
+                        c.name
+                    ),
+                ),
+            }
+        }
+        if c.kind == "script" {
+            let task = if c.task_name.is_empty() {
+                own_task
+            } else {
+                Some(c.task_name.as_str())
+            };
+            match task.map(|t| (t, driver_of(t))) {
+                None => e.at(
+                    &cpath,
+                    "task",
+                    format!("check {:?}: a script check of a group service must name its task", c.name),
+                ),
+                Some((t, None)) => e.at(
+                    &cpath,
+                    "task",
+                    format!("check {:?}: task {t:?} is not a task of the group", c.name),
+                ),
+                Some((t, Some(d))) if !matches!(d, "raw_exec" | "docker") => e.at(
+                    &cpath,
+                    "type",
+                    format!("check {:?}: script checks run in docker and raw_exec tasks on Drover's clients, and task {t:?} uses {d:?}", c.name),
+                ),
+                Some(_) => {}
+            }
         }
         if c.kind == "http" && c.path.is_empty() {
             e.at(

@@ -47,4 +47,8 @@ pub struct ServiceCheck {
     pub check_restart: Option<serde_json::Value>,
     pub task_name: String,
     pub on_update: String,
+    /// The address and port the check reaches, as the client resolved
+    /// them from its `address_mode` and `port`; never sent or stored.
+    #[serde(skip)]
+    pub target: Option<(String, i64)>,
 }

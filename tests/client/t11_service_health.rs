@@ -1,7 +1,8 @@
 //! A Docker task's service registration follows its container: passing
 //! once redis answers on its published port, critical (and still
 //! registered) as soon as the container is killed, passing again after
-//! the restart policy started it again; gone once the job stops.
+//! the restart policy started it again; gone once the job stops. Its
+//! script check runs inside the container.
 
 use std::time::Duration;
 
@@ -22,6 +23,14 @@ pub const SERVICE: &str = r#"
           interval = "1s"
           timeout  = "1s"
         }
+        check {
+          name     = "inside"
+          type     = "script"
+          command  = "/bin/sh"
+          args     = ["-c", "echo inside $(hostname)"]
+          interval = "1s"
+          timeout  = "2s"
+        }
       }"#;
 
 /// The registrations of `name`, when the API answers.
@@ -32,8 +41,14 @@ pub async fn registrations(api: &ApiClient, name: &str) -> Option<Vec<ServiceReg
         .map(|(r, _)| r)
 }
 
+/// The status all of `r`'s checks agree on, or "mixed".
 pub fn check_status(r: &ServiceRegistration) -> &str {
-    r.checks.first().map(|c| c.status.as_str()).unwrap_or("")
+    let first = r.checks.first().map(|c| c.status.as_str()).unwrap_or("");
+    if r.checks.iter().all(|c| c.status == first) {
+        first
+    } else {
+        "mixed"
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,6 +90,10 @@ async fn a_killed_containers_registration_turns_critical_then_passing() {
     assert_eq!(reg.port, port);
     assert_eq!(reg.node_id, node);
     assert_eq!(reg.tags, vec!["cache".to_string()]);
+    // The script ran inside the container (`docker exec`).
+    let inside = &reg.checks[1];
+    assert_eq!(inside.kind, "script");
+    assert!(inside.output.starts_with("inside "), "{:?}", inside.output);
 
     docker(&["kill", &name]);
     let critical = wait_for(

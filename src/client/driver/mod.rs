@@ -86,6 +86,10 @@ pub struct TaskSpec {
     pub user: String,
 }
 
+/// The `TaskHandle::details` key of the task's own network address (a
+/// container's IP), when its driver gives it one.
+pub const DETAIL_IP_ADDRESS: &str = "ip_address";
+
 /// A running task as a driver knows it; kept in the client's state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskHandle {
@@ -97,6 +101,14 @@ pub struct TaskHandle {
     /// Driver-specific details (e.g. the image ID, a process start time).
     #[serde(default)]
     pub details: BTreeMap<String, String>,
+}
+
+/// What a command run inside a task said.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    pub exit_code: i64,
+    /// Its standard output and error, interleaved, bounded.
+    pub output: Vec<u8>,
 }
 
 /// How a task ended.
@@ -208,6 +220,23 @@ pub trait Driver: Send + Sync + 'static {
     /// Tasks this driver runs for `node_id` (by label or record), so that a
     /// restarted client can remove those of allocations that are gone.
     fn owned<'a>(&'a self, node_id: &'a str) -> BoxFuture<'a, Vec<TaskHandle>>;
+
+    /// Runs `cmd` inside the running task (script checks), keeping at most
+    /// `limit` bytes of its output. Drivers that cannot say so.
+    fn exec<'a>(
+        &'a self,
+        handle: &'a TaskHandle,
+        cmd: &'a [String],
+        limit: usize,
+    ) -> BoxFuture<'a, Result<ExecOutput, DriverError>> {
+        let _ = (handle, cmd, limit);
+        let name = self.name();
+        Box::pin(async move {
+            Err(DriverError::Config(format!(
+                "the {name} driver cannot run commands inside a task"
+            )))
+        })
+    }
 }
 
 /// Parses a signal name (`SIGINT`, `INT`, `2`) into its number.

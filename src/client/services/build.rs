@@ -4,6 +4,8 @@
 //! reached at (the host address and port the allocation holds for the
 //! port label, or a literal port number). Pure: no I/O.
 
+use std::collections::BTreeMap;
+
 use crate::client::ports::{EnvPort, task_ports};
 use crate::structs::{
     Allocation, CHECK_CRITICAL, CHECK_PASSING, CHECK_WARNING, CheckStatus, Service, ServiceCheck,
@@ -15,6 +17,16 @@ use crate::structs::{
 pub enum BuildError {
     #[error("service {service:?}: port label {label:?} is not one of the allocation's ports")]
     UnknownPort { service: String, label: String },
+    #[error(
+        "service {service:?}: address_mode \"driver\" needs the address of task {task:?}, which its driver did not give"
+    )]
+    NoDriverAddress { service: String, task: String },
+    #[error(
+        "service {service:?}: address_mode \"alloc\" needs a group network with an address of its own (bridge or cni mode), which this client does not provide"
+    )]
+    NoAllocAddress { service: String },
+    #[error("service {service:?}: unknown address_mode {mode:?} (auto, host, driver or alloc)")]
+    BadAddressMode { service: String, mode: String },
     #[error("allocation {0} has no job")]
     NoJob(String),
     #[error("allocation {alloc} has no task group {group:?}")]
@@ -23,13 +35,15 @@ pub enum BuildError {
 
 /// The registrations of `task`'s own services (`task = Some`), or of the
 /// group's services (`task = None`), for an allocation on a node in
-/// `datacenter`.
+/// `datacenter`; `addresses` are the tasks' own addresses, as their
+/// drivers gave them (for `address_mode = "driver"`).
 pub fn registrations(
     alloc: &Allocation,
     task: Option<&str>,
     datacenter: &str,
+    addresses: &BTreeMap<String, String>,
 ) -> Result<Vec<ServiceRegistration>, BuildError> {
-    Ok(with_checks(alloc, task, datacenter)?
+    Ok(with_checks(alloc, task, datacenter, addresses)?
         .into_iter()
         .map(|(r, _)| r)
         .collect())
@@ -41,6 +55,7 @@ pub fn with_checks(
     alloc: &Allocation,
     task: Option<&str>,
     datacenter: &str,
+    addresses: &BTreeMap<String, String>,
 ) -> Result<Vec<(ServiceRegistration, Vec<ServiceCheck>)>, BuildError> {
     let job = alloc
         .job
@@ -72,10 +87,27 @@ pub fn with_checks(
     let mut out = Vec::new();
     for s in services {
         let name = service_name(s, &job.id, &group.name, task);
-        let (address, port) = address(s, &name, &ports)?;
+        let at = Resolver {
+            service: &name,
+            ports: &ports,
+            // The task whose address `driver` mode means: the service's
+            // own task, or the one a group service names.
+            driver_ip: task
+                .or(Some(s.task_name.as_str()).filter(|t| !t.is_empty()))
+                .map(|t| (t, addresses.get(t).map(String::as_str))),
+        };
+        let mode = if s.address_mode.is_empty() {
+            "auto"
+        } else {
+            s.address_mode.as_str()
+        };
+        let (mut address, port) = at.target(mode, &s.port_label)?;
+        if !s.address.is_empty() {
+            address = s.address.clone();
+        }
         let reg = ServiceRegistration {
             id: service_id(&alloc.id, &owner, &name, &s.port_label),
-            service_name: name,
+            service_name: name.clone(),
             namespace: alloc.namespace.clone(),
             node_id: alloc.node_id.clone(),
             datacenter: datacenter.to_string(),
@@ -109,7 +141,7 @@ pub fn with_checks(
             create_index: 0,
             modify_index: 0,
         };
-        let defs = check_defs(s, &reg.service_name, &ports);
+        let defs = check_defs(s, &at);
         out.push((reg, defs));
     }
     Ok(out)
@@ -125,24 +157,26 @@ fn initial_status(s: &str) -> &'static str {
     }
 }
 
-/// The service's checks, a check's own `port` label replaced by the host
-/// port it stands for (a number, which the check runner takes as the
-/// port to reach); an unknown label is left as it is (the service's port
-/// is then used).
-fn check_defs(s: &Service, name: &str, ports: &[EnvPort]) -> Vec<ServiceCheck> {
+/// The service's checks, each with the address and port it reaches:
+/// its own `port` (else the service's) in its own `address_mode` (else
+/// `host`). A target that cannot be resolved is left unset (the
+/// registration's address and port are then used).
+fn check_defs(s: &Service, at: &Resolver<'_>) -> Vec<ServiceCheck> {
     s.checks
         .iter()
         .map(|c| {
             let mut c = c.clone();
-            if !c.port_label.is_empty() {
-                let probe = Service {
-                    port_label: c.port_label.clone(),
-                    ..Service::default()
-                };
-                if let Ok((_, port)) = address(&probe, name, ports) {
-                    c.port_label = port.to_string();
-                }
-            }
+            let label = if c.port_label.is_empty() {
+                &s.port_label
+            } else {
+                &c.port_label
+            };
+            let mode = if c.address_mode.is_empty() {
+                "host"
+            } else {
+                c.address_mode.as_str()
+            };
+            c.target = at.target(mode, label).ok();
             c
         })
         .collect()
@@ -169,27 +203,98 @@ pub fn service_id(alloc: &str, owner: &str, name: &str, port_label: &str) -> Str
     format!("_nomad-task-{alloc}-{owner}-{name}-{port_label}")
 }
 
-/// The host address and port for the service's `port`: a label of the
-/// allocation's ports, or a number (then at the first port's address).
-fn address(s: &Service, name: &str, ports: &[EnvPort]) -> Result<(String, i64), BuildError> {
-    let any_ip = || ports.first().map(|p| p.host_ip.clone()).unwrap_or_default();
-    if s.port_label.is_empty() {
-        return Ok((any_ip(), 0));
+/// Resolves a `port` in an `address_mode` for one service.
+struct Resolver<'a> {
+    service: &'a str,
+    ports: &'a [EnvPort],
+    /// The task `driver` mode refers to, with its address if known.
+    driver_ip: Option<(&'a str, Option<&'a str>)>,
+}
+
+impl Resolver<'_> {
+    /// The address and port of `label` (a port label or a number) in
+    /// `mode`: `auto` and `host` the host's address and port, `driver`
+    /// the task's own address and the port inside the task.
+    fn target(&self, mode: &str, label: &str) -> Result<(String, i64), BuildError> {
+        match mode {
+            "auto" | "host" => self.host(label),
+            "driver" => {
+                let ip = match self.driver_ip {
+                    Some((_, Some(ip))) => ip.to_string(),
+                    Some((task, None)) => {
+                        return Err(BuildError::NoDriverAddress {
+                            service: self.service.to_string(),
+                            task: task.to_string(),
+                        });
+                    }
+                    None => {
+                        return Err(BuildError::NoDriverAddress {
+                            service: self.service.to_string(),
+                            task: String::new(),
+                        });
+                    }
+                };
+                Ok((ip, self.inside(label)?))
+            }
+            "alloc" => Err(BuildError::NoAllocAddress {
+                service: self.service.to_string(),
+            }),
+            other => Err(BuildError::BadAddressMode {
+                service: self.service.to_string(),
+                mode: other.to_string(),
+            }),
+        }
     }
-    if let Some(p) = ports
-        .iter()
-        .filter(|p| p.task.is_none())
-        .find(|p| p.label == s.port_label)
-    {
-        return Ok((p.host_ip.clone(), i64::from(p.host_port)));
+
+    fn own_port(&self, label: &str) -> Option<&EnvPort> {
+        self.ports
+            .iter()
+            .filter(|p| p.task.is_none())
+            .find(|p| p.label == label)
     }
-    if let Ok(n) = s.port_label.parse::<u16>() {
-        return Ok((any_ip(), i64::from(n)));
+
+    fn unknown(&self, label: &str) -> BuildError {
+        BuildError::UnknownPort {
+            service: self.service.to_string(),
+            label: label.to_string(),
+        }
     }
-    Err(BuildError::UnknownPort {
-        service: name.to_string(),
-        label: s.port_label.clone(),
-    })
+
+    /// The host address and port for `label`: a label of the
+    /// allocation's ports, or a number (then at the first port's address).
+    fn host(&self, label: &str) -> Result<(String, i64), BuildError> {
+        let any_ip = || {
+            self.ports
+                .first()
+                .map(|p| p.host_ip.clone())
+                .unwrap_or_default()
+        };
+        if label.is_empty() {
+            return Ok((any_ip(), 0));
+        }
+        if let Some(p) = self.own_port(label) {
+            return Ok((p.host_ip.clone(), i64::from(p.host_port)));
+        }
+        if let Ok(n) = label.parse::<u16>() {
+            return Ok((any_ip(), i64::from(n)));
+        }
+        Err(self.unknown(label))
+    }
+
+    /// The port inside the task for `label` (its `to` or `port_map`
+    /// value), or a number as it is.
+    fn inside(&self, label: &str) -> Result<i64, BuildError> {
+        if label.is_empty() {
+            return Ok(0);
+        }
+        if let Some(p) = self.own_port(label) {
+            return Ok(i64::from(p.container_port));
+        }
+        label
+            .parse::<u16>()
+            .map(i64::from)
+            .map_err(|_| self.unknown(label))
+    }
 }
 
 #[cfg(test)]

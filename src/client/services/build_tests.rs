@@ -107,7 +107,7 @@ fn alloc() -> Allocation {
 
 #[test]
 fn the_seed_service_is_at_the_published_host_port() {
-    let regs = registrations(&alloc(), Some("redis"), "eu-west-1a").expect("build");
+    let regs = registrations(&alloc(), Some("redis"), "eu-west-1a", &none()).expect("build");
     assert_eq!(regs.len(), 2);
     let r = &regs[0];
     assert_eq!(r.service_name, "global-redis-check");
@@ -137,7 +137,7 @@ fn the_seed_service_is_at_the_published_host_port() {
 
 #[test]
 fn a_group_service_takes_the_default_name_and_the_group_port() {
-    let regs = registrations(&alloc(), None, "eu-west-1a").expect("build");
+    let regs = registrations(&alloc(), None, "eu-west-1a", &none()).expect("build");
     assert_eq!(regs.len(), 1);
     let r = &regs[0];
     assert_eq!(r.service_name, "example-cache");
@@ -169,7 +169,7 @@ fn an_unknown_port_label_is_an_error() {
     job.task_groups[0].tasks[0].services[0].port_label = "nope".into();
     a.job = Some(Arc::new(job));
     assert_eq!(
-        registrations(&a, Some("redis"), "dc1"),
+        registrations(&a, Some("redis"), "dc1", &none()),
         Err(BuildError::UnknownPort {
             service: "global-redis-check".into(),
             label: "nope".into()
@@ -179,10 +179,71 @@ fn an_unknown_port_label_is_an_error() {
 
 #[test]
 fn a_check_with_its_own_port_label_gets_the_host_port() {
-    let regs = with_checks(&alloc(), None, "eu-west-1a").expect("build");
+    let regs = with_checks(&alloc(), None, "eu-west-1a", &none()).expect("build");
     let (r, defs) = &regs[0];
     assert_eq!(r.checks.len(), 2);
     assert_eq!(defs.len(), 2);
-    assert_eq!(defs[0].port_label, "", "no port of its own");
-    assert_eq!(defs[1].port_label, "24001", "the label's host port");
+    let admin = Some(("127.0.1.3".to_string(), 24001));
+    assert_eq!(defs[0].target, admin, "the service's port");
+    assert_eq!(defs[1].target, admin, "the label's host port");
+}
+
+fn none() -> BTreeMap<String, String> {
+    BTreeMap::new()
+}
+
+/// The allocation with the redis task's first service in `mode`.
+fn in_mode(mode: &str, check_mode: &str) -> Allocation {
+    let mut a = alloc();
+    let mut job = (**a.job.as_ref().expect("job")).clone();
+    let s = &mut job.task_groups[0].tasks[0].services[0];
+    s.address_mode = mode.into();
+    s.checks[0].address_mode = check_mode.into();
+    a.job = Some(Arc::new(job));
+    a
+}
+
+#[test]
+fn driver_mode_uses_the_tasks_own_address_and_inside_port() {
+    let ips = BTreeMap::from([("redis".to_string(), "172.17.0.5".to_string())]);
+    let regs = with_checks(&in_mode("driver", ""), Some("redis"), "dc1", &ips).expect("build");
+    let (r, defs) = &regs[0];
+    assert_eq!((r.address.as_str(), r.port), ("172.17.0.5", 6379));
+    // The check stays on the host unless it asks otherwise.
+    assert_eq!(defs[0].target, Some(("127.0.1.3".to_string(), 22655)));
+
+    let regs = with_checks(&in_mode("host", "driver"), Some("redis"), "dc1", &ips).expect("build");
+    let (r, defs) = &regs[0];
+    assert_eq!((r.address.as_str(), r.port), ("127.0.1.3", 22655));
+    assert_eq!(defs[0].target, Some(("172.17.0.5".to_string(), 6379)));
+
+    // Without an address from the driver, the service cannot be built.
+    assert_eq!(
+        registrations(&in_mode("driver", ""), Some("redis"), "dc1", &none()),
+        Err(BuildError::NoDriverAddress {
+            service: "global-redis-check".into(),
+            task: "redis".into()
+        })
+    );
+}
+
+#[test]
+fn alloc_and_unknown_modes_are_errors_and_a_custom_address_wins() {
+    assert!(matches!(
+        registrations(&in_mode("alloc", ""), Some("redis"), "dc1", &none()),
+        Err(BuildError::NoAllocAddress { .. })
+    ));
+    assert!(matches!(
+        registrations(&in_mode("nearby", ""), Some("redis"), "dc1", &none()),
+        Err(BuildError::BadAddressMode { .. })
+    ));
+    let mut a = in_mode("auto", "");
+    let mut job = (**a.job.as_ref().expect("job")).clone();
+    job.task_groups[0].tasks[0].services[0].address = "redis.example.com".into();
+    a.job = Some(Arc::new(job));
+    let regs = registrations(&a, Some("redis"), "dc1", &none()).expect("build");
+    assert_eq!(
+        (regs[0].address.as_str(), regs[0].port),
+        ("redis.example.com", 22655)
+    );
 }

@@ -8,6 +8,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::client::task_runner::TaskCmd;
 
 use crate::structs::{CHECK_CRITICAL, CHECK_PASSING, CHECK_WARNING};
 
@@ -34,6 +37,9 @@ pub struct CheckDef {
     pub driver: String,
     pub env: BTreeMap<String, String>,
     pub dir: Option<PathBuf>,
+    /// The task's runner, asked for the running task when a script runs
+    /// inside it (any driver but raw_exec).
+    pub task: Option<mpsc::Sender<TaskCmd>>,
 }
 
 /// A run's status and output.
@@ -151,15 +157,18 @@ async fn http(def: &CheckDef) -> RunResult {
     }
 }
 
+/// A script's exit code as a status: 0 passing, 1 warning, else critical.
+fn exit_status(code: i64) -> &'static str {
+    match code {
+        0 => CHECK_PASSING,
+        1 => CHECK_WARNING,
+        _ => CHECK_CRITICAL,
+    }
+}
+
 async fn script(def: &CheckDef) -> RunResult {
     if def.driver != "raw_exec" {
-        return result(
-            CHECK_CRITICAL,
-            format!(
-                "script checks are not supported for {:?} tasks by this client",
-                def.driver
-            ),
-        );
+        return script_inside(def).await;
     }
     let mut cmd = tokio::process::Command::new(&def.command);
     cmd.args(&def.args)
@@ -193,12 +202,31 @@ async fn script(def: &CheckDef) -> RunResult {
     out.extend_from_slice(&err);
     let text = String::from_utf8_lossy(&out).into_owned();
     match status {
-        Ok(s) => match s.code() {
-            Some(0) => result(CHECK_PASSING, text),
-            Some(1) => result(CHECK_WARNING, text),
-            _ => result(CHECK_CRITICAL, text),
-        },
+        Ok(s) => result(exit_status(s.code().map_or(-1, i64::from)), text),
         Err(e) => result(CHECK_CRITICAL, format!("waiting on the script: {e}")),
+    }
+}
+
+/// Runs the script inside the running task, through its driver.
+async fn script_inside(def: &CheckDef) -> RunResult {
+    let Some(task) = &def.task else {
+        return result(CHECK_CRITICAL, "the check's task is unknown");
+    };
+    let (tx, rx) = oneshot::channel();
+    if task.send(TaskCmd::Live(tx)).await.is_err() {
+        return result(CHECK_CRITICAL, "task not running");
+    }
+    let Ok(Some(live)) = rx.await else {
+        return result(CHECK_CRITICAL, "task not running");
+    };
+    let mut cmd = vec![def.command.clone()];
+    cmd.extend(def.args.iter().cloned());
+    match live.driver.exec(&live.handle, &cmd, MAX_OUTPUT).await {
+        Ok(out) => result(
+            exit_status(out.exit_code),
+            String::from_utf8_lossy(&out.output).into_owned(),
+        ),
+        Err(e) => result(CHECK_CRITICAL, format!("cannot run {:?}: {e}", def.command)),
     }
 }
 

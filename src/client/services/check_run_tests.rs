@@ -137,7 +137,7 @@ async fn a_hanging_script_is_killed_at_the_timeout() {
 }
 
 #[tokio::test]
-async fn script_output_is_bounded_and_docker_scripts_are_unsupported() {
+async fn script_output_is_bounded_and_a_docker_script_needs_its_running_task() {
     let r = run_once(&script("head -c 10000 /dev/zero | tr '\\0' a")).await;
     assert_eq!(r.status, CHECK_PASSING);
     assert_eq!(r.output.len(), MAX_OUTPUT);
@@ -147,5 +147,21 @@ async fn script_output_is_bounded_and_docker_scripts_are_unsupported() {
     };
     let r = run_once(&docker).await;
     assert_eq!(r.status, CHECK_CRITICAL);
-    assert!(r.output.contains("not supported"), "{}", r.output);
+    assert!(r.output.contains("unknown"), "{}", r.output);
+    // A task runner that has no running task to offer.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(async move {
+        while let Some(cmd) = rx.recv().await {
+            if let crate::client::task_runner::TaskCmd::Live(reply) = cmd {
+                let _ = reply.send(None);
+            }
+        }
+    });
+    let r = run_once(&CheckDef {
+        task: Some(tx),
+        ..docker
+    })
+    .await;
+    assert_eq!(r.status, CHECK_CRITICAL);
+    assert_eq!(r.output, "task not running");
 }

@@ -148,12 +148,16 @@ pub fn resolve(reg: &ServiceRegistration, def: &ServiceCheck, task: Option<&Task
     let timeout = nanos(def.timeout)
         .unwrap_or(DEFAULT_TIMEOUT)
         .min(interval(def));
+    // Where the check reaches, as `build` resolved it, else the service's
+    // address and port.
+    let (address, port) = def
+        .target
+        .clone()
+        .unwrap_or_else(|| (reg.address.clone(), reg.port));
     CheckDef {
         kind: def.kind.clone(),
-        address: reg.address.clone(),
-        // The check's own port (resolved to a number by `build`), else
-        // the service's.
-        port: def.port_label.parse::<i64>().unwrap_or(reg.port),
+        address,
+        port,
         path: def.path.clone(),
         protocol: def.protocol.clone(),
         method: def.method.clone(),
@@ -164,6 +168,7 @@ pub fn resolve(reg: &ServiceRegistration, def: &ServiceCheck, task: Option<&Task
         driver: task.map(|t| t.driver.clone()).unwrap_or_default(),
         env: task.map(|t| t.env.clone()).unwrap_or_default(),
         dir: task.map(|t| t.dir.clone()),
+        task: task.map(|t| t.cmds.clone()),
     }
 }
 

@@ -141,7 +141,7 @@ async fn the_grace_holds_restarts_back() {
 }
 
 #[test]
-fn resolve_takes_the_checks_own_port_and_caps_the_timeout() {
+fn resolve_takes_the_checks_own_target_and_caps_the_timeout() {
     let mut check = tcp_check("c", None);
     let r = reg(8080, &check);
     let d = resolve(&r, &check, None);
@@ -151,11 +151,11 @@ fn resolve_takes_the_checks_own_port_and_caps_the_timeout() {
         Duration::from_millis(100),
         "never past the interval"
     );
-    check.port_label = "9000".into();
+    check.target = Some(("127.0.0.9".into(), 9000));
     check.interval = 0;
     check.timeout = 0;
     let d = resolve(&r, &check, None);
-    assert_eq!(d.port, 9000);
+    assert_eq!((d.address.as_str(), d.port), ("127.0.0.9", 9000));
     assert_eq!(d.timeout, DEFAULT_TIMEOUT);
     assert_eq!(d.driver, "", "no task: scripts are unsupported");
 }

@@ -17,8 +17,8 @@ use futures::StreamExt;
 use super::config::{self, DockerConfig, Volume};
 use super::{DRIVER_NAME, DockerDriver, describe, failed, status};
 use crate::client::driver::{
-    DriverError, LABEL_ALLOC_ID, LABEL_IMAGE_REF, LABEL_NODE_ID, LABEL_TASK_NAME, TaskHandle,
-    TaskSpec,
+    DETAIL_IP_ADDRESS, DriverError, LABEL_ALLOC_ID, LABEL_IMAGE_REF, LABEL_NODE_ID,
+    LABEL_TASK_NAME, TaskHandle, TaskSpec,
 };
 
 /// How many times a create may meet a container of the same name.
@@ -52,7 +52,15 @@ impl DockerDriver {
             return Err(failed("start container", &e));
         }
         self.follow_logs(&docker, &id, spec, 0);
-        Ok(handle(id, &image_id, &cfg.image))
+        let mut h = handle(id, &image_id, &cfg.image);
+        // The container's own address, for services and checks with
+        // `address_mode = "driver"`; a failed inspect only leaves it out.
+        if let Ok(c) = docker.inspect_container(&h.id, None).await
+            && let Some(ip) = container_ip(&c)
+        {
+            h.details.insert(DETAIL_IP_ADDRESS.to_string(), ip);
+        }
+        Ok(h)
     }
 
     /// Refuses what the client's options forbid; returns the parsed volumes.
@@ -197,6 +205,7 @@ impl DockerDriver {
             DriverError::Recoverable("failed to adopt container: the engine gave no ID".into())
         })?;
         let image_id = existing.image.clone().unwrap_or_default();
+        let ip = container_ip(&existing);
         let image_ref = existing
             .config
             .as_ref()
@@ -206,7 +215,11 @@ impl DockerDriver {
         let docker = self.docker()?;
         let since = super::logs::resume_since(&spec.logs);
         self.follow_logs(&docker, &id, spec, since);
-        Ok(handle(id, &image_id, &image_ref))
+        let mut h = handle(id, &image_id, &image_ref);
+        if let Some(ip) = ip {
+            h.details.insert(DETAIL_IP_ADDRESS.to_string(), ip);
+        }
+        Ok(h)
     }
 }
 
@@ -249,6 +262,18 @@ fn force_remove() -> bollard::query_parameters::RemoveContainerOptions {
         .force(true)
         .v(true)
         .build()
+}
+
+/// The container's address on its network: the default bridge's, else
+/// the first network's that has one.
+fn container_ip(c: &ContainerInspectResponse) -> Option<String> {
+    let networks = c.network_settings.as_ref()?.networks.as_ref()?;
+    let ip =
+        |e: &bollard::models::EndpointSettings| e.ip_address.clone().filter(|ip| !ip.is_empty());
+    networks
+        .get("bridge")
+        .and_then(ip)
+        .or_else(|| networks.values().find_map(ip))
 }
 
 fn handle(id: String, image_id: &str, image_ref: &str) -> TaskHandle {

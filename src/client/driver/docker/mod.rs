@@ -13,6 +13,7 @@
 
 pub mod config;
 mod create;
+mod exec;
 mod lifecycle;
 mod logs;
 
@@ -24,7 +25,9 @@ use bollard::Docker;
 use bollard::errors::Error as EngineError;
 use futures::future::BoxFuture;
 
-use super::{Driver, DriverError, DriverFingerprint, ExitResult, TaskHandle, TaskSpec, TaskUsage};
+use super::{
+    Driver, DriverError, DriverFingerprint, ExecOutput, ExitResult, TaskHandle, TaskSpec, TaskUsage,
+};
 
 /// The driver's name in job files and handles.
 pub const DRIVER_NAME: &str = "docker";
@@ -232,6 +235,15 @@ impl Driver for DockerDriver {
 
     fn owned<'a>(&'a self, node_id: &'a str) -> BoxFuture<'a, Vec<TaskHandle>> {
         Box::pin(self.owned_tasks(node_id))
+    }
+
+    fn exec<'a>(
+        &'a self,
+        handle: &'a TaskHandle,
+        cmd: &'a [String],
+        limit: usize,
+    ) -> BoxFuture<'a, Result<ExecOutput, DriverError>> {
+        Box::pin(self.exec_task(&handle.id, cmd, limit))
     }
 }
 
