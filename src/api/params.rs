@@ -94,6 +94,15 @@ impl RawQuery {
         Ok(self.bool(name)?.unwrap_or(false))
     }
 
+    /// A boolean where the bare key (`?passing`) is true: Consul's reading
+    /// (and Nomad's of `stale`); otherwise [`Self::flag`].
+    pub fn present_or_bool(&self, name: &str) -> Result<bool, ApiError> {
+        match self.raw(name) {
+            Some("") => Ok(true),
+            _ => self.flag(name),
+        }
+    }
+
     /// A boolean whose bad values read as false (Nomad drops the error).
     pub fn bool_or_false(&self, name: &str) -> bool {
         self.text(name).and_then(parse_go_bool).unwrap_or(false)
@@ -175,6 +184,9 @@ mod tests {
         assert_eq!(q.bool("global").unwrap(), None, "empty is not given");
         assert_eq!(q.bool("absent").unwrap(), None);
         assert!(!q.flag("global").unwrap());
+        assert!(q.present_or_bool("global").unwrap(), "the bare key");
+        assert!(q.present_or_bool("purge").unwrap());
+        assert!(!q.present_or_bool("absent").unwrap());
         let e = q.bool("diffs").unwrap_err();
         assert_eq!(e.status.as_u16(), 400);
         assert_eq!(
