@@ -262,11 +262,7 @@ impl Parser {
             }
             other => return Err(bad(format!("unexpected {other:?} after {:?}", first.0))),
         };
-        Ok(if negated {
-            Filter::Not(Box::new(m))
-        } else {
-            m
-        })
+        Ok(if negated { Filter::Not(Box::new(m)) } else { m })
     }
 }
 
@@ -379,7 +375,9 @@ mod tests {
         assert!(check(r#"ID matches "^w.b$""#));
         assert!(check("Periodic is empty"));
         assert!(check("Meta is not empty"));
-        assert!(check(r#"Status == "dead" or (ID == "web" and not Stop == true)"#));
+        assert!(check(
+            r#"Status == "dead" or (ID == "web" and not Stop == true)"#
+        ));
         assert!(!check(r#"Status == "dead" or ID == "api""#));
     }
 

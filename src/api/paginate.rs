@@ -21,8 +21,8 @@ use serde::Serialize;
 
 use super::ApiError;
 use super::filter::Filter;
-use super::query::{QueryOptions, reply_page, watch};
 use super::params::parse_go_int;
+use super::query::{QueryOptions, reply_page, watch};
 use crate::server::Server;
 use crate::state::{State, Table};
 
@@ -52,9 +52,9 @@ impl Token<'_> {
                     .split_once('.')
                     .and_then(|(i, rest)| parse_go_int(i).map(|i| (i as u64, rest)));
                 match parsed {
-                    Some((target_index, target_id)) => index
-                        .cmp(&target_index)
-                        .then_with(|| (*id).cmp(target_id)),
+                    Some((target_index, target_id)) => {
+                        index.cmp(&target_index).then_with(|| (*id).cmp(target_id))
+                    }
                     None => self.text().as_str().cmp(target),
                 }
             }
@@ -220,7 +220,10 @@ mod tests {
 
     #[test]
     fn pages_by_id() {
-        assert_eq!(page_of(&opts(0, "", false, ""), false).0, ["a", "b", "c", "d"]);
+        assert_eq!(
+            page_of(&opts(0, "", false, ""), false).0,
+            ["a", "b", "c", "d"]
+        );
         assert_eq!(
             page_of(&opts(2, "", false, ""), false),
             (vec!["a", "b"], "c".to_string())
@@ -258,9 +261,6 @@ mod tests {
         let (ids, next) = page_of(&opts(1, "b", false, "CreateIndex != 2"), false);
         assert_eq!((ids, next), (vec!["c"], "d".to_string()));
         let bad = opts(0, "", false, "ID ==");
-        assert_eq!(
-            Pager::new(&bad).err().map(|e| e.status.as_u16()),
-            Some(400)
-        );
+        assert_eq!(Pager::new(&bad).err().map(|e| e.status.as_u16()), Some(400));
     }
 }

@@ -170,8 +170,8 @@ mod tests {
             assert_eq!(parse_go_bool(v), Some(false), "{v}");
         }
         for v in [
-            "", "yes", "no", "y", "n", "on", "off", "tRUE", "fALSE", "TrUe", " true", "true ",
-            "2", "-1", "01", "truee",
+            "", "yes", "no", "y", "n", "on", "off", "tRUE", "fALSE", "TrUe", " true", "true ", "2",
+            "-1", "01", "truee",
         ] {
             assert_eq!(parse_go_bool(v), None, "{v:?}");
         }
@@ -231,6 +231,9 @@ mod tests {
         }
         let q = query(&[("eval_priority", "high")]);
         let e = q.int("eval_priority").unwrap_err();
-        assert!(e.message.starts_with("Failed to parse value of \"eval_priority\" (high) as a int"));
+        assert!(
+            e.message
+                .starts_with("Failed to parse value of \"eval_priority\" (high) as a int")
+        );
     }
 }

@@ -218,7 +218,11 @@ mod tests {
         assert_eq!(wait("wait=5m"), MAX_WAIT);
         assert_eq!(wait("wait=4m59s"), Duration::from_secs(299));
         for bad in ["abc", "5", "10", "1x", "s", "1h-1m", "forever", ".s"] {
-            assert_eq!(refused(&format!("wait={bad}")), "Invalid wait time", "{bad}");
+            assert_eq!(
+                refused(&format!("wait={bad}")),
+                "Invalid wait time",
+                "{bad}"
+            );
         }
     }
 
@@ -246,7 +250,10 @@ mod tests {
         assert_eq!(o.next_token, "5.ab");
         assert_eq!(o.filter, "Status == \"x\"");
         assert!(o.reverse);
-        assert!(!read("reverse=True").unwrap().reverse, "Nomad compares to \"true\"");
+        assert!(
+            !read("reverse=True").unwrap().reverse,
+            "Nomad compares to \"true\""
+        );
         assert_eq!(read("per_page=-1").unwrap().per_page, -1);
         for bad in ["x", "1.5", "2147483648"] {
             assert_eq!(

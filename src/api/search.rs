@@ -11,7 +11,6 @@
 //! same matches). The index is the largest of the searched tables'.
 //! Search never blocks, as Nomad's does not.
 
-
 use axum::Router;
 use axum::response::Response;
 

@@ -4,7 +4,6 @@
 //! clients' writes, `PUT
 //! /v1/node/{id}/services` (authenticated by the node's secret).
 
-
 use axum::Router;
 use axum::http::HeaderMap;
 use axum::response::Response;

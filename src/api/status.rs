@@ -1,7 +1,6 @@
 //! `/v1/status/leader`, `/v1/status/peers`, `/v1/regions` and
 //! `/v1/operator/raft/configuration`: the Raft group as this server sees it.
 
-
 use axum::Router;
 use axum::response::Response;
 use axum::routing::get;

@@ -105,7 +105,14 @@ async fn booleans_take_go_spellings_and_unknown_parameters_are_ignored() {
     assert_eq!((status, job["Stop"].as_bool()), (200, Some(false)));
 
     // `stale` takes Go's booleans and means stale when it has no value.
-    for q in ["stale=False", "stale=F", "stale=TRUE", "stale=1", "stale", "stale="] {
+    for q in [
+        "stale=False",
+        "stale=F",
+        "stale=TRUE",
+        "stale=1",
+        "stale",
+        "stale=",
+    ] {
         let (status, body) = c.get(0, &format!("/v1/jobs?{q}")).await;
         assert_eq!(status, 200, "{q}: {body}");
     }
@@ -172,7 +179,10 @@ async fn wait_and_index_block_as_nomad_reads_them() {
         ("wait=5", "Invalid wait time"),
         ("wait=5s&index=-1", "Invalid index"),
         ("index=abc", "Invalid index"),
-        ("per_page=two", "Expect a number for `per_page` query string parameter"),
+        (
+            "per_page=two",
+            "Expect a number for `per_page` query string parameter",
+        ),
     ] {
         let (status, body) = c.get(0, &format!("/v1/jobs?{q}")).await;
         assert_eq!((status, body), (400, json!(text)), "{q}");
@@ -276,7 +286,10 @@ job "web" {
             )
             .await;
         assert_eq!(status, 200, "{job}");
-        assert_eq!((job["ID"].as_str(), job["Name"].as_str()), (Some("web"), Some("web")));
+        assert_eq!(
+            (job["ID"].as_str(), job["Name"].as_str()),
+            (Some("web"), Some("web"))
+        );
     }
     // No canonicalisation: no defaults filled in.
     let (_, job) = c.put(0, "/v1/jobs/parse", &json!({"JobHCL": hcl})).await;
@@ -284,8 +297,13 @@ job "web" {
 
     // An `id` attribute changes the ID; the label still names the job.
     let with_id = hcl.replace("job \"web\" {", "job \"web\" {\n  id = \"web-2\"");
-    let (status, job) = c.put(0, "/v1/jobs/parse", &json!({"JobHCL": with_id})).await;
+    let (status, job) = c
+        .put(0, "/v1/jobs/parse", &json!({"JobHCL": with_id}))
+        .await;
     assert_eq!(status, 200, "{job}");
-    assert_eq!((job["ID"].as_str(), job["Name"].as_str()), (Some("web-2"), Some("web")));
+    assert_eq!(
+        (job["ID"].as_str(), job["Name"].as_str()),
+        (Some("web-2"), Some("web"))
+    );
     c.shutdown().await;
 }
