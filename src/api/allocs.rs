@@ -21,13 +21,12 @@ pub fn routes() -> Router<Server> {
 }
 
 /// Allocations by create index and ID (by ID with `prefix`), paginated
-/// with Nomad's tokens. `resources` and `task_states` are read as Nomad
-/// reads them; the stubs always carry `TaskStates` and no
-/// `AllocatedResources`.
+/// with Nomad's tokens; `resources=true` adds `AllocatedResources`,
+/// `task_states=false` leaves out `TaskStates`.
 async fn list(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    opts.params().bool("resources")?;
-    opts.params().bool("task_states")?;
+    let resources = opts.flag("resources")?;
+    let task_states = opts.params().bool("task_states")?.unwrap_or(true);
     let pager = Pager::new(&opts)?;
     // Drover extension: `modified_after=N` lists only allocations changed
     // after index N (cheap for simulators and watchers of large clusters).
@@ -57,7 +56,16 @@ async fn list(State(s): State<Server>, Query(q): Params) -> Result<Response, Api
                     Token::IndexId(a.create_index, &a.id)
                 }
             },
-            |a| a.stub(),
+            |a| {
+                let mut stub = a.stub();
+                if resources {
+                    stub.allocated_resources = a.allocated_resources.clone();
+                }
+                if !task_states {
+                    stub.task_states = None;
+                }
+                stub
+            },
         );
         Ok((page, st.index(Table::Allocs)))
     })

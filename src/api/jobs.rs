@@ -31,18 +31,24 @@ pub fn routes() -> Router<Server> {
         .route("/v1/job/{id}/plan", writes(plan))
 }
 
-/// Jobs by namespace and ID, paginated (`<namespace>.<id>` tokens).
-/// `meta` is read as Nomad reads it; the stubs carry no `Meta` yet.
+/// Jobs by namespace and ID, paginated (`<namespace>.<id>` tokens);
+/// `meta=true` adds each job's `Meta`.
 async fn list(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    opts.params().bool("meta")?;
+    let with_meta = opts.flag("meta")?;
     let pager = Pager::new(&opts)?;
     blocking_list(&s, &opts, Table::Jobs, |st| {
         let jobs = ordered(st.jobs_by_prefix(&opts.namespace, &opts.prefix), &opts);
         let page = pager.page(
             jobs,
             |j| Token::Text(format!("{}.{}", j.namespace, j.id)),
-            |j| j.stub(st.job_summary(&j.namespace, &j.id).map(|s| (*s).clone())),
+            |j| {
+                let mut stub = j.stub(st.job_summary(&j.namespace, &j.id).map(|s| (*s).clone()));
+                if with_meta {
+                    stub.meta = Some(j.meta.clone());
+                }
+                stub
+            },
         );
         Ok((page, st.index(Table::Jobs)))
     })

@@ -53,21 +53,33 @@ fn public(node: &Node) -> Node {
 }
 
 /// Nodes by ID, paginated by ID. As in Nomad, `reverse` does not reverse
-/// this list. `resources` and `os` are read as Nomad reads them; the
-/// stubs carry neither.
+/// this list. `resources=true` adds `NodeResources` and
+/// `ReservedResources`, `os=true` the `os.name` attribute.
 async fn list(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    for field in ["resources", "os"] {
-        opts.params().bool(field).map_err(|e| {
+    let field = |name| {
+        opts.flag(name).map_err(|e| {
             ApiError::bad_request(format!("Failed to parse node list fields: {}", e.message))
-        })?;
-    }
+        })
+    };
+    let (resources, os) = (field("resources")?, field("os")?);
     let pager = Pager::new(&opts)?;
     blocking_list(&s, &opts, Table::Nodes, |st| {
         let page = pager.page(
             st.nodes_by_prefix(&opts.prefix),
             |n| Token::Text(n.id.to_string()),
-            |n| n.stub(),
+            |n| {
+                let mut stub = n.stub();
+                if resources {
+                    stub.node_resources = n.node_resources.clone();
+                    stub.reserved_resources = n.reserved_resources.clone();
+                }
+                if os {
+                    let name = n.attributes.get("os.name").cloned().unwrap_or_default();
+                    stub.attributes = Some([("os.name".to_string(), name)].into());
+                }
+                stub
+            },
         );
         Ok((page, st.index(Table::Nodes)))
     })

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::common::{TestCluster, job_json, register_body, wait_for};
+use crate::t06_scheduling::{node_json, seed_job};
 
 /// GET with extra query pairs (encoded by reqwest): status, the
 /// `X-Nomad-NextToken` header and the body.
@@ -305,5 +306,60 @@ job "web" {
         (job["ID"].as_str(), job["Name"].as_str()),
         (Some("web-2"), Some("web"))
     );
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_fields_are_chosen_by_parameters() {
+    let c = TestCluster::start(1).await;
+    let (status, body) = c
+        .put(0, "/v1/node/register", &node_json(0, "dc1", 4096))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut job = seed_job(&["dc1"], 1);
+    job["Meta"] = json!({"owner": "ops"});
+    c.put(0, "/v1/jobs", &register_body(job, None)).await;
+    wait_for("an allocation", Duration::from_secs(20), || async {
+        let (_, list) = c.get(0, "/v1/allocations").await;
+        (!ids(&list).is_empty()).then_some(())
+    })
+    .await;
+
+    // Allocations: `TaskStates` unless `task_states=false`,
+    // `AllocatedResources` only with `resources=true`.
+    let (_, plain) = c.get(0, "/v1/allocations").await;
+    assert!(plain[0]["TaskStates"].is_object() || plain[0]["TaskStates"].is_null());
+    assert!(plain[0]["AllocatedResources"].is_null(), "{plain}");
+    let (_, chosen) = c
+        .get(0, "/v1/allocations?resources=T&task_states=False")
+        .await;
+    assert!(chosen[0]["TaskStates"].is_null(), "{chosen}");
+    assert!(
+        chosen[0]["AllocatedResources"]["Tasks"].is_object(),
+        "{chosen}"
+    );
+    let (status, body) = c.get(0, "/v1/allocations?task_states=nah").await;
+    assert_eq!(status, 400, "{body}");
+
+    // Nodes: resources and the OS name on request.
+    let (_, plain) = c.get(0, "/v1/nodes").await;
+    assert!(plain[0]["NodeResources"].is_null() && plain[0].get("Attributes").is_none());
+    let (_, chosen) = c.get(0, "/v1/nodes?resources=true&os=1").await;
+    assert!(chosen[0]["NodeResources"].is_object(), "{chosen}");
+    assert!(chosen[0]["Attributes"]["os.name"].is_string(), "{chosen}");
+    let (status, body) = c.get(0, "/v1/nodes?os=linux").await;
+    assert_eq!(status, 400);
+    assert!(
+        body.as_str()
+            .unwrap_or_default()
+            .starts_with("Failed to parse node list fields: Failed to parse value of \"os\""),
+        "{body}"
+    );
+
+    // Jobs: `Meta` with `meta=true`.
+    let (_, plain) = c.get(0, "/v1/jobs").await;
+    assert!(plain[0]["Meta"].is_null(), "{plain}");
+    let (_, chosen) = c.get(0, "/v1/jobs?meta=true").await;
+    assert_eq!(chosen[0]["Meta"], json!({"owner": "ops"}));
     c.shutdown().await;
 }
