@@ -2,7 +2,7 @@
 //! `/v1/agent/servers`. On an agent that also runs a client, self and
 //! health describe the client too, and servers lists the client's.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -24,7 +24,7 @@ pub fn routes() -> Router<Server> {
         .route("/v1/agent/servers", get(servers))
 }
 
-type Params = Query<HashMap<String, String>>;
+use super::params::Params;
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -100,7 +100,7 @@ async fn agent_self(
     Extension(local): Extension<LocalClient>,
     Query(q): Params,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let cfg = s.config();
     let info = s.raft().info();
     let member = members_of(&s)
@@ -185,7 +185,7 @@ async fn servers(
     Extension(local): Extension<LocalClient>,
     Query(q): Params,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let mut servers: Vec<String> = match local.shared() {
         Some(client) => client.config.servers.clone(),
         None => s.raft().info().voters.into_iter().map(|(_, a)| a).collect(),

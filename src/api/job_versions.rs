@@ -2,7 +2,6 @@
 //! change between each version and the one before it),
 //! `PUT|POST /v1/job/{id}/revert` and `PUT|POST /v1/job/{id}/stable`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -10,6 +9,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::extract::{Bytes, Path, Query, State};
+use super::params::Params;
 use super::query::{QueryOptions, read_one, reply};
 use super::{ApiError, body, writes};
 use crate::server::Server;
@@ -27,8 +27,6 @@ pub fn routes() -> Router<Server> {
         .route("/v1/job/{id}/revert", writes(revert))
         .route("/v1/job/{id}/stable", writes(stable))
 }
-
-type Params = Query<HashMap<String, String>>;
 
 /// `Diffs[i]`: from `versions[i + 1]` to `versions[i]` (newest first);
 /// `None` for a single version, as Nomad leaves the list nil. Not
@@ -48,6 +46,16 @@ async fn versions(
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
     let with_diffs = opts.flag("diffs")?;
+    // `diff_version` and `diff_tag` (diffs against one chosen version) are
+    // checked as Nomad checks them; the diffs are always between
+    // neighbouring versions here.
+    if let Some(Err(())) = opts.params().uint("diff_version") {
+        let v = opts.get("diff_version").unwrap_or_default();
+        return Err(ApiError::bad_request(format!(
+            "Failed to parse value of \"diff_version\" ({v}) as a uint64: \
+             strconv.ParseUint: parsing {v:?}: invalid syntax"
+        )));
+    }
     read_one(
         &s,
         &opts,
@@ -107,7 +115,7 @@ async fn revert(
     Query(q): Params,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let req: JobRevertRequest = body::decode(&body).await?;
     check_job_id(&req.job_id, &id)?;
     let namespace = namespace_of(&opts, &req.namespace);
@@ -121,7 +129,7 @@ async fn stable(
     Query(q): Params,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let req: JobStabilityRequest = body::decode(&body).await?;
     check_job_id(&req.job_id, &id)?;
     let namespace = namespace_of(&opts, &req.namespace);

@@ -1,14 +1,14 @@
 //! `/v1/jobs`, `/v1/job/{id}/...`, `/v1/jobs/parse`, `/v1/validate/job`
 //! (a job's versions, revert and stable are in [`super::job_versions`]).
 
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::response::Response;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use super::extract::{Bytes, Path, Query, State};
+use super::paginate::{Pager, Token, blocking_list, ordered};
+use super::params::Params;
 use super::query::{QueryOptions, blocking, read_one, reply};
 use super::{ApiError, body, writes};
 use crate::jobspec;
@@ -31,17 +31,26 @@ pub fn routes() -> Router<Server> {
         .route("/v1/job/{id}/plan", writes(plan))
 }
 
-type Params = Query<HashMap<String, String>>;
-
+/// Jobs by namespace and ID, paginated (`<namespace>.<id>` tokens);
+/// `meta=true` adds each job's `Meta`.
 async fn list(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    blocking(&s, &opts, Table::Jobs, |st| {
-        let stubs: Vec<_> = st
-            .jobs_by_prefix(&opts.namespace, &opts.prefix)
-            .iter()
-            .map(|j| j.stub(st.job_summary(&j.namespace, &j.id).map(|s| (*s).clone())))
-            .collect();
-        Ok((stubs, st.index(Table::Jobs)))
+    let with_meta = opts.flag("meta")?;
+    let pager = Pager::new(&opts)?;
+    blocking_list(&s, &opts, Table::Jobs, |st| {
+        let jobs = ordered(st.jobs_by_prefix(&opts.namespace, &opts.prefix), &opts);
+        let page = pager.page(
+            jobs,
+            |j| Token::Text(format!("{}.{}", j.namespace, j.id)),
+            |j| {
+                let mut stub = j.stub(st.job_summary(&j.namespace, &j.id).map(|s| (*s).clone()));
+                if with_meta {
+                    stub.meta = Some(j.meta.clone());
+                }
+                stub
+            },
+        );
+        Ok((page, st.index(Table::Jobs)))
     })
     .await
 }
@@ -51,7 +60,7 @@ async fn register(
     Query(q): Params,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let mut req: JobRegisterRequest = body::decode(&body).await?;
     if let Some(j) = req.job.as_mut()
         && j.namespace.is_empty()
@@ -68,7 +77,7 @@ async fn update(
     Query(q): Params,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let mut req: JobRegisterRequest = body::decode(&body).await?;
     match req.job.as_mut() {
         Some(j) if j.id != id => return Err(ApiError::bad_request("Job ID does not match name")),
@@ -99,9 +108,19 @@ async fn deregister(
     Path(id): Path<String>,
     Query(q): Params,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let purge = opts.flag("purge")?;
-    let resp = job::deregister(&s, &opts.namespace, &id, purge).await?;
+    // One region: `global` (every region of a multiregion job) is this one.
+    opts.flag("global")?;
+    let eval_priority = opts.params().int("eval_priority")?.unwrap_or(0);
+    // Read as Nomad reads it; stops keep their groups' shutdown delay.
+    opts.flag("no_shutdown_delay")?;
+    if eval_priority > 100 {
+        return Err(ApiError::bad_request(
+            "Eval priority must be between 1 and 100 inclusively",
+        ));
+    }
+    let resp = job::deregister(&s, &opts.namespace, &id, purge, eval_priority.max(0)).await?;
     Ok(reply(&s, &opts, &resp, resp.index))
 }
 
@@ -111,7 +130,8 @@ async fn allocations(
     Query(q): Params,
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    let all = opts.flag("all")?;
+    // As Nomad, a value that is not a boolean is false, not an error.
+    let all = opts.params().bool_or_false("all");
     blocking(&s, &opts, Table::Allocs, |st| {
         // As Nomad: by default only the allocations of the current
         // instance of the job (a job purged and registered again has a
@@ -179,7 +199,7 @@ async fn parse(
     Query(q): Params,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let req: ParseRequest = body::decode(&body).await?;
     if req.job_hcl.trim().is_empty() {
         return Err(ApiError::bad_request("Job spec is empty"));
@@ -212,7 +232,7 @@ async fn validate(
     Query(q): Params,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let req: JobRegisterRequest = body::decode(&body).await?;
     let job = req
         .job
@@ -245,7 +265,7 @@ async fn plan(
     Query(q): Params,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let mut req: crate::server::endpoints::plan::JobPlanRequest = body::decode(&body).await?;
     match req.job.as_mut() {
         Some(j) if j.id != id => return Err(ApiError::bad_request("Job ID does not match")),

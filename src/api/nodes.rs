@@ -1,8 +1,6 @@
 //! `/v1/nodes`, `/v1/node/{id}`, `/v1/node/{id}/allocations`, and node
 //! registration (`PUT /v1/node/register`, used by clients and simulators).
 
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -10,7 +8,9 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::extract::{Bytes, Path, Query, State};
-use super::query::{QueryOptions, blocking, blocking_node_allocs, read_one, reply};
+use super::paginate::{Pager, Token, blocking_list};
+use super::params::Params;
+use super::query::{QueryOptions, blocking_node_allocs, read_one, reply};
 use super::{ApiError, body, writes};
 use crate::server::Server;
 use crate::server::endpoints::node;
@@ -34,8 +34,6 @@ pub fn routes() -> Router<Server> {
         .route("/v1/node/{id}/evaluate", writes(evaluate))
 }
 
-type Params = Query<HashMap<String, String>>;
-
 /// The secret a client sends on its node's behalf: `X-Nomad-Token`, as
 /// Nomad's clients do, or `Authorization: Bearer ...`.
 pub(super) fn token(headers: &HeaderMap) -> String {
@@ -54,15 +52,36 @@ fn public(node: &Node) -> Node {
     }
 }
 
+/// Nodes by ID, paginated by ID. As in Nomad, `reverse` does not reverse
+/// this list. `resources=true` adds `NodeResources` and
+/// `ReservedResources`, `os=true` the `os.name` attribute.
 async fn list(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;
-    blocking(&s, &opts, Table::Nodes, |st| {
-        let stubs: Vec<_> = st
-            .nodes_by_prefix(&opts.prefix)
-            .iter()
-            .map(|n| n.stub())
-            .collect();
-        Ok((stubs, st.index(Table::Nodes)))
+    let field = |name| {
+        opts.flag(name).map_err(|e| {
+            ApiError::bad_request(format!("Failed to parse node list fields: {}", e.message))
+        })
+    };
+    let (resources, os) = (field("resources")?, field("os")?);
+    let pager = Pager::new(&opts)?;
+    blocking_list(&s, &opts, Table::Nodes, |st| {
+        let page = pager.page(
+            st.nodes_by_prefix(&opts.prefix),
+            |n| Token::Text(n.id.to_string()),
+            |n| {
+                let mut stub = n.stub();
+                if resources {
+                    stub.node_resources = n.node_resources.clone();
+                    stub.reserved_resources = n.reserved_resources.clone();
+                }
+                if os {
+                    let name = n.attributes.get("os.name").cloned().unwrap_or_default();
+                    stub.attributes = Some([("os.name".to_string(), name)].into());
+                }
+                stub
+            },
+        );
+        Ok((page, st.index(Table::Nodes)))
     })
     .await
 }
@@ -114,7 +133,7 @@ async fn register(
     Query(q): Params,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let req: NodeRegisterRequest = body::decode(&body).await?;
     let n = req
         .node
@@ -129,7 +148,7 @@ async fn heartbeat(
     Query(q): Params,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let resp = node::heartbeat(&s, &id, &token(&headers)).await?;
     Ok(reply(&s, &opts, &resp, resp.index))
 }
@@ -141,7 +160,7 @@ async fn update_allocs(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let req: AllocUpdateRequest = body::decode(&body).await?;
     let index = node::update_allocs(&s, &id, &token(&headers), req.allocs).await?;
     Ok(reply(&s, &opts, &IndexResponse { index }, index))
@@ -153,7 +172,7 @@ async fn drain(
     Query(q): Params,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     // The 0.5-era form: `?enable=true|false` and no body.
     let req = match opts.get("enable") {
         Some(_) if body.iter().all(|b| b.is_ascii_whitespace()) => node::DrainRequest {
@@ -178,7 +197,7 @@ async fn eligibility(
     Query(q): Params,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let req: EligibilityRequest = body::decode(&body).await?;
     let resp = node::eligibility(&s, &id, &req.eligibility).await?;
     Ok(reply(&s, &opts, &resp, resp.index))
@@ -189,7 +208,7 @@ async fn evaluate(
     Path(id): Path<String>,
     Query(q): Params,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let resp = node::evaluate(&s, &id).await?;
     Ok(reply(&s, &opts, &resp, resp.index))
 }

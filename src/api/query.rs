@@ -4,7 +4,6 @@
 //! index is not past `N` it waits for the watched table to change (or the
 //! wait to end) and runs it again.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,74 +16,7 @@ use super::ApiError;
 use crate::server::Server;
 use crate::state::{State, Table};
 
-/// Default and maximum wait of a blocking query.
-pub const MAX_WAIT: Duration = Duration::from_secs(300);
-
-/// The common query parameters.
-#[derive(Clone, Debug, Default)]
-pub struct QueryOptions {
-    pub index: u64,
-    pub wait: Duration,
-    pub stale: bool,
-    pub prefix: String,
-    pub namespace: String,
-    pub pretty: bool,
-    params: HashMap<String, String>,
-}
-
-/// `true` for a flag given as `?x`, `?x=true`, `?x=1`.
-fn flag(params: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> {
-    match params.get(name).map(String::as_str) {
-        None => Ok(false),
-        Some("" | "true" | "1") => Ok(true),
-        Some("false" | "0") => Ok(false),
-        Some(other) => Err(ApiError::bad_request(format!(
-            "Invalid {name} value {other:?}: must be true or false"
-        ))),
-    }
-}
-
-impl QueryOptions {
-    pub fn parse(params: HashMap<String, String>) -> Result<Self, ApiError> {
-        let index = match params.get("index") {
-            None => 0,
-            Some(v) => v
-                .parse::<u64>()
-                .map_err(|_| ApiError::bad_request("Invalid index"))?,
-        };
-        let wait = match params.get("wait") {
-            None => MAX_WAIT,
-            Some(v) => crate::jobspec::parse_duration(v)
-                .ok()
-                .filter(|d| *d >= 0)
-                .map(|ns| Duration::from_nanos(ns as u64).min(MAX_WAIT))
-                .ok_or_else(|| ApiError::bad_request("Invalid wait time"))?,
-        };
-        let pretty = params.get("pretty").is_some_and(|v| v != "0");
-        Ok(QueryOptions {
-            index,
-            wait,
-            stale: flag(&params, "stale")?,
-            prefix: params.get("prefix").cloned().unwrap_or_default(),
-            namespace: params
-                .get("namespace")
-                .filter(|n| !n.is_empty())
-                .cloned()
-                .unwrap_or_else(|| "default".into()),
-            pretty,
-            params,
-        })
-    }
-
-    /// A boolean parameter such as `purge` or `diffs`.
-    pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
-        flag(&self.params, name)
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.params.get(name).map(String::as_str)
-    }
-}
+pub use super::query_options::{MAX_WAIT, QueryOptions};
 
 /// Encodes `value` as the JSON reply with Nomad's index headers.
 pub fn reply<T: Serialize>(
@@ -115,6 +47,25 @@ fn reply_read<T: Serialize>(
         super::encode::encode_read(value, opts.pretty),
         index,
     )
+}
+
+/// [`reply_read`] for a page of a list: `X-Nomad-NextToken` names the
+/// first item of the next page, when there is one (as Nomad sets it).
+pub(super) fn reply_page<T: Serialize>(
+    server: &Server,
+    opts: &QueryOptions,
+    value: &T,
+    index: u64,
+    next_token: &str,
+) -> Response {
+    let mut response = reply_read(server, opts, value, index);
+    if !next_token.is_empty()
+        && response.status() == StatusCode::OK
+        && let Ok(token) = HeaderValue::from_str(next_token)
+    {
+        response.headers_mut().insert("X-Nomad-NextToken", token);
+    }
+    response
 }
 
 fn respond(server: &Server, body: serde_json::Result<Vec<u8>>, index: u64) -> Response {
@@ -156,7 +107,7 @@ where
 /// re-runs `query` on each change to `table` until the index it reports
 /// passes `index` or the wait (plus jitter) ends. `query` runs where it is
 /// called: a caller whose query may be long moves it off the worker.
-async fn watch<T, F>(
+pub(super) async fn watch<T, F>(
     server: &Server,
     opts: &QueryOptions,
     table: Table,

@@ -11,8 +11,6 @@
 //! same matches). The index is the largest of the searched tables'.
 //! Search never blocks, as Nomad's does not.
 
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::response::Response;
 
@@ -99,7 +97,7 @@ impl Context {
 
 async fn search(
     State(s): State<Server>,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): super::params::Params,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let mut opts = QueryOptions::parse(q)?;

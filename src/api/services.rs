@@ -4,8 +4,6 @@
 //! clients' writes, `PUT
 //! /v1/node/{id}/services` (authenticated by the node's secret).
 
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -48,7 +46,7 @@ async fn of_alloc(
     .await
 }
 
-type Params = Query<HashMap<String, String>>;
+use super::params::Params;
 
 /// One namespace's services (Nomad's `ServiceRegistrationListStub`).
 #[derive(Serialize)]
@@ -114,7 +112,7 @@ async fn delete(
     Path((name, id)): Path<(String, String)>,
     Query(q): Params,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let index = service::delete(&s, &opts.namespace, &name, &id).await?;
     Ok(reply(&s, &opts, &IndexResponse { index }, index))
 }
@@ -126,7 +124,7 @@ async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let opts = QueryOptions::parse(q)?;
+    let opts = QueryOptions::write(q);
     let req: ServiceUpdateRequest = body::decode(&body).await?;
     let index = service::update(&s, &id, &token(&headers), req).await?;
     Ok(reply(&s, &opts, &IndexResponse { index }, index))

@@ -1,8 +1,6 @@
 //! `/v1/status/leader`, `/v1/status/peers`, `/v1/regions` and
 //! `/v1/operator/raft/configuration`: the Raft group as this server sees it.
 
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::response::Response;
 use axum::routing::get;
@@ -21,7 +19,7 @@ pub fn routes() -> Router<Server> {
         .route("/v1/operator/raft/configuration", get(raft_configuration))
 }
 
-type Params = Query<HashMap<String, String>>;
+use super::params::Params;
 
 async fn leader(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
     let opts = QueryOptions::parse(q)?;

@@ -60,7 +60,7 @@ impl Read {
     }
 
     fn passing(&self) -> Result<bool, ApiError> {
-        self.opts.flag("passing")
+        self.opts.params().present_or_bool("passing")
     }
 
     fn tag(&self) -> Option<&str> {

@@ -47,6 +47,11 @@ impl Ctx<'_> {
                 _ => return Err(self.unknown_attr(a, &path)),
             }
         }
+        // As Nomad's parser: the label names the job unless `name` does
+        // (an `id` attribute changes the ID only).
+        if job.name.is_empty() {
+            job.name = self.label(b, "")?;
+        }
         self.job_type = job.job_type.clone();
 
         let mut seen = HashSet::new();

@@ -112,7 +112,8 @@ impl Allocation {
             client_status: self.client_status.clone(),
             client_description: self.client_description.clone(),
             desired_transition: self.desired_transition.clone(),
-            task_states: self.task_states.clone(),
+            task_states: Some(self.task_states.clone()),
+            allocated_resources: None,
             followup_eval_id: self.followup_eval_id.clone(),
             next_allocation: self.next_allocation.clone(),
             create_index: self.create_index,
@@ -241,7 +242,10 @@ pub struct AllocListStub {
     pub client_status: String,
     pub client_description: String,
     pub desired_transition: DesiredTransition,
-    pub task_states: SmallMap<String, TaskState>,
+    /// Left out (null) when the list asks `task_states=false`.
+    pub task_states: Option<SmallMap<String, TaskState>>,
+    /// Only when the list asks `resources=true`.
+    pub allocated_resources: Option<Arc<AllocatedResources>>,
     #[serde(rename = "FollowupEvalID")]
     pub followup_eval_id: String,
     pub next_allocation: String,

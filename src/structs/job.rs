@@ -111,6 +111,7 @@ impl Job {
             modify_index: self.modify_index,
             job_modify_index: self.job_modify_index,
             submit_time: self.submit_time,
+            meta: None,
         }
     }
 }
@@ -140,4 +141,6 @@ pub struct JobListStub {
     pub modify_index: u64,
     pub job_modify_index: u64,
     pub submit_time: i64,
+    /// The job's `meta`, only when the list asks for it (`meta=true`).
+    pub meta: Option<StrMap>,
 }

@@ -79,6 +79,9 @@ impl Node {
             status: self.status.clone(),
             status_description: self.status_description.clone(),
             drivers: self.drivers.clone(),
+            node_resources: None,
+            reserved_resources: None,
+            attributes: None,
             create_index: self.create_index,
             modify_index: self.modify_index,
         }
@@ -191,6 +194,13 @@ pub struct NodeListStub {
     pub status: String,
     pub status_description: String,
     pub drivers: BTreeMap<String, DriverInfo>,
+    /// Only when the list asks `resources=true`.
+    pub node_resources: Option<NodeResources>,
+    pub reserved_resources: Option<NodeReservedResources>,
+    /// `os.name` when the list asks `os=true`; left out otherwise, as
+    /// Nomad leaves out an empty map here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<BTreeMap<String, String>>,
     pub create_index: u64,
     pub modify_index: u64,
 }

@@ -27,3 +27,4 @@ mod t21_blocked_release;
 mod t22_services;
 mod t22_services_lifecycle;
 mod t23_consul_compat;
+mod t24_query_params;

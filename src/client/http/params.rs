@@ -28,11 +28,9 @@ impl Params {
     pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
         match self.text(name) {
             None => Ok(false),
-            Some("1" | "t" | "T" | "true" | "TRUE" | "True") => Ok(true),
-            Some("0" | "f" | "F" | "false" | "FALSE" | "False") => Ok(false),
-            Some(other) => Err(ApiError::bad_request(format!(
-                "{name} must be true or false, not {other:?}"
-            ))),
+            Some(v) => crate::api::params::parse_go_bool(v).ok_or_else(|| {
+                ApiError::bad_request(format!("{name} must be true or false, not {v:?}"))
+            }),
         }
     }
 

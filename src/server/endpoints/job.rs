@@ -103,6 +103,7 @@ pub async fn deregister(
     namespace: &str,
     job_id: &str,
     purge: bool,
+    eval_priority: i64,
 ) -> Result<JobDeregisterResponse, ServerError> {
     let state = server.consistent_state().await?;
     let Some(job) = state.job(namespace, job_id) else {
@@ -113,7 +114,7 @@ pub async fn deregister(
     };
     let now = ids::now_nanos();
     let eval = (!job.is_periodic() && !job.is_parameterized())
-        .then(|| new_eval(&job, TRIGGER_JOB_DEREGISTER, 0, now));
+        .then(|| new_eval(&job, TRIGGER_JOB_DEREGISTER, eval_priority, now));
     let eval_id = eval.as_ref().map(|e| e.id.clone()).unwrap_or_default();
     let command = Command::JobDeregister(JobDeregister {
         namespace: namespace.into(),
