@@ -394,6 +394,10 @@ impl AllocRunner {
         if self.alloc.server_terminal() && !self.killing {
             tracing::info!(alloc = %self.alloc.id, desired = %self.alloc.desired_status, "stopping allocation");
             self.kill_all();
+        } else {
+            // An in-place update or a promoted canary changes what its
+            // services say (only differences are sent).
+            self.sync_services();
         }
     }
 

@@ -55,6 +55,9 @@ pub struct Allocation {
     #[serde(rename = "FollowupEvalID")]
     pub followup_eval_id: String,
     pub reschedule_tracker: Option<Box<RescheduleTracker>>,
+    /// The allocation's health within a deployment, as its client
+    /// reports it (boxed: absent outside deployments).
+    pub deployment_status: Option<Box<AllocDeploymentStatus>>,
     pub create_index: u64,
     pub modify_index: u64,
     pub alloc_modify_index: u64,
@@ -64,7 +67,26 @@ pub struct Allocation {
     pub modify_time: i64,
 }
 
+/// An allocation's health within a deployment (Nomad's
+/// `AllocDeploymentStatus`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AllocDeploymentStatus {
+    /// Unset until the client decided.
+    pub healthy: Option<bool>,
+    /// RFC 3339, when health was decided.
+    pub timestamp: Option<String>,
+    /// Placed as a canary of its deployment.
+    pub canary: bool,
+    pub modify_index: u64,
+}
+
 impl Allocation {
+    /// Whether the allocation is a canary of its deployment.
+    pub fn is_canary(&self) -> bool {
+        self.deployment_status.as_ref().is_some_and(|d| d.canary)
+    }
+
     /// The allocation is stopped or finished, on the servers' or the
     /// client's say.
     pub fn terminal(&self) -> bool {

@@ -113,7 +113,13 @@ pub fn with_checks(
             datacenter: datacenter.to_string(),
             job_id: alloc.job_id.clone(),
             alloc_id: alloc.id.clone(),
-            tags: s.tags.clone(),
+            // A canary advertises its service's `canary_tags` when it
+            // has any.
+            tags: if alloc.is_canary() && !s.canary_tags.is_empty() {
+                s.canary_tags.clone()
+            } else {
+                s.tags.clone()
+            },
             address,
             port,
             provider: if s.provider.is_empty() {

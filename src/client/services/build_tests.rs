@@ -247,3 +247,24 @@ fn alloc_and_unknown_modes_are_errors_and_a_custom_address_wins() {
         ("redis.example.com", 22655)
     );
 }
+
+#[test]
+fn a_canary_advertises_its_canary_tags() {
+    let mut a = alloc();
+    let mut job = (**a.job.as_ref().expect("job")).clone();
+    job.task_groups[0].tasks[0].services[0].canary_tags = vec!["canary".into()];
+    a.job = Some(Arc::new(job));
+    let regs = registrations(&a, Some("redis"), "dc1", &none()).expect("build");
+    assert_eq!(
+        regs[0].tags,
+        vec!["global".to_string(), "cache".to_string()]
+    );
+    a.deployment_status = Some(Box::new(crate::structs::AllocDeploymentStatus {
+        canary: true,
+        ..Default::default()
+    }));
+    let regs = registrations(&a, Some("redis"), "dc1", &none()).expect("build");
+    assert_eq!(regs[0].tags, vec!["canary".to_string()]);
+    // A service without canary tags keeps its tags.
+    assert_eq!(regs[1].tags, Vec::<String>::new());
+}
