@@ -478,15 +478,7 @@ fn check_service(e: &mut Errs, path: &str, s: &Service, g: &TaskGroup, own_task:
         }
         if c.kind == "http" {
             match c.protocol.as_str() {
-                "" | "http" => {}
-                "https" => e.at(
-                    &cpath,
-                    "protocol",
-                    format!(
-                        "check {:?}: https checks are not supported by Drover's clients",
-                        c.name
-                    ),
-                ),
+                "" | "http" | "https" => {}
                 other => e.at(
                     &cpath,
                     "protocol",

@@ -29,6 +29,8 @@ pub struct CheckDef {
     pub protocol: String,
     pub method: String,
     pub header: BTreeMap<String, Vec<String>>,
+    /// https: take any certificate.
+    pub tls_skip_verify: bool,
     pub command: String,
     pub args: Vec<String>,
     pub timeout: Duration,
@@ -110,6 +112,16 @@ async fn tcp(def: &CheckDef) -> RunResult {
     }
 }
 
+/// A response's status as a check's: 2xx passing, 429 warning (as
+/// Consul), else critical.
+fn http_status(code: u16) -> &'static str {
+    match code {
+        200..=299 => CHECK_PASSING,
+        429 => CHECK_WARNING,
+        _ => CHECK_CRITICAL,
+    }
+}
+
 async fn http(def: &CheckDef) -> RunResult {
     let scheme = if def.protocol.is_empty() {
         "http"
@@ -131,6 +143,24 @@ async fn http(def: &CheckDef) -> RunResult {
         Ok(m) => m,
         Err(e) => return result(CHECK_CRITICAL, format!("bad method {method_name:?}: {e}")),
     };
+    if scheme == "https" {
+        let target = host_port(def);
+        let req = super::https::HttpsRequest {
+            target: &target,
+            host: &def.address,
+            method: method.as_str(),
+            path: if path.is_empty() { "/" } else { &path },
+            header: &def.header,
+            skip_verify: def.tls_skip_verify,
+        };
+        return match super::https::status(&req).await {
+            Ok(code) => result(
+                http_status(code),
+                format!("HTTP {method_name} {url}: {code}"),
+            ),
+            Err(e) => result(CHECK_CRITICAL, format!("HTTP {method_name} {url}: {e}")),
+        };
+    }
     let client = match reqwest::Client::builder().timeout(def.timeout).build() {
         Ok(c) => c,
         Err(e) => return result(CHECK_CRITICAL, format!("cannot build an HTTP client: {e}")),
@@ -144,14 +174,10 @@ async fn http(def: &CheckDef) -> RunResult {
     match req.send().await {
         Ok(resp) => {
             let code = resp.status();
-            let status = if code.is_success() {
-                CHECK_PASSING
-            } else if code.as_u16() == 429 {
-                CHECK_WARNING
-            } else {
-                CHECK_CRITICAL
-            };
-            result(status, format!("HTTP {method_name} {url}: {code}"))
+            result(
+                http_status(code.as_u16()),
+                format!("HTTP {method_name} {url}: {code}"),
+            )
         }
         Err(e) => result(CHECK_CRITICAL, format!("HTTP {method_name} {url}: {e}")),
     }

@@ -165,3 +165,70 @@ async fn script_output_is_bounded_and_a_docker_script_needs_its_running_task() {
     assert_eq!(r.status, CHECK_CRITICAL);
     assert_eq!(r.output, "task not running");
 }
+
+/// An HTTPS server with a self-signed certificate for 127.0.0.1 that
+/// answers every request 200.
+async fn https_server() -> u16 {
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls::ServerConfig;
+    use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
+    #[allow(deprecated)]
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![ck.cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = l.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let _ = tls
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn https_checks_verify_the_certificate_unless_told_not_to() {
+    let port = https_server().await;
+    let d = CheckDef {
+        protocol: "https".into(),
+        path: "/health".into(),
+        ..def("http", port)
+    };
+    // Self-signed: no system root vouches for it.
+    let r = run_once(&d).await;
+    assert_eq!(r.status, CHECK_CRITICAL, "{}", r.output);
+    assert!(r.output.contains("certificate"), "{}", r.output);
+    let r = run_once(&CheckDef {
+        tls_skip_verify: true,
+        ..d
+    })
+    .await;
+    assert_eq!(r.status, CHECK_PASSING, "{}", r.output);
+    assert!(r.output.contains("200"), "{}", r.output);
+}

@@ -162,6 +162,7 @@ pub fn resolve(reg: &ServiceRegistration, def: &ServiceCheck, task: Option<&Task
         protocol: def.protocol.clone(),
         method: def.method.clone(),
         header: def.header.clone(),
+        tls_skip_verify: def.tls_skip_verify,
         command: def.command.clone(),
         args: def.args.clone(),
         timeout,

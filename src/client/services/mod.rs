@@ -11,4 +11,5 @@ pub mod build;
 pub mod check_restart;
 pub mod check_run;
 pub mod checks;
+pub mod https;
 pub mod sync;
