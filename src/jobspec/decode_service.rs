@@ -78,6 +78,8 @@ impl Ctx<'_> {
                     "initial_status" => c.initial_status = self.string(a, path)?,
                     "method" => c.method = self.string(a, path)?,
                     "tls_skip_verify" => c.tls_skip_verify = self.boolean(a, path)?,
+                    "grpc_service" => c.grpc_service = self.string(a, path)?,
+                    "grpc_use_tls" => c.grpc_use_tls = self.boolean(a, path)?,
                     "task" => c.task_name = self.string(a, path)?,
                     "on_update" => c.on_update = self.string(a, path)?,
                     _ => return Err(self.unknown_attr(a, path)),

@@ -469,13 +469,6 @@ fn check_service(e: &mut Errs, path: &str, s: &Service, g: &TaskGroup, own_task:
                 ),
             ),
         }
-        if c.kind == "grpc" {
-            e.at(
-                &cpath,
-                "type",
-                format!("check {:?}: grpc checks are not supported by Drover's clients (tcp, http and script are)", c.name),
-            );
-        }
         if c.kind == "http" {
             match c.protocol.as_str() {
                 "" | "http" | "https" => {}

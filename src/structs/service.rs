@@ -44,6 +44,10 @@ pub struct ServiceCheck {
     pub header: std::collections::BTreeMap<String, Vec<String>>,
     #[serde(rename = "TLSSkipVerify")]
     pub tls_skip_verify: bool,
+    #[serde(rename = "GRPCService")]
+    pub grpc_service: String,
+    #[serde(rename = "GRPCUseTLS")]
+    pub grpc_use_tls: bool,
     pub check_restart: Option<serde_json::Value>,
     pub task_name: String,
     pub on_update: String,

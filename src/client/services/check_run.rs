@@ -29,8 +29,11 @@ pub struct CheckDef {
     pub protocol: String,
     pub method: String,
     pub header: BTreeMap<String, Vec<String>>,
-    /// https: take any certificate.
+    /// https and grpc over TLS: take any certificate.
     pub tls_skip_verify: bool,
+    /// grpc: the service asked about, and whether to use TLS.
+    pub grpc_service: String,
+    pub grpc_use_tls: bool,
     pub command: String,
     pub args: Vec<String>,
     pub timeout: Duration,
@@ -78,6 +81,7 @@ pub async fn run_once(def: &CheckDef) -> RunResult {
             "tcp" => tcp(def).await,
             "http" => http(def).await,
             "script" => script(def).await,
+            "grpc" => grpc(def).await,
             other => result(
                 CHECK_CRITICAL,
                 format!("check type {other:?} is not supported by this client"),
@@ -180,6 +184,31 @@ async fn http(def: &CheckDef) -> RunResult {
             )
         }
         Err(e) => result(CHECK_CRITICAL, format!("HTTP {method_name} {url}: {e}")),
+    }
+}
+
+async fn grpc(def: &CheckDef) -> RunResult {
+    let target = host_port(def);
+    let req = super::grpc::GrpcRequest {
+        target: &target,
+        host: &def.address,
+        service: &def.grpc_service,
+        header: &def.header,
+        use_tls: def.grpc_use_tls,
+        skip_verify: def.tls_skip_verify,
+    };
+    let what = if def.grpc_service.is_empty() {
+        format!("gRPC check {target}")
+    } else {
+        format!("gRPC check {target}/{}", def.grpc_service)
+    };
+    match super::grpc::check(&req).await {
+        Ok(super::grpc::SERVING) => result(CHECK_PASSING, format!("{what}: SERVING")),
+        Ok(other) => result(
+            CHECK_CRITICAL,
+            format!("{what}: {}", super::grpc::status_name(other)),
+        ),
+        Err(e) => result(CHECK_CRITICAL, format!("{what}: {e}")),
     }
 }
 

@@ -232,3 +232,86 @@ async fn https_checks_verify_the_certificate_unless_told_not_to() {
     assert_eq!(r.status, CHECK_PASSING, "{}", r.output);
     assert!(r.output.contains("200"), "{}", r.output);
 }
+
+/// A clear-text HTTP/2 gRPC health server: `serving` answers SERVING,
+/// `down` NOT_SERVING, an unknown service gRPC status 5 (NOT_FOUND).
+async fn grpc_server() -> u16 {
+    use http_body_util::{BodyExt, StreamBody};
+    use hyper::body::Frame;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use prost::Message;
+
+    use super::super::grpc::{HealthCheckRequest, HealthCheckResponse, frame, unframe};
+
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = l.accept().await {
+            let svc = hyper::service::service_fn(
+                |req: hyper::Request<hyper::body::Incoming>| async move {
+                    let ok_path = req.uri().path() == "/grpc.health.v1.Health/Check";
+                    let body = req.into_body().collect().await.unwrap().to_bytes();
+                    let asked = HealthCheckRequest::decode(unframe(body).unwrap()).unwrap();
+                    let mut trailers = hyper::HeaderMap::new();
+                    let mut frames = Vec::new();
+                    let status = match asked.service.as_str() {
+                        "" | "serving" => Some(1),
+                        "down" => Some(2),
+                        _ => None,
+                    };
+                    match status.filter(|_| ok_path) {
+                        Some(s) => {
+                            frames.push(Frame::data(frame(&HealthCheckResponse { status: s })));
+                            trailers.insert("grpc-status", "0".parse().unwrap());
+                        }
+                        None => {
+                            trailers.insert("grpc-status", "5".parse().unwrap());
+                            trailers.insert("grpc-message", "unknown service".parse().unwrap());
+                        }
+                    }
+                    frames.push(Frame::trailers(trailers));
+                    let stream = futures::stream::iter(
+                        frames.into_iter().map(Ok::<_, std::convert::Infallible>),
+                    );
+                    Ok::<_, std::convert::Infallible>(
+                        hyper::Response::builder()
+                            .header("content-type", "application/grpc")
+                            .body(StreamBody::new(stream))
+                            .unwrap(),
+                    )
+                },
+            );
+            tokio::spawn(
+                hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tcp), svc),
+            );
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn grpc_checks_speak_the_health_protocol() {
+    let port = grpc_server().await;
+    let ask = |service: &str| CheckDef {
+        grpc_service: service.into(),
+        ..def("grpc", port)
+    };
+    let r = run_once(&ask("")).await;
+    assert_eq!(r.status, CHECK_PASSING, "{}", r.output);
+    let r = run_once(&ask("serving")).await;
+    assert_eq!(r.status, CHECK_PASSING, "{}", r.output);
+    assert!(r.output.ends_with("serving: SERVING"), "{}", r.output);
+    let r = run_once(&ask("down")).await;
+    assert_eq!(r.status, CHECK_CRITICAL, "{}", r.output);
+    assert!(r.output.contains("NOT_SERVING"), "{}", r.output);
+    let r = run_once(&ask("nope")).await;
+    assert_eq!(r.status, CHECK_CRITICAL, "{}", r.output);
+    assert!(
+        r.output.contains("gRPC status 5 unknown service"),
+        "{}",
+        r.output
+    );
+    let r = run_once(&def("grpc", free_port())).await;
+    assert_eq!(r.status, CHECK_CRITICAL, "{}", r.output);
+}

@@ -163,6 +163,8 @@ pub fn resolve(reg: &ServiceRegistration, def: &ServiceCheck, task: Option<&Task
         method: def.method.clone(),
         header: def.header.clone(),
         tls_skip_verify: def.tls_skip_verify,
+        grpc_service: def.grpc_service.clone(),
+        grpc_use_tls: def.grpc_use_tls,
         command: def.command.clone(),
         args: def.args.clone(),
         timeout,

@@ -70,17 +70,29 @@ fn config(skip_verify: bool) -> Result<ClientConfig, String> {
     })
 }
 
+/// A TLS connection over `tcp` to `host`, offering `alpn` protocols.
+pub async fn connect(
+    host: &str,
+    tcp: tokio::net::TcpStream,
+    skip_verify: bool,
+    alpn: &[&[u8]],
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, String> {
+    let name = ServerName::try_from(host.to_string())
+        .map_err(|e| format!("bad server name {host:?}: {e}"))?;
+    let mut cfg = config(skip_verify)?;
+    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    TlsConnector::from(Arc::new(cfg))
+        .connect(name, tcp)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// Sends the request; the response's status code, or why there is none.
 pub async fn status(req: &HttpsRequest<'_>) -> Result<u16, String> {
-    let name = ServerName::try_from(req.host.to_string())
-        .map_err(|e| format!("bad server name {:?}: {e}", req.host))?;
     let tcp = tokio::net::TcpStream::connect(req.target)
         .await
         .map_err(|e| e.to_string())?;
-    let tls = TlsConnector::from(Arc::new(config(req.skip_verify)?))
-        .connect(name, tcp)
-        .await
-        .map_err(|e| e.to_string())?;
+    let tls = connect(req.host, tcp, req.skip_verify, &[]).await?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
         .await
         .map_err(|e| e.to_string())?;

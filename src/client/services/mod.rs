@@ -11,5 +11,6 @@ pub mod build;
 pub mod check_restart;
 pub mod check_run;
 pub mod checks;
+pub mod grpc;
 pub mod https;
 pub mod sync;
