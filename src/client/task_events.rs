@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::jobspec::format_duration;
-use crate::structs::time::rfc3339;
+use crate::structs::time::rfc3339_nanos;
 use crate::structs::{TaskEvent, TaskState};
 
 pub const TASK_PENDING: &str = "pending";
@@ -49,8 +49,11 @@ pub fn push(state: &mut TaskState, e: TaskEvent) {
     }
 }
 
+/// Now, for a task state's `StartedAt`, `FinishedAt` and `LastRestart`:
+/// RFC 3339 with nanoseconds, as Nomad's Go `time.Time` is written (whole
+/// seconds would put a task's start up to a second early).
 pub fn now_rfc3339() -> Option<String> {
-    Some(rfc3339(crate::ids::now_nanos()))
+    Some(rfc3339_nanos(crate::ids::now_nanos()))
 }
 
 /// "Task restarting in 15.3s".
@@ -152,6 +155,18 @@ mod tests {
         assert_eq!(
             alloc_status([&st("dead", false), &st("dead", false)]).0,
             "complete"
+        );
+    }
+
+    #[test]
+    fn task_times_keep_their_fraction_of_a_second() {
+        let before = crate::ids::now_nanos();
+        let s = now_rfc3339().expect("a time");
+        let after = crate::ids::now_nanos();
+        let t = crate::structs::time::parse_rfc3339(&s).expect("RFC 3339");
+        assert!(
+            (before..=after).contains(&t),
+            "{s} is not between {before} and {after}"
         );
     }
 

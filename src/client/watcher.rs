@@ -4,8 +4,14 @@
 //! each new one, passes changes to existing runners, and destroys the
 //! runners of allocations the servers no longer have. Terminal
 //! allocations beyond `gc_max_allocs` are collected, oldest first.
+//!
+//! A collected allocation is remembered until the servers stop listing
+//! it, and never started again: a new runner would report it dead once
+//! more, that write would wake this pull, the collector would take it
+//! again, and so on, a Raft write per collected allocation per turn
+//! (Nomad keeps the destroyed runner until the servers forget it).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,6 +38,7 @@ pub async fn run(
     }
     let node_id = shared.identity.node_id.clone();
     let mut index = 0u64;
+    let mut collected = BTreeSet::new();
     loop {
         let opts = QueryOptions {
             index,
@@ -55,8 +62,9 @@ pub async fn run(
         // An index that went backwards (a server restored older state):
         // start over rather than wait for it to catch up.
         index = if meta.index < index { 0 } else { meta.index };
-        sync(&shared, &wanted.allocs, &stop).await;
-        collect_garbage(&shared).await;
+        collected.retain(|id| wanted.allocs.contains_key(id));
+        sync(&shared, &wanted.allocs, &collected, &stop).await;
+        collect_garbage(&shared, &mut collected).await;
     }
 }
 
@@ -65,6 +73,7 @@ pub async fn run(
 async fn sync(
     shared: &Arc<ClientShared>,
     wanted: &BTreeMap<String, u64>,
+    collected: &BTreeSet<String>,
     stop: &CancellationToken,
 ) {
     let (gone, changed): (Vec<String>, Vec<(String, u64)>) = {
@@ -74,15 +83,9 @@ async fn sync(
             .filter(|id| !wanted.contains_key(*id))
             .cloned()
             .collect();
-        let changed = wanted
-            .iter()
-            .filter(|(id, ami)| {
-                runners
-                    .get(*id)
-                    .is_none_or(|r| r.alloc.alloc_modify_index < **ami)
-            })
-            .map(|(id, ami)| (id.clone(), *ami))
-            .collect();
+        let changed = to_fetch(wanted, collected, |id| {
+            runners.get(id).map(|r| r.alloc.alloc_modify_index)
+        });
         (gone, changed)
     };
     for id in gone {
@@ -115,6 +118,24 @@ async fn sync(
     }
 }
 
+/// The allocations of `wanted` to fetch: those with no runner (`have`
+/// says a runner's AllocModifyIndex) that were not collected here, and
+/// those whose runner holds an older version.
+fn to_fetch(
+    wanted: &BTreeMap<String, u64>,
+    collected: &BTreeSet<String>,
+    have: impl Fn(&str) -> Option<u64>,
+) -> Vec<(String, u64)> {
+    wanted
+        .iter()
+        .filter(|(id, ami)| match have(id) {
+            Some(held) => held < **ami,
+            None => !collected.contains(*id),
+        })
+        .map(|(id, ami)| (id.clone(), *ami))
+        .collect()
+}
+
 /// Fetches an allocation at least as new as `ami`; None when it cannot be
 /// had now (the next pull tries again).
 async fn fetch(shared: &ClientShared, id: &str, ami: u64) -> Option<Allocation> {
@@ -143,8 +164,9 @@ async fn destroy(shared: &ClientShared, id: &str) {
 }
 
 /// Collects allocations the servers stopped: those stopped longer ago
-/// than `gc_max_age`, and the oldest beyond `gc_max_allocs`.
-async fn collect_garbage(shared: &ClientShared) {
+/// than `gc_max_age`, and the oldest beyond `gc_max_allocs`; their IDs
+/// go into `collected`.
+async fn collect_garbage(shared: &ClientShared, collected: &mut BTreeSet<String>) {
     let mut terminal: Vec<(u64, i64, String)> = shared
         .runners()
         .values()
@@ -166,6 +188,29 @@ async fn collect_garbage(shared: &ClientShared) {
         if i < extra || old {
             tracing::info!(alloc = %id, "collecting a terminal allocation");
             destroy(shared, &id).await;
+            collected.insert(id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wanted(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+        pairs.iter().map(|(id, i)| (id.to_string(), *i)).collect()
+    }
+
+    #[test]
+    fn a_collected_allocation_is_not_started_again() {
+        let w = wanted(&[("new", 5), ("gc", 7), ("old", 9), ("same", 3)]);
+        let collected: BTreeSet<String> = ["gc".to_string()].into();
+        let have = |id: &str| match id {
+            "old" => Some(8),
+            "same" => Some(3),
+            _ => None,
+        };
+        let got = to_fetch(&w, &collected, have);
+        assert_eq!(got, vec![("new".to_string(), 5), ("old".to_string(), 9)]);
     }
 }
