@@ -18,8 +18,13 @@ use crate::structs::{ServiceRegistration, ServiceUpdateRequest};
 
 /// At most this many upserts and deletes per request.
 pub const MAX_BATCH: usize = 1000;
-/// How long changes gather before a request goes out.
+/// At most one request per window: a change after a quiet spell goes out
+/// at once (after `GATHER`), changes during a busy one wait for the
+/// window's end and go out together.
 const WINDOW: Duration = Duration::from_millis(100);
+/// How long the changes of one moment (an allocation's tasks starting
+/// together) gather before a request goes out.
+const GATHER: Duration = Duration::from_millis(5);
 const RETRY_MIN: Duration = Duration::from_secs(1);
 const RETRY_MAX: Duration = Duration::from_secs(30);
 
@@ -200,6 +205,7 @@ pub async fn run(
     stop: CancellationToken,
 ) {
     let mut backoff = RETRY_MIN;
+    let mut last_sent: Option<tokio::time::Instant> = None;
     loop {
         if sync.pending() == 0 {
             tokio::select! {
@@ -207,15 +213,18 @@ pub async fn run(
                 _ = sync.changed.notified() => {}
             }
         }
+        let now = tokio::time::Instant::now();
+        let send_at = last_sent.map_or(now, |t| t + WINDOW).max(now + GATHER);
         tokio::select! {
             _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(WINDOW) => {}
+            _ = tokio::time::sleep_until(send_at) => {}
         }
         let req = sync.take();
         if req.upserts.is_empty() && req.deletes.is_empty() {
             continue;
         }
         let (up, del) = (req.upserts.len(), req.deletes.len());
+        last_sent = Some(tokio::time::Instant::now());
         match api.service_update(&node_id, &req).await {
             Ok(_) => {
                 backoff = RETRY_MIN;
