@@ -29,6 +29,7 @@ pub fn routes() -> Router<Server> {
         .route("/v1/job/{id}/evaluations", get(evaluations))
         .route("/v1/job/{id}/summary", get(summary))
         .route("/v1/job/{id}/plan", writes(plan))
+        .route("/v1/job/{id}/evaluate", writes(evaluate))
 }
 
 /// Jobs by namespace and ID, paginated (`<namespace>.<id>` tokens);
@@ -257,6 +258,26 @@ async fn validate(
         Err(e) => return Err(e.into()),
     };
     Ok(reply(&s, &opts, &resp, 0))
+}
+
+/// A new evaluation of the job (`EvalOptions.ForceReschedule` replaces
+/// its failed allocations now); the body may be empty.
+async fn evaluate(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::write(q);
+    let req: crate::server::endpoints::job_evaluate::JobEvaluateRequest =
+        if body.iter().all(u8::is_ascii_whitespace) {
+            Default::default()
+        } else {
+            body::decode(&body).await?
+        };
+    let resp =
+        crate::server::endpoints::job_evaluate::evaluate(&s, &opts.namespace, &id, req).await?;
+    Ok(reply(&s, &opts, &resp, resp.index))
 }
 
 async fn plan(

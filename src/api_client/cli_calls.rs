@@ -43,6 +43,21 @@ impl ApiClient {
             .await
     }
 
+    /// A new evaluation of `job_id` (`PUT /v1/job/{id}/evaluate`);
+    /// `force_reschedule` replaces its failed allocations now.
+    pub async fn job_evaluate(
+        &self,
+        job_id: &str,
+        force_reschedule: bool,
+    ) -> Result<JobRegisterResponse, ApiClientError> {
+        let req = crate::structs::rpc::JobEvaluateRequest {
+            job_id: job_id.to_string(),
+            eval_options: crate::structs::rpc::EvalOptions { force_reschedule },
+        };
+        self.put(&format!("/v1/job/{}/evaluate", segment(job_id)), &req)
+            .await
+    }
+
     /// Marks version `version` of `job_id` stable or not
     /// (`PUT /v1/job/{id}/stable`); gives the index of the write.
     pub async fn job_stable(

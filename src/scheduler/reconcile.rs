@@ -103,6 +103,10 @@ fn reschedule_decision(cx: &Context<'_>, group: &TaskGroup, alloc: &Allocation) 
     if !alloc.next_allocation.is_empty() {
         return Decision::Keep;
     }
+    // `job evaluate -force-reschedule`: now, whatever the policy says.
+    if alloc.desired_transition.force_reschedule == Some(true) {
+        return Decision::Now;
+    }
     match &group.reschedule_policy {
         Some(p) => reschedule::decide(p, alloc, cx.eval_id, cx.now),
         None => Decision::Keep,

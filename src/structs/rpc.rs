@@ -89,6 +89,22 @@ pub struct JobRegisterResponse {
     pub index: u64,
 }
 
+/// `PUT /v1/job/{id}/evaluate`'s body (Nomad's `JobEvaluateRequest`);
+/// all optional.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct JobEvaluateRequest {
+    #[serde(rename = "JobID")]
+    pub job_id: String,
+    pub eval_options: EvalOptions,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct EvalOptions {
+    pub force_reschedule: bool,
+}
+
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct JobDeregisterResponse {

@@ -85,6 +85,12 @@ async fn job_verbs_against_a_dev_agent() {
     assert!(history.contains("\n\nVersion     = 0\n"), "{history}");
     let revert = ok(a, &["job", "revert", "hello", "0"]).await;
     assert!(revert.contains("==> Monitoring evaluation"), "{revert}");
+    // A fresh evaluation of the job as it stands, followed to its end.
+    let eval = ok(a, &["job", "eval", "-force-reschedule", "hello"]).await;
+    assert!(eval.contains("==> Monitoring evaluation"), "{eval}");
+    assert!(eval.contains("finished with status \"complete\""), "{eval}");
+    let detached = ok(a, &["job", "eval", "-detach", "hello"]).await;
+    assert!(detached.starts_with("Evaluation ID: "), "{detached}");
     let inspect = ok(a, &["job", "inspect", "hello"]).await;
     let json: serde_json::Value = serde_json::from_str(&inspect).expect("inspect is JSON");
     assert_eq!(json["Job"]["Version"], 2);

@@ -2,6 +2,7 @@
 //! `status`, `stop`, `validate`, `inspect`).
 
 mod diff_render;
+pub mod eval;
 pub mod history;
 pub mod init;
 pub mod inspect;
@@ -37,6 +38,9 @@ pub enum JobCommand {
     History(history::HistoryArgs),
     /// Reverts a job to an earlier version.
     Revert(revert::RevertArgs),
+    /// Creates a new evaluation of a job (`-force-reschedule`: replace
+    /// its failed allocations now).
+    Eval(eval::EvalArgs),
     /// Checks a job file.
     Validate(validate::ValidateArgs),
     /// Prints a registered job as JSON.
@@ -52,6 +56,7 @@ pub fn run_command(c: JobCommand) -> ExitCode {
         JobCommand::Stop(a) => stop::run(a),
         JobCommand::History(a) => history::run(a),
         JobCommand::Revert(a) => revert::run(a),
+        JobCommand::Eval(a) => eval::run(a),
         JobCommand::Validate(a) => validate::run(a),
         JobCommand::Inspect(a) => inspect::run(a),
     }

@@ -3,6 +3,7 @@
 
 pub mod alloc;
 pub mod job;
+pub mod job_evaluate;
 pub mod job_version;
 pub mod node;
 pub mod plan;
