@@ -26,6 +26,7 @@ mod evals;
 pub(crate) mod extract;
 mod filter;
 mod guard;
+mod job_scale;
 mod job_versions;
 mod jobs;
 mod local_client;
@@ -75,6 +76,7 @@ pub fn router(server: Server, config: &ApiConfig, local: LocalClient) -> Router 
     let routes = Router::new()
         .merge(jobs::routes())
         .merge(job_versions::routes())
+        .merge(job_scale::routes())
         .merge(search::routes())
         .merge(evals::routes())
         .merge(allocs::routes())

@@ -43,6 +43,25 @@ impl ApiClient {
             .await
     }
 
+    /// Sets group `group` of `job_id` to `count` allocations
+    /// (`POST /v1/job/{id}/scale`).
+    pub async fn job_scale(
+        &self,
+        job_id: &str,
+        group: &str,
+        count: i64,
+        message: &str,
+    ) -> Result<JobRegisterResponse, ApiClientError> {
+        let req = crate::structs::rpc::ScalingRequest {
+            count: Some(count),
+            target: [("Group".to_string(), group.to_string())].into(),
+            message: message.to_string(),
+            ..Default::default()
+        };
+        self.put(&format!("/v1/job/{}/scale", segment(job_id)), &req)
+            .await
+    }
+
     /// A new evaluation of `job_id` (`PUT /v1/job/{id}/evaluate`);
     /// `force_reschedule` replaces its failed allocations now.
     pub async fn job_evaluate(

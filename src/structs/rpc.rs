@@ -170,3 +170,42 @@ pub struct JobVersionsResponse {
     pub diffs: Option<Vec<super::JobDiff>>,
     pub index: u64,
 }
+
+/// `POST /v1/job/{id}/scale`'s body (Nomad's `ScalingRequest`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ScalingRequest {
+    /// None: only an event to record, no change.
+    pub count: Option<i64>,
+    /// `Group` (required), and `Job`/`Namespace` as the path says.
+    pub target: BTreeMap<String, String>,
+    pub message: String,
+    pub error: bool,
+    pub meta: Option<BTreeMap<String, serde_json::Value>>,
+    pub policy_override: bool,
+}
+
+/// `GET /v1/job/{id}/scale` (Nomad's `JobScaleStatusResponse`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct JobScaleStatus {
+    #[serde(rename = "JobID")]
+    pub job_id: String,
+    pub namespace: String,
+    pub job_create_index: u64,
+    pub job_modify_index: u64,
+    pub job_stopped: bool,
+    pub task_groups: BTreeMap<String, GroupScaleStatus>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct GroupScaleStatus {
+    pub desired: i64,
+    pub placed: i64,
+    pub running: i64,
+    pub healthy: i64,
+    pub unhealthy: i64,
+    /// Scaling events are not recorded yet: always null.
+    pub events: Option<Vec<serde_json::Value>>,
+}

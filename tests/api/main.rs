@@ -29,3 +29,4 @@ mod t22_services_lifecycle;
 mod t23_consul_compat;
 mod t24_query_params;
 mod t25_job_evaluate;
+mod t26_job_scale;

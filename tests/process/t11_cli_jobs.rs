@@ -102,6 +102,18 @@ async fn job_verbs_against_a_dev_agent() {
         "{}",
         current.stderr
     );
+    // Scaling the job's only group: a new version with the new count.
+    let scaled = ok(a, &["job", "scale", "hello", "2"]).await;
+    assert!(scaled.contains("==> Monitoring evaluation"), "{scaled}");
+    let inspect = ok(a, &["job", "inspect", "hello"]).await;
+    assert!(inspect.contains("\"Count\": 2"), "{inspect}");
+    let bad = drover(a, &["job", "scale", "hello", "many"]).await;
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("The count must be a number"),
+        "{}",
+        bad.stderr
+    );
 
     // The index check, from the CLI.
     let stale = drover(a, &["run", "-check-index", "0", &hello]).await;

@@ -10,6 +10,7 @@ pub mod monitor;
 pub mod plan;
 pub mod revert;
 pub mod run;
+pub mod scale;
 mod search;
 pub mod status;
 pub mod stop;
@@ -41,6 +42,8 @@ pub enum JobCommand {
     /// Creates a new evaluation of a job (`-force-reschedule`: replace
     /// its failed allocations now).
     Eval(eval::EvalArgs),
+    /// Sets a task group's count.
+    Scale(scale::ScaleArgs),
     /// Checks a job file.
     Validate(validate::ValidateArgs),
     /// Prints a registered job as JSON.
@@ -57,6 +60,7 @@ pub fn run_command(c: JobCommand) -> ExitCode {
         JobCommand::History(a) => history::run(a),
         JobCommand::Revert(a) => revert::run(a),
         JobCommand::Eval(a) => eval::run(a),
+        JobCommand::Scale(a) => scale::run(a),
         JobCommand::Validate(a) => validate::run(a),
         JobCommand::Inspect(a) => inspect::run(a),
     }

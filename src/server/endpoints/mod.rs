@@ -4,6 +4,7 @@
 pub mod alloc;
 pub mod job;
 pub mod job_evaluate;
+pub mod job_scale;
 pub mod job_version;
 pub mod node;
 pub mod plan;

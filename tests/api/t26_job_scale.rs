@@ -1,0 +1,116 @@
+//! `GET /v1/job/{id}/scale` and `POST /v1/job/{id}/scale`: a group's
+//! count, placed and running allocations; a count change is a new job
+//! version with its evaluation.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::common::{TestCluster, node_secret, register_body, wait_for};
+use crate::t06_scheduling::{node_json, seed_job};
+
+async fn scale_status(c: &TestCluster) -> Value {
+    let (status, body) = c.get(0, "/v1/job/example/scale").await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_status_and_a_count_change() {
+    let c = TestCluster::start(1).await;
+    c.put(0, "/v1/node/register", &node_json(0, "dc1", 8192))
+        .await;
+    let (status, body) = c
+        .put(0, "/v1/jobs", &register_body(seed_job(&["dc1"], 2), None))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let s = wait_for("2 placed", Duration::from_secs(20), || async {
+        let s = scale_status(&c).await;
+        (s["TaskGroups"]["cache"]["Placed"] == 2).then_some(s)
+    })
+    .await;
+    assert_eq!(s["JobID"], "example");
+    assert_eq!(s["Namespace"], "default");
+    assert_eq!(s["JobStopped"], false);
+    assert_eq!(s["TaskGroups"]["cache"]["Desired"], 2);
+    assert_eq!(s["TaskGroups"]["cache"]["Running"], 0);
+
+    // One reports running.
+    let (_, allocs) = c.get(0, "/v1/job/example/allocations").await;
+    let a = &allocs[0];
+    let node = a["NodeID"].as_str().expect("node");
+    let body = json!({"Allocs": [{"ID": a["ID"], "ClientStatus": "running"}]});
+    c.put_as(
+        0,
+        &format!("/v1/node/{node}/allocations"),
+        &body,
+        &node_secret(node),
+    )
+    .await;
+    wait_for("1 running", Duration::from_secs(20), || async {
+        (scale_status(&c).await["TaskGroups"]["cache"]["Running"] == 1).then_some(())
+    })
+    .await;
+
+    // Bad requests.
+    for (body, want) in [
+        (json!({"Count": 3}), "missing task group"),
+        (
+            json!({"Count": 3, "Target": {"Group": "nope"}}),
+            "does not exist",
+        ),
+        (
+            json!({"Count": -1, "Target": {"Group": "cache"}}),
+            "between 0 and",
+        ),
+        (
+            json!({"Count": 3, "Target": {"Group": "cache", "Job": "other"}}),
+            "did not match",
+        ),
+    ] {
+        let (status, text) = c
+            .put_raw(
+                "/v1/job/example/scale",
+                serde_json::to_vec(&body).expect("json"),
+            )
+            .await;
+        assert_eq!(status, 400, "{body}: {text}");
+        assert!(text.contains(want), "{body}: {text}");
+    }
+    let (status, _) = c
+        .put(
+            0,
+            "/v1/job/nope/scale",
+            &json!({"Count": 1, "Target": {"Group": "cache"}}),
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // Scale to 3: a new version and a third placement.
+    let (_, before) = c.get(0, "/v1/job/example").await;
+    let (status, resp) = c
+        .put(
+            0,
+            "/v1/job/example/scale",
+            &json!({"Count": 3, "Target": {"Group": "cache"}, "Message": "more", "Meta": {"by": "test"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{resp}");
+    assert!(
+        resp["EvalID"].as_str().is_some_and(|e| !e.is_empty()),
+        "{resp}"
+    );
+    let (_, after) = c.get(0, "/v1/job/example").await;
+    assert_eq!(
+        after["Version"],
+        before["Version"].as_u64().expect("version") + 1
+    );
+    assert_eq!(after["TaskGroups"][0]["Count"], 3);
+    wait_for("3 placed", Duration::from_secs(20), || async {
+        let s = scale_status(&c).await;
+        (s["TaskGroups"]["cache"]["Placed"] == 3 && s["TaskGroups"]["cache"]["Desired"] == 3)
+            .then_some(())
+    })
+    .await;
+    c.shutdown().await;
+}
