@@ -36,6 +36,7 @@ mod paginate;
 pub mod params;
 pub mod query;
 mod query_options;
+mod scaling;
 mod search;
 mod service_choose;
 mod services;
@@ -77,6 +78,7 @@ pub fn router(server: Server, config: &ApiConfig, local: LocalClient) -> Router 
         .merge(jobs::routes())
         .merge(job_versions::routes())
         .merge(job_scale::routes())
+        .merge(scaling::routes())
         .merge(search::routes())
         .merge(evals::routes())
         .merge(allocs::routes())

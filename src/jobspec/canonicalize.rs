@@ -48,6 +48,7 @@ pub fn canonicalize(job: &mut Job) {
     let job_update = job.update.clone();
     for g in &mut job.task_groups {
         canonicalize_group(g, &job_type, &job_name, job_update.as_ref());
+        crate::structs::scaling::canonicalize(&job.namespace, &job.id, g);
     }
 }
 

@@ -70,6 +70,16 @@ impl Ctx<'_> {
                             self.record_block(&child, inner);
                             g.update = Some(self.decode_update(inner, &child, &defaults.update)?);
                         }
+                        "scaling" => {
+                            self.once(&mut seen, inner, &path)?;
+                            self.record_block(&child, inner);
+                            g.scaling = Some(self.json_block(
+                                inner,
+                                &child,
+                                super::freeform::SCALING,
+                                true,
+                            )?);
+                        }
                         "migrate" => {
                             self.once(&mut seen, inner, &path)?;
                             g.migrate = Some(migrate_json(self, inner, &child)?);

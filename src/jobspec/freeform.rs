@@ -128,6 +128,16 @@ fn flatten(map: Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
+/// A group's `scaling` block (a horizontal policy; `policy` is the
+/// autoscaler's own, kept as given).
+pub(crate) const SCALING: &[Field] = &[
+    ("enabled", "Enabled", Ty::Bool),
+    ("min", "Min", Ty::Int),
+    ("max", "Max", Ty::Int),
+    ("type", "Type", Ty::Str),
+    ("policy", "Policy", Ty::Any),
+];
+
 /// `template` blocks.
 pub(crate) const TEMPLATE: &[Field] = &[
     ("source", "SourcePath", Ty::Str),

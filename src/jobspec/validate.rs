@@ -178,7 +178,63 @@ pub fn validate(job: &Job) -> Result<(), ValidationErrors> {
 /// rather than exhausting the leader (Nomad sets no limit).
 pub const MAX_GROUP_COUNT: i64 = 1_000_000;
 
+/// A group's `scaling` block: `max` given, `min <= max`, the count
+/// between them, and a horizontal type (Nomad's rules).
+fn check_scaling(e: &mut Errs, path: &str, g: &TaskGroup) {
+    let Some(v) = &g.scaling else {
+        return;
+    };
+    let spath = format!("{path} -> scaling");
+    let Some(p) = v.as_object() else {
+        e.at(&spath, "", "Scaling policy must be an object");
+        return;
+    };
+    let int = |k: &str| p.get(k).and_then(serde_json::Value::as_i64);
+    let kind = p
+        .get("Type")
+        .and_then(|t| t.as_str())
+        .unwrap_or("horizontal");
+    if kind != "horizontal" {
+        e.at(
+            &spath,
+            "type",
+            format!("Scaling policy type {kind:?} is not supported (horizontal is)"),
+        );
+    }
+    let Some(max) = int("Max") else {
+        e.at(&spath, "max", "Scaling policy must have a max");
+        return;
+    };
+    let min = int("Min").unwrap_or(g.count);
+    if max < 0 || min < 0 {
+        e.at(
+            &spath,
+            "min",
+            "Scaling policy min and max must not be negative",
+        );
+    } else if min > max {
+        e.at(
+            &spath,
+            "min",
+            format!("Scaling policy min ({min}) must not be greater than max ({max})"),
+        );
+    } else if g.count < min {
+        e.at(
+            &spath,
+            "min",
+            format!("Task group count ({}) must not be less than minimum count in scaling policy ({min})", g.count),
+        );
+    } else if g.count > max {
+        e.at(
+            &spath,
+            "max",
+            format!("Task group count ({}) must not be greater than maximum count in scaling policy ({max})", g.count),
+        );
+    }
+}
+
 fn validate_group(e: &mut Errs, path: &str, job: &Job, g: &TaskGroup) {
+    check_scaling(e, path, g);
     let system = job.job_type == JOB_TYPE_SYSTEM || job.job_type == "sysbatch";
     if g.count < 0 {
         e.at(path, "count", "Task group count can't be negative");

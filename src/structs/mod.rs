@@ -20,6 +20,7 @@ mod reschedule_policy;
 mod resources;
 mod restart_policy;
 pub mod rpc;
+pub mod scaling;
 mod search;
 mod service;
 mod service_registration;

@@ -114,3 +114,62 @@ async fn scale_status_and_a_count_change() {
     .await;
     c.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaling_policies_are_listed_and_bound_scale_requests() {
+    let c = TestCluster::start(1).await;
+    c.put(0, "/v1/node/register", &node_json(0, "dc1", 8192))
+        .await;
+    let mut job = seed_job(&["dc1"], 2);
+    job["TaskGroups"][0]["Scaling"] = json!({"Min": 1, "Max": 3, "Policy": {"cooldown": "1m"}});
+    let (status, body) = c.put(0, "/v1/jobs", &register_body(job, None)).await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, list) = c.get(0, "/v1/scaling/policies").await;
+    assert_eq!(status, 200, "{list}");
+    let list = list.as_array().expect("a list").clone();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["Type"], "horizontal");
+    assert_eq!(list[0]["Enabled"], true);
+    assert_eq!(list[0]["Target"]["Group"], "cache");
+    assert_eq!(list[0]["Target"]["Job"], "example");
+    let id = list[0]["ID"].as_str().expect("ID").to_string();
+    let (status, one) = c.get(0, &format!("/v1/scaling/policy/{id}")).await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(
+        (one["Min"].as_i64(), one["Max"].as_i64()),
+        (Some(1), Some(3))
+    );
+    assert_eq!(one["Policy"]["cooldown"], "1m");
+    let (status, _) = c.get(0, "/v1/scaling/policy/nope").await;
+    assert_eq!(status, 404);
+    let (_, none) = c.get(0, "/v1/scaling/policies?job=other").await;
+    assert_eq!(none, json!([]));
+
+    // Beyond the policy: refused, unless overridden.
+    let (status, text) = c
+        .put_raw(
+            "/v1/job/example/scale",
+            serde_json::to_vec(&json!({"Count": 5, "Target": {"Group": "cache"}})).expect("json"),
+        )
+        .await;
+    assert_eq!(status, 400, "{text}");
+    assert!(
+        text.contains("greater than scaling policy maximum: 5 > 3"),
+        "{text}"
+    );
+    let (status, resp) = c
+        .put(
+            0,
+            "/v1/job/example/scale",
+            &json!({"Count": 5, "Target": {"Group": "cache"}, "PolicyOverride": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{resp}");
+    let (_, after) = c.get(0, "/v1/job/example").await;
+    assert_eq!(after["TaskGroups"][0]["Count"], 5);
+    // The policy's ID is the same across the job's versions.
+    let (_, again) = c.get(0, "/v1/scaling/policies").await;
+    assert_eq!(again[0]["ID"], id.as_str());
+    c.shutdown().await;
+}

@@ -112,6 +112,13 @@ fn modern(job: &Job) {
     );
     let r = g.restart_policy.clone().unwrap_or_default();
     assert_eq!((r.attempts, r.mode.as_str()), (2, "fail"));
+    // The scaling block: min from the count, the autoscaler's policy as given.
+    let sc = g.scaling.clone().expect("scaling");
+    assert_eq!(sc["Max"], 5);
+    assert_eq!(sc["Min"], g.count);
+    assert_eq!(sc["Type"], "horizontal");
+    assert_eq!(sc["Policy"]["cooldown"], "1m");
+    assert_eq!(sc["Target"]["Group"], "cache");
     let re = g.reschedule_policy.clone().unwrap_or_default();
     assert!(re.unlimited);
     assert_eq!(re.delay_function, "exponential");

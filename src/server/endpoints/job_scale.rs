@@ -111,6 +111,22 @@ pub async fn scale(
             "task group {group:?} specified for scaling does not exist in job"
         )));
     };
+    if let (Some(n), Some(p)) = (req.count, crate::structs::scaling::of_group(&job, current))
+        && !req.policy_override
+    {
+        if n > p.max {
+            return Err(ServerError::BadRequest(format!(
+                "group count was greater than scaling policy maximum: {n} > {}",
+                p.max
+            )));
+        }
+        if n < p.min {
+            return Err(ServerError::BadRequest(format!(
+                "group count was less than scaling policy minimum: {n} < {}",
+                p.min
+            )));
+        }
+    }
     let Some(count) = req.count.filter(|n| *n != current.count || job.stop) else {
         return Ok(JobRegisterResponse {
             job_modify_index: job.job_modify_index,
@@ -123,6 +139,17 @@ pub async fn scale(
     for g in &mut job.task_groups {
         if g.name == group {
             g.count = count;
+            // An override beyond the policy's bounds moves the bound, so
+            // that the job stays valid.
+            if let Some(serde_json::Value::Object(p)) = g.scaling.as_mut() {
+                let bound = |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_i64);
+                if bound(p.get("Max")).is_some_and(|m| count > m) {
+                    p.insert("Max".into(), count.into());
+                }
+                if bound(p.get("Min")).is_some_and(|m| count < m) {
+                    p.insert("Min".into(), count.into());
+                }
+            }
         }
     }
     tracing::info!(job = %job_id, group = %group, count, message = %req.message, "scaling a job's group");

@@ -78,6 +78,20 @@ job "example" {
       size = 300
     }
 
+    scaling {
+      enabled = true
+      max     = 5
+
+      policy {
+        cooldown = "1m"
+
+        check "cpu" {
+          source = "prometheus"
+          query  = "avg(cpu)"
+        }
+      }
+    }
+
     task "redis" {
       driver = "docker"
 
