@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use http_body_util::{BodyExt, Collected, Full};
+use http_body_util::{BodyExt, Collected, Full, Limited};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use prost::Message;
 
@@ -38,6 +38,8 @@ pub fn status_name(status: i32) -> String {
     }
 }
 
+/// The most of an answer's body that is read.
+const MAX_BODY: usize = 64 * 1024;
 const PATH: &str = "/grpc.health.v1.Health/Check";
 /// A health answer is a few bytes; anything larger is refused.
 const MAX_MESSAGE: usize = 4096;
@@ -155,7 +157,11 @@ where
             .await
             .map_err(|e| e.to_string())?;
         let (parts, body) = response.into_parts();
-        let collected = body.collect().await.map_err(|e| e.to_string())?;
+        // A health answer is a few bytes: a larger body is not read whole.
+        let collected = Limited::new(body, MAX_BODY)
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?;
         Ok((parts, collected))
     }
     .await;
