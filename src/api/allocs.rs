@@ -43,7 +43,8 @@ async fn list(State(s): State<Server>, Query(q): Params) -> Result<Response, Api
             Some(i) => st.allocs_changed_after(i),
             None => st.allocs_by_prefix(&opts.prefix),
         };
-        allocs.retain(|a| a.id.starts_with(&opts.prefix));
+        let ns = opts.namespace.as_str();
+        allocs.retain(|a| a.id.starts_with(&opts.prefix) && (ns == "*" || a.namespace == ns));
         if !by_id && after.is_none() {
             allocs.sort_by(|a, b| (a.create_index, &a.id).cmp(&(b.create_index, &b.id)));
         }

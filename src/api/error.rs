@@ -46,6 +46,7 @@ impl From<ServerError> for ApiError {
             | ServerError::CheckIndex(_)
             | ServerError::Refused(_) => StatusCode::BAD_REQUEST,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServerError::VarConflict(_) => StatusCode::CONFLICT,
             ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServerError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ServerError::NoLeader | ServerError::Unavailable(_) | ServerError::Internal(_) => {

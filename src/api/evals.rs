@@ -37,6 +37,7 @@ async fn list(State(s): State<Server>, Query(q): Params) -> Result<Response, Api
         let mut evals: Vec<_> = st
             .evals_by_prefix(&opts.prefix)
             .into_iter()
+            .filter(|e| opts.namespace == "*" || e.namespace == opts.namespace)
             .filter(|e| job.as_ref().is_none_or(|j| &e.job_id == j))
             .filter(|e| status.as_ref().is_none_or(|x| &e.status == x))
             .collect();

@@ -30,6 +30,7 @@ mod job_scale;
 mod job_versions;
 mod jobs;
 mod local_client;
+mod namespaces;
 mod nodes;
 mod origin;
 mod paginate;
@@ -41,6 +42,7 @@ mod search;
 mod service_choose;
 mod services;
 mod status;
+mod variables;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -80,6 +82,8 @@ pub fn router(server: Server, config: &ApiConfig, local: LocalClient) -> Router 
         .merge(job_scale::routes())
         .merge(scaling::routes())
         .merge(search::routes())
+        .merge(variables::routes())
+        .merge(namespaces::routes())
         .merge(evals::routes())
         .merge(allocs::routes())
         .merge(nodes::routes())

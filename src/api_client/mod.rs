@@ -13,6 +13,9 @@ mod cli_nodes;
 mod jobs;
 mod nodes;
 mod services;
+mod variables;
+
+pub use variables::VarOutcome;
 
 pub use cli_nodes::{
     AgentMember, AgentMembers, AllocStopResponse, DrainSpec, LogRequest, NodeDrainRequest,
@@ -123,6 +126,10 @@ pub struct ApiClient {
     /// with different tokens (one per simulated node) share connections
     /// and failover state.
     token: Option<Arc<str>>,
+    /// Sent as `?namespace=` and `?region=` on every request when set
+    /// (a request that names its own namespace keeps it).
+    namespace: Option<Arc<str>>,
+    region: Option<Arc<str>>,
 }
 
 /// The default time a non-blocking request may take.
@@ -169,7 +176,16 @@ impl ApiClient {
                 timeout,
             }),
             token: token.map(Arc::from),
+            namespace: None,
+            region: None,
         })
+    }
+
+    /// The same handle, sending `namespace` and `region` with every request.
+    pub fn with_scope(mut self, namespace: Option<String>, region: Option<String>) -> ApiClient {
+        self.namespace = namespace.map(Arc::from);
+        self.region = region.map(Arc::from);
+        self
     }
 
     /// The same servers, connections and failover state, with another
@@ -179,6 +195,8 @@ impl ApiClient {
         ApiClient {
             inner: self.inner.clone(),
             token: token.map(Arc::from),
+            namespace: self.namespace.clone(),
+            region: self.region.clone(),
         }
     }
 
@@ -230,6 +248,20 @@ impl ApiClient {
         Ok(v)
     }
 
+    /// A write with a JSON body and query parameters.
+    pub async fn put_query<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&'static str, String)],
+        body: &B,
+    ) -> Result<T, ApiClientError> {
+        let timeout = self.inner.timeout;
+        let (v, _) = self
+            .send(Method::PUT, path, query, Some(body), timeout)
+            .await?;
+        Ok(v)
+    }
+
     /// A `DELETE` with query parameters.
     pub async fn delete<T: DeserializeOwned>(
         &self,
@@ -251,6 +283,15 @@ impl ApiClient {
         body: Option<&B>,
         timeout: Duration,
     ) -> Result<(T, QueryMeta), ApiClientError> {
+        let mut query = std::borrow::Cow::Borrowed(query);
+        for (key, value) in [("namespace", &self.namespace), ("region", &self.region)] {
+            if let Some(v) = value
+                && !query.iter().any(|(k, _)| *k == key)
+            {
+                query.to_mut().push((key, v.to_string()));
+            }
+        }
+        let query = &*query;
         let n = self.inner.addresses.len();
         let first = self.inner.preferred.load(Ordering::Relaxed) % n;
         let mut last = String::new();
@@ -328,7 +369,9 @@ async fn decode<T: DeserializeOwned>(
             message: String::from_utf8_lossy(&bytes).trim().to_string(),
         });
     }
-    let value = serde_json::from_slice(&bytes).map_err(|e| ApiClientError::Decode {
+    // Some writes answer with no body (namespaces, variable deletes).
+    let body: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+    let value = serde_json::from_slice(body).map_err(|e| ApiClientError::Decode {
         url,
         message: e.to_string(),
     })?;

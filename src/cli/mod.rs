@@ -8,11 +8,13 @@ pub mod common;
 mod eval;
 mod executor;
 mod job;
+mod namespace;
 mod node;
 mod nodesim;
 mod operator;
 mod server;
 mod service;
+mod var;
 
 use std::process::ExitCode;
 
@@ -81,6 +83,10 @@ enum Command {
     /// Service registration commands.
     #[command(subcommand)]
     Service(service::ServiceCommand),
+    #[command(subcommand)]
+    Namespace(namespace::NamespaceCommand),
+    #[command(subcommand)]
+    Var(var::VarCommand),
     /// Simulates many client nodes for scale tests.
     Nodesim(nodesim::NodesimArgs),
     /// Prints the version.
@@ -197,6 +203,8 @@ pub fn main() -> ExitCode {
         Command::ServerMembers(a) => server::members(a),
         Command::Operator(c) => operator::run_command(c),
         Command::Service(c) => service::run_command(c),
+        Command::Namespace(c) => namespace::run_command(c),
+        Command::Var(c) => var::run_command(c),
         Command::Nodesim(args) => nodesim::run_cli(args),
         Command::Executor(args) => executor::run(args),
         Command::Version => {

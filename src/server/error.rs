@@ -23,6 +23,9 @@ pub enum ServerError {
     /// The state refused the change.
     #[error("{0}")]
     Refused(String),
+    /// A variable's check-and-set failed (409, with the variable as it is).
+    #[error("cas error: variable at {:?} has modify index {}", .0.path, .0.modify_index)]
+    VarConflict(Box<crate::structs::Variable>),
     /// No leader could be found in time.
     #[error("No cluster leader")]
     NoLeader,
@@ -51,6 +54,8 @@ impl From<ApplyError> for ServerError {
             ApplyError::CheckIndex(m) => ServerError::CheckIndex(m),
             ApplyError::Invalid(m) => ServerError::Refused(m),
             ApplyError::Decode(m) => ServerError::Internal(m),
+            ApplyError::NotFound(m) => ServerError::NotFound(m),
+            ApplyError::VarConflict(v) => ServerError::VarConflict(v),
         }
     }
 }

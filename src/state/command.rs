@@ -58,6 +58,14 @@ pub enum Command {
         upserts: Vec<crate::structs::ServiceRegistration>,
         deletes: Vec<super::keys::ServiceKey>,
     },
+    /// A variable written or deleted, with an optional check-and-set.
+    VarApply(VarApply),
+    /// Namespaces created or updated (whole).
+    NamespaceUpsert {
+        namespaces: Vec<crate::structs::Namespace>,
+    },
+    /// Namespaces removed (refused while they hold live jobs or variables).
+    NamespaceDelete { names: Vec<String> },
 }
 
 impl Command {
@@ -250,6 +258,32 @@ pub struct JobStability {
     pub stable: bool,
 }
 
+/// What a [`VarApply`] does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VarOp {
+    Set,
+    /// Set only if the stored `ModifyIndex` is the variable's (0: only if
+    /// there is none).
+    Cas,
+    Delete,
+    /// Delete only if the stored `ModifyIndex` is the variable's (0: only
+    /// if there is none, which deletes nothing).
+    DeleteCas,
+}
+
+/// `PUT|DELETE /v1/var/{path}`. The check-and-set is decided here, in
+/// apply, as `-check-index` is: of two writes expecting one index, at
+/// most one wins.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct VarApply {
+    pub op: VarOp,
+    /// Namespace, path and items; for the CAS ops, `ModifyIndex` is the
+    /// index expected.
+    pub var: crate::structs::Variable,
+    /// Unix nanoseconds, stamped by the leader.
+    pub time: i64,
+}
+
 /// What an applied command reports back to its proposer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applied {
@@ -258,6 +292,9 @@ pub struct Applied {
     /// Whether the job existed (deregister of an unknown job is a no-op;
     /// for a stability change: whether that version is stored).
     pub job_found: bool,
+    /// The variable as stored after a [`VarApply`] set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variable: Option<Box<crate::structs::Variable>>,
 }
 
 /// Why a command was refused; nothing was changed.
@@ -269,7 +306,14 @@ pub enum ApplyError {
     /// The command breaks a rule of the stored state.
     #[error("{0}")]
     Invalid(String),
+    /// What the command names does not exist.
+    #[error("{0}")]
+    NotFound(String),
     /// The command could not be decoded (a newer server's command?).
     #[error("cannot decode command: {0}")]
     Decode(String),
+    /// A variable's check-and-set failed: the variable as it is (or an
+    /// empty one at its path when there is none).
+    #[error("cas error: variable at {:?} has modify index {}", .0.path, .0.modify_index)]
+    VarConflict(Box<crate::structs::Variable>),
 }

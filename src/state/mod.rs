@@ -32,10 +32,11 @@ mod services;
 mod snapshot;
 mod store;
 mod summary;
+mod variables;
 
 pub use command::{
     AllocClientUpdate, AllocStop, Applied, ApplyError, Command, Followup, JobDeregister,
-    JobRegister, JobStability, NodeUpdate, PlanResults, PlannedAlloc,
+    JobRegister, JobStability, NodeUpdate, PlanResults, PlannedAlloc, VarApply, VarOp,
 };
 pub use fsm::{Fsm, decode_response};
 pub use handle::StateHandle;

@@ -7,7 +7,9 @@ use imbl::Vector;
 use serde::{Deserialize, Serialize};
 
 use super::{JobKey, State, TableIndexes, apply};
-use crate::structs::{Allocation, Evaluation, Job, JobSummary, Node, ServiceRegistration};
+use crate::structs::{
+    Allocation, Evaluation, Job, JobSummary, Namespace, Node, ServiceRegistration, Variable,
+};
 
 const FORMAT: u32 = 1;
 
@@ -72,6 +74,10 @@ struct SnapshotData {
     /// Service registrations (their indexes are rebuilt).
     #[serde(default)]
     services: Vec<Arc<ServiceRegistration>>,
+    #[serde(default)]
+    variables: Vec<Arc<Variable>>,
+    #[serde(default)]
+    namespaces: Vec<Arc<Namespace>>,
 }
 
 pub fn encode(state: &State) -> Vec<u8> {
@@ -103,6 +109,8 @@ pub fn encode(state: &State) -> Vec<u8> {
             .map(|(k, v)| (k.to_string(), v.index))
             .collect(),
         services: state.services.values().cloned().collect(),
+        variables: state.variables.values().cloned().collect(),
+        namespaces: state.namespaces.values().cloned().collect(),
     };
     // Plain data with string keys always encodes.
     serde_json::to_vec(&data).unwrap_or_default()
@@ -176,6 +184,14 @@ pub fn decode(bytes: &[u8]) -> Result<State, SnapshotError> {
     // After the allocations: inserting those does not remove these.
     for reg in data.services {
         apply::service::insert(&mut state, reg);
+    }
+    for var in data.variables {
+        state
+            .variables
+            .insert(JobKey::new(&var.namespace, &var.path), var);
+    }
+    for ns in data.namespaces {
+        state.namespaces.insert(ns.name.clone(), ns);
     }
     Ok(state)
 }

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::JobKey;
 use super::keys::{AllocId, Id, ServiceKey};
-use crate::structs::{Allocation, Evaluation, Job, JobSummary, Node, ServiceRegistration, Usage};
+use crate::structs::{
+    Allocation, Evaluation, Job, JobSummary, Namespace, Node, ServiceRegistration, Usage, Variable,
+};
 
 /// The tables a blocking query can watch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +21,8 @@ pub enum Table {
     Allocs,
     Nodes,
     Services,
+    Variables,
+    Namespaces,
 }
 
 /// The Raft index of the last change to each table.
@@ -32,6 +36,10 @@ pub struct TableIndexes {
     pub nodes: u64,
     #[serde(default)]
     pub services: u64,
+    #[serde(default)]
+    pub variables: u64,
+    #[serde(default)]
+    pub namespaces: u64,
     /// The last applied index of any command.
     pub latest: u64,
     /// The last index at which capacity may have appeared (a node became
@@ -51,6 +59,8 @@ impl TableIndexes {
             Table::Allocs => self.allocs,
             Table::Nodes => self.nodes,
             Table::Services => self.services,
+            Table::Variables => self.variables,
+            Table::Namespaces => self.namespaces,
         }
     }
 
@@ -63,6 +73,8 @@ impl TableIndexes {
             Table::Allocs => &mut self.allocs,
             Table::Nodes => &mut self.nodes,
             Table::Services => &mut self.services,
+            Table::Variables => &mut self.variables,
+            Table::Namespaces => &mut self.namespaces,
         };
         *slot = (*slot).max(index);
     }
@@ -112,6 +124,11 @@ pub struct State {
     pub(crate) services_by_name: OrdSet<(String, ServiceKey)>,
     pub(crate) services_by_alloc: OrdSet<(String, ServiceKey)>,
     pub(crate) services_by_node: OrdSet<(String, ServiceKey)>,
+    /// Variables by (namespace, path).
+    pub(crate) variables: OrdMap<JobKey, Arc<Variable>>,
+    /// Namespaces other than an unchanged `default`, which every state has
+    /// without storing it.
+    pub(crate) namespaces: OrdMap<String, Arc<Namespace>>,
     pub(crate) index: TableIndexes,
 }
 

@@ -418,3 +418,38 @@ fn allocations_are_found_by_id_and_by_prefix_whatever_their_id_looks_like() {
     assert!(found("4").is_empty());
     assert_eq!(s.allocs_by_node("n1").len(), 4);
 }
+
+#[test]
+fn snapshots_carry_variables_and_namespaces() {
+    use crate::structs::{Namespace, Variable};
+    let (mut fsm, handle) = Fsm::new();
+    let ns = Namespace {
+        name: "prod".into(),
+        description: "p".into(),
+        ..Namespace::default()
+    };
+    fsm.apply_command(
+        3,
+        Command::NamespaceUpsert {
+            namespaces: vec![ns],
+        },
+    )
+    .expect("namespace");
+    let mut var = Variable::absent("prod", "a/b");
+    var.items.insert("k".into(), "v".into());
+    fsm.apply_command(
+        4,
+        Command::VarApply(crate::state::VarApply {
+            op: crate::state::VarOp::Set,
+            var,
+            time: 9,
+        }),
+    )
+    .expect("variable");
+    let state = handle.snapshot();
+    let back = snapshot::decode(&snapshot::encode(&state)).expect("decode");
+    assert_eq!(back.variable("prod", "a/b"), state.variable("prod", "a/b"));
+    assert_eq!(back.namespace("prod"), state.namespace("prod"));
+    assert_eq!(back.indexes(), state.indexes());
+    assert_eq!(back.namespaces().len(), 2, "default and prod");
+}

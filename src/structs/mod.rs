@@ -13,6 +13,7 @@ mod evaluation;
 mod job;
 mod job_diff;
 mod job_summary;
+mod namespace;
 mod node;
 mod node_class;
 mod plan;
@@ -29,6 +30,7 @@ mod task;
 mod task_group;
 pub mod time;
 mod update_strategy;
+mod variable;
 
 pub use alloc_metric::AllocMetric;
 pub use allocation::*;
@@ -38,6 +40,7 @@ pub use evaluation::*;
 pub use job::*;
 pub use job_diff::{DiffType, FieldDiff, JobDiff, ObjectDiff, TaskDiff, TaskGroupDiff};
 pub use job_summary::{JobChildrenSummary, JobSummary, TaskGroupSummary};
+pub use namespace::{DEFAULT_NAMESPACE, Namespace};
 pub use node::*;
 pub use node_class::computed_class;
 pub use plan::{DesiredUpdates, JobPlanResponse, PlanAnnotations};
@@ -54,6 +57,7 @@ pub use small_map::SmallMap;
 pub use task::{DEFAULT_KILL_TIMEOUT, DriverConfig, LogConfig, Task};
 pub use task_group::TaskGroup;
 pub use update_strategy::UpdateStrategy;
+pub use variable::{MAX_VARIABLE_SIZE, Variable, VariableMetadata, validate_path};
 
 /// Removes every `null` member of every object in `value`, so absent and
 /// `null` fields both take their defaults. Free-form maps keep working:

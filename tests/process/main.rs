@@ -8,6 +8,7 @@ mod kill_all;
 mod logs;
 mod t10_cli_nodes;
 mod t11_cli_jobs;
+mod t12_cli_vars;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -63,7 +63,13 @@ impl ApiArgs {
             .token
             .clone()
             .or_else(|| env(&["DROVER_TOKEN", "NOMAD_TOKEN"]));
+        let namespace = self
+            .namespace
+            .clone()
+            .or_else(|| env(&["DROVER_NAMESPACE", "NOMAD_NAMESPACE"]));
+        let region = self.region.clone().or_else(|| env(&["NOMAD_REGION"]));
         ApiClient::builder(&[self.address()], token, Duration::from_secs(60), 2)
+            .map(|c| c.with_scope(namespace, region))
             .map_err(|e| CliError::new(format!("Error initializing client: {e}")))
     }
 }

@@ -6,9 +6,11 @@ pub mod job;
 pub mod job_evaluate;
 pub mod job_scale;
 pub mod job_version;
+pub mod namespace;
 pub mod node;
 pub mod plan;
 pub mod service;
 mod service_validate;
+pub mod variable;
 
 pub use job::{JobDeregisterResponse, JobRegisterRequest, JobRegisterResponse};

@@ -37,6 +37,12 @@ pub fn register(state: &mut State, index: u64, req: JobRegister) -> Result<Appli
     if job.id.is_empty() {
         return Err(ApplyError::Invalid("Missing job ID".into()));
     }
+    if !state.namespace_exists(&job.namespace) {
+        return Err(ApplyError::Invalid(format!(
+            "job {:?} is in nonexistent namespace {:?}",
+            job.id, job.namespace
+        )));
+    }
     let key = JobKey::new(&job.namespace, &job.id);
     let existing = state.jobs.get(&key).cloned();
     if let Some(expected) = enforce_index {

@@ -4,9 +4,11 @@ pub mod alloc;
 pub mod eval;
 pub mod job;
 pub mod job_stability;
+pub mod namespace;
 pub mod node;
 pub mod plan;
 pub mod service;
+pub mod variable;
 
 use super::{Applied, ApplyError, Command, State};
 
@@ -37,5 +39,8 @@ pub fn apply(state: &mut State, index: u64, command: Command) -> Result<Applied,
         Command::ServiceUpdate { upserts, deletes } => {
             service::update(state, index, upserts, deletes)
         }
+        Command::VarApply(req) => variable::apply(state, index, req),
+        Command::NamespaceUpsert { namespaces } => namespace::upsert(state, index, namespaces),
+        Command::NamespaceDelete { names } => namespace::delete(state, index, names),
     }
 }
