@@ -25,6 +25,7 @@ mod error;
 mod evals;
 pub(crate) mod extract;
 mod filter;
+mod fuzzy_search;
 mod guard;
 mod job_scale;
 mod job_versions;
@@ -82,8 +83,12 @@ pub fn router(server: Server, config: &ApiConfig, local: LocalClient) -> Router 
         .merge(job_scale::routes())
         .merge(scaling::routes())
         .merge(search::routes())
+<<<<<<< HEAD
         .merge(variables::routes())
         .merge(namespaces::routes())
+=======
+        .merge(fuzzy_search::routes())
+>>>>>>> wt-fuzzy
         .merge(evals::routes())
         .merge(allocs::routes())
         .merge(nodes::routes())

@@ -95,6 +95,16 @@ impl Context {
     }
 }
 
+/// The namespace a search covers: the `namespace` query parameter, else
+/// the body's `Namespace`, else the default (`*`: every namespace).
+pub(super) fn request_namespace(opts: &QueryOptions, in_body: &str) -> String {
+    match opts.get("namespace") {
+        Some(n) if !n.is_empty() => n.to_string(),
+        _ if !in_body.is_empty() => in_body.to_string(),
+        _ => opts.namespace.clone(),
+    }
+}
+
 async fn search(
     State(s): State<Server>,
     Query(q): super::params::Params,
@@ -103,11 +113,7 @@ async fn search(
     let mut opts = QueryOptions::parse(q)?;
     let req: SearchRequest = body::decode(&body).await?;
     let contexts = Context::expand(&req.context)?;
-    let namespace = match opts.get("namespace") {
-        Some(n) if !n.is_empty() => n.to_string(),
-        _ if !req.namespace.is_empty() => req.namespace.clone(),
-        _ => opts.namespace.clone(),
-    };
+    let namespace = request_namespace(&opts, &req.namespace);
     // A search answers at once, whatever `index` says.
     opts.index = 0;
     blocking(&s, &opts, Table::Jobs, |st| {

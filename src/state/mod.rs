@@ -22,6 +22,8 @@
 pub mod apply;
 mod command;
 mod fsm;
+mod fuzzy_rank;
+mod fuzzy_search;
 mod handle;
 mod keys;
 mod node_watch;
@@ -39,6 +41,8 @@ pub use command::{
     JobRegister, JobStability, NodeUpdate, PlanResults, PlannedAlloc, VarApply, VarOp,
 };
 pub use fsm::{Fsm, decode_response};
+pub use fuzzy_rank::FuzzyMatches;
+pub use fuzzy_search::JobFuzzyMatches;
 pub use handle::StateHandle;
 pub use keys::{JobKey, ServiceKey};
 pub use planned_metric::PlannedMetric;

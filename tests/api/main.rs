@@ -30,5 +30,6 @@ mod t23_consul_compat;
 mod t24_query_params;
 mod t25_job_evaluate;
 mod t26_job_scale;
+mod t27_fuzzy_search;
 mod t29_variables;
 mod t30_namespaces;
