@@ -83,12 +83,9 @@ pub fn router(server: Server, config: &ApiConfig, local: LocalClient) -> Router 
         .merge(job_scale::routes())
         .merge(scaling::routes())
         .merge(search::routes())
-<<<<<<< HEAD
+        .merge(fuzzy_search::routes())
         .merge(variables::routes())
         .merge(namespaces::routes())
-=======
-        .merge(fuzzy_search::routes())
->>>>>>> wt-fuzzy
         .merge(evals::routes())
         .merge(allocs::routes())
         .merge(nodes::routes())
