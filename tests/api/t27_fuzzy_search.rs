@@ -240,6 +240,10 @@ async fn fuzzy_search_keeps_the_best_100_and_reports_truncation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fuzzy_search_reads_one_namespace_or_all() {
     let c = TestCluster::start(1).await;
+    let (status, _) = c
+        .put(0, "/v1/namespace/other", &json!({"Name": "other"}))
+        .await;
+    assert_eq!(status, 200);
     for ns in ["default", "other"] {
         let (status, resp) = c
             .put(0, "/v1/jobs", &register_body(sleepy_job(ns), None))
