@@ -30,6 +30,8 @@ pub fn routes() -> Router<Server> {
         .route("/v1/job/{id}/summary", get(summary))
         .route("/v1/job/{id}/plan", writes(plan))
         .route("/v1/job/{id}/evaluate", writes(evaluate))
+        .route("/v1/job/{id}/dispatch", writes(dispatch))
+        .route("/v1/job/{id}/periodic/force", writes(periodic_force))
 }
 
 /// Jobs by namespace and ID, paginated (`<namespace>.<id>` tokens);
@@ -278,6 +280,53 @@ async fn evaluate(
     let resp =
         crate::server::endpoints::job_evaluate::evaluate(&s, &opts.namespace, &id, req).await?;
     Ok(reply(&s, &opts, &resp, resp.index))
+}
+
+/// A parameterized job's child, with `Payload` (base64) and `Meta`.
+async fn dispatch(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::write(q);
+    let req: crate::structs::JobDispatchRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        Default::default()
+    } else {
+        body::decode(&body).await?
+    };
+    if !req.job_id.is_empty() && req.job_id != id {
+        return Err(ApiError::bad_request("Job ID does not match"));
+    }
+    let resp =
+        crate::server::endpoints::job_dispatch::dispatch(&s, &opts.namespace, &id, req).await?;
+    Ok(reply(&s, &opts, &resp, resp.index))
+}
+
+/// Nomad's `PeriodicForceResponse`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PeriodicForceResponse {
+    #[serde(rename = "EvalID")]
+    eval_id: String,
+    eval_create_index: u64,
+    index: u64,
+}
+
+async fn periodic_force(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::write(q);
+    let (eval_id, index) =
+        crate::server::endpoints::job_dispatch::periodic_force(&s, &opts.namespace, &id).await?;
+    let resp = PeriodicForceResponse {
+        eval_id,
+        eval_create_index: index,
+        index,
+    };
+    Ok(reply(&s, &opts, &resp, index))
 }
 
 async fn plan(

@@ -11,7 +11,7 @@ use crate::structs::{Evaluation, SearchRequest, SearchResponse};
 
 /// `id` as one path segment: every byte but unreserved ones
 /// percent-encoded, so an ID with `/`, `?` or spaces names one object.
-fn segment(id: &str) -> String {
+pub fn segment(id: &str) -> String {
     let mut out = String::with_capacity(id.len());
     for b in id.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

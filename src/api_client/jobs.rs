@@ -29,7 +29,7 @@ impl ApiClient {
         purge: bool,
     ) -> Result<JobDeregisterResponse, ApiClientError> {
         self.delete(
-            &format!("/v1/job/{job_id}"),
+            &format!("/v1/job/{}", super::segment(job_id)),
             &[("purge", purge.to_string())],
         )
         .await
@@ -37,7 +37,10 @@ impl ApiClient {
 
     pub async fn job(&self, job_id: &str) -> Result<Job, ApiClientError> {
         let (j, _) = self
-            .get(&format!("/v1/job/{job_id}"), &QueryOptions::default())
+            .get(
+                &format!("/v1/job/{}", super::segment(job_id)),
+                &QueryOptions::default(),
+            )
             .await?;
         Ok(j)
     }
@@ -54,7 +57,10 @@ impl ApiClient {
         job_id: &str,
         opts: &QueryOptions,
     ) -> Result<(Vec<AllocListStub>, QueryMeta), ApiClientError> {
-        self.get(&format!("/v1/job/{job_id}/allocations"), opts)
-            .await
+        self.get(
+            &format!("/v1/job/{}/allocations", super::segment(job_id)),
+            opts,
+        )
+        .await
     }
 }

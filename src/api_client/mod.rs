@@ -15,6 +15,7 @@ mod nodes;
 mod services;
 mod variables;
 
+pub use cli_calls::segment;
 pub use variables::VarOutcome;
 
 pub use cli_nodes::{

@@ -203,6 +203,10 @@ impl AllocRunner {
             ));
             return;
         }
+        if let Err(e) = super::dispatch_payload::write(&self.dir, &job, &group) {
+            self.fail_setup(&e);
+            return;
+        }
         let node = self.shared.node();
         let inputs = SpecInputs {
             alloc: &alloc,

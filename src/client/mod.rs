@@ -17,6 +17,7 @@
 pub mod alloc_runner;
 pub mod allocdir;
 pub mod config;
+mod dispatch_payload;
 pub mod driver;
 pub mod env;
 pub mod fingerprint;

@@ -27,6 +27,7 @@ pub mod normalize;
 mod normalize_scan;
 mod parse;
 mod validate;
+mod validate_dispatch;
 mod validate_task;
 mod value;
 

@@ -125,6 +125,7 @@ pub fn validate(job: &Job) -> Result<(), ValidationErrors> {
             &a.operand,
         );
     }
+    super::validate_dispatch::check(&mut e, job);
     if job.task_groups.is_empty() {
         e.add("", "Missing job task groups");
     }

@@ -66,6 +66,12 @@ pub enum Command {
     },
     /// Namespaces removed (refused while they hold live jobs or variables).
     NamespaceDelete { names: Vec<String> },
+    /// A periodic job's launch: its child job and evaluation (none when
+    /// the launch is skipped for `prohibit_overlap`), recorded so that a
+    /// new leader neither repeats nor loses it.
+    PeriodicLaunch(PeriodicLaunch),
+    /// A parameterized job's dispatch: its child job and evaluation.
+    JobDispatch(JobDispatch),
 }
 
 impl Command {
@@ -258,6 +264,29 @@ pub struct JobStability {
     pub stable: bool,
 }
 
+/// See [`Command::PeriodicLaunch`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PeriodicLaunch {
+    pub namespace: String,
+    pub job_id: String,
+    /// The launch time (unix ns): the schedule's, or now when forced.
+    pub launch: i64,
+    /// A forced launch (`periodic/force`) is not checked against the last.
+    pub force: bool,
+    pub child: Option<Job>,
+    pub eval: Option<Evaluation>,
+}
+
+/// See [`Command::JobDispatch`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JobDispatch {
+    pub child: Job,
+    pub eval: Option<Evaluation>,
+    /// When set, a live child of the same parent dispatched with this
+    /// token is answered instead of a new one.
+    pub idempotency_token: String,
+}
+
 /// What a [`VarApply`] does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VarOp {
@@ -292,6 +321,10 @@ pub struct Applied {
     /// Whether the job existed (deregister of an unknown job is a no-op;
     /// for a stability change: whether that version is stored).
     pub job_found: bool,
+    /// A dispatch answered by an earlier one with the same idempotency
+    /// token: that child's ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing_child: Option<String>,
     /// The variable as stored after a [`VarApply`] set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variable: Option<Box<crate::structs::Variable>>,

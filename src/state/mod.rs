@@ -38,7 +38,8 @@ mod variables;
 
 pub use command::{
     AllocClientUpdate, AllocStop, Applied, ApplyError, Command, Followup, JobDeregister,
-    JobRegister, JobStability, NodeUpdate, PlanResults, PlannedAlloc, VarApply, VarOp,
+    JobDispatch, JobRegister, JobStability, NodeUpdate, PeriodicLaunch, PlanResults, PlannedAlloc,
+    VarApply, VarOp,
 };
 pub use fsm::{Fsm, decode_response};
 pub use fuzzy_rank::FuzzyMatches;

@@ -78,6 +78,8 @@ struct SnapshotData {
     variables: Vec<Arc<Variable>>,
     #[serde(default)]
     namespaces: Vec<Arc<Namespace>>,
+    #[serde(default)]
+    periodic_launches: Vec<(JobKey, i64)>,
 }
 
 pub fn encode(state: &State) -> Vec<u8> {
@@ -111,6 +113,11 @@ pub fn encode(state: &State) -> Vec<u8> {
         services: state.services.values().cloned().collect(),
         variables: state.variables.values().cloned().collect(),
         namespaces: state.namespaces.values().cloned().collect(),
+        periodic_launches: state
+            .periodic_launches
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect(),
     };
     // Plain data with string keys always encodes.
     serde_json::to_vec(&data).unwrap_or_default()
@@ -192,6 +199,9 @@ pub fn decode(bytes: &[u8]) -> Result<State, SnapshotError> {
     }
     for ns in data.namespaces {
         state.namespaces.insert(ns.name.clone(), ns);
+    }
+    for (key, launch) in data.periodic_launches {
+        state.periodic_launches.insert(key, launch);
     }
     Ok(state)
 }

@@ -129,6 +129,8 @@ pub struct State {
     /// Namespaces other than an unchanged `default`, which every state has
     /// without storing it.
     pub(crate) namespaces: OrdMap<String, Arc<Namespace>>,
+    /// Each periodic job's last launch (unix ns).
+    pub(crate) periodic_launches: OrdMap<JobKey, i64>,
     pub(crate) index: TableIndexes,
 }
 

@@ -15,9 +15,14 @@ pub(crate) fn ensure(state: &mut State, index: u64, key: &JobKey) {
     if state.summaries.contains_key(key) {
         return;
     }
+    let parent = state
+        .jobs
+        .get(key)
+        .is_some_and(|j| j.is_periodic() || j.is_parameterized());
     let summary = JobSummary {
         job_id: key.id.clone(),
         namespace: key.namespace.clone(),
+        children: parent.then(Default::default),
         create_index: index,
         modify_index: index,
         ..JobSummary::default()
@@ -72,6 +77,10 @@ pub(crate) fn refresh(state: &mut State, index: u64, key: &JobKey) {
 
     let status = job_status(&job, &allocs, &evals);
     if status != job.status {
+        if !job.parent_id.is_empty() {
+            let parent = JobKey::new(&key.namespace, &job.parent_id);
+            children_moved(state, index, &parent, &job.status, status);
+        }
         let mut job = (*job).clone();
         job.status = status.to_string();
         job.modify_index = index;
@@ -117,4 +126,30 @@ fn job_status(
         return JOB_STATUS_DEAD;
     }
     JOB_STATUS_PENDING
+}
+
+/// A child of the job at `parent` went from status `from` to `to` (empty:
+/// not counted, as before its first status or after its removal): the
+/// parent's `Children` counts follow, without a scan of its children.
+pub(crate) fn children_moved(state: &mut State, index: u64, parent: &JobKey, from: &str, to: &str) {
+    let Some(old) = state.summaries.get(parent).cloned() else {
+        return;
+    };
+    let mut summary = (*old).clone();
+    let children = summary.children.get_or_insert_with(Default::default);
+    bump(children, from, -1);
+    bump(children, to, 1);
+    summary.modify_index = index;
+    state.summaries.insert(parent.clone(), Arc::new(summary));
+    state.index.bump(Table::JobSummaries, index);
+}
+
+fn bump(c: &mut crate::structs::JobChildrenSummary, status: &str, by: i64) {
+    let count = match status {
+        JOB_STATUS_PENDING => &mut c.pending,
+        JOB_STATUS_RUNNING => &mut c.running,
+        JOB_STATUS_DEAD => &mut c.dead,
+        _ => return,
+    };
+    *count = count.saturating_add(by).max(0);
 }

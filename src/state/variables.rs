@@ -1,4 +1,5 @@
-//! Reads of the variables and namespaces tables.
+//! Reads of the variables and namespaces tables, of parents' children and
+//! periodic launches.
 
 use std::sync::Arc;
 
@@ -55,5 +56,28 @@ impl State {
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         out
+    }
+}
+
+impl State {
+    /// The jobs of `namespace` whose ID starts with `prefix`: a range scan
+    /// (a parent's children are `<parent>/periodic-...` and
+    /// `<parent>/dispatch-...`).
+    pub fn jobs_with_id_prefix<'a>(
+        &'a self,
+        namespace: &'a str,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = &'a Arc<crate::structs::Job>> + 'a {
+        self.jobs
+            .range(JobKey::new(namespace, prefix)..)
+            .take_while(move |(k, _)| k.namespace == namespace && k.id.starts_with(prefix))
+            .map(|(_, j)| j)
+    }
+
+    /// A periodic job's last launch (unix ns), if it launched.
+    pub fn periodic_launch(&self, namespace: &str, id: &str) -> Option<i64> {
+        self.periodic_launches
+            .get(&JobKey::new(namespace, id))
+            .copied()
     }
 }

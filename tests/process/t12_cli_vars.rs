@@ -163,3 +163,91 @@ async fn namespace_and_var_verbs() {
     let deleted = ok(a, &["namespace", "delete", "team-a"]).await;
     assert_eq!(deleted.trim(), "Successfully deleted namespace \"team-a\"!");
 }
+
+const PARAMETERIZED: &str = r#"job "work" {
+  datacenters = ["dc1"]
+  type        = "batch"
+  parameterized {
+    payload       = "required"
+    meta_required = ["who"]
+  }
+  group "g" {
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "cat ${NOMAD_TASK_DIR}/input.txt; echo \" from ${NOMAD_META_who}\""]
+      }
+      dispatch_payload {
+        file = "input.txt"
+      }
+      resources {
+        cpu    = 100
+        memory = 64
+      }
+    }
+  }
+}
+"#;
+
+/// A dispatched child runs with its payload in `local/` and its meta in
+/// the environment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dispatch_runs_the_payload() {
+    let dev = start_dev().await;
+    let a = dev.addr.as_str();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let job = dir.path().join("work.nomad");
+    std::fs::write(&job, PARAMETERIZED).expect("write");
+    let input = dir.path().join("input.txt");
+    std::fs::write(&input, "hello payload").expect("write");
+    ok(a, &["run", "-detach", &job.display().to_string()]).await;
+
+    let missing = drover(a, &["job", "dispatch", "-meta", "who=me", "work"]).await;
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing
+            .stderr
+            .contains("Payload is not provided but required"),
+        "{}",
+        missing.stderr
+    );
+
+    let out = ok(
+        a,
+        &[
+            "job",
+            "dispatch",
+            "-meta",
+            "who=me",
+            "work",
+            &input.display().to_string(),
+        ],
+    )
+    .await;
+    assert!(
+        out.starts_with("Dispatched Job ID = work/dispatch-"),
+        "{out}"
+    );
+    assert!(out.contains("finished with status \"complete\""), "{out}");
+    let child = out
+        .lines()
+        .next()
+        .and_then(|l| l.split(" = ").nth(1))
+        .expect("child id")
+        .to_string();
+    let alloc = super::cli_support::wait_for("the child's allocation", || async {
+        let (allocs, _) = dev
+            .api
+            .job_allocations(&child, &Default::default())
+            .await
+            .ok()?;
+        allocs
+            .into_iter()
+            .find(|x| x.client_status == "complete")
+            .map(|x| x.id)
+    })
+    .await;
+    let logs = ok(a, &["alloc", "logs", &alloc, "t"]).await;
+    assert_eq!(logs.trim(), "hello payload from me");
+}

@@ -2,6 +2,7 @@
 //! `status`, `stop`, `validate`, `inspect`).
 
 mod diff_render;
+pub mod dispatch;
 pub mod eval;
 pub mod history;
 pub mod init;
@@ -44,6 +45,11 @@ pub enum JobCommand {
     Eval(eval::EvalArgs),
     /// Sets a task group's count.
     Scale(scale::ScaleArgs),
+    /// Dispatches a parameterized job.
+    Dispatch(dispatch::DispatchArgs),
+    /// Periodic job actions.
+    #[command(subcommand)]
+    Periodic(dispatch::PeriodicCommand),
     /// Checks a job file.
     Validate(validate::ValidateArgs),
     /// Prints a registered job as JSON.
@@ -61,6 +67,8 @@ pub fn run_command(c: JobCommand) -> ExitCode {
         JobCommand::Revert(a) => revert::run(a),
         JobCommand::Eval(a) => eval::run(a),
         JobCommand::Scale(a) => scale::run(a),
+        JobCommand::Dispatch(a) => dispatch::run(a),
+        JobCommand::Periodic(c) => dispatch::run_periodic(c),
         JobCommand::Validate(a) => validate::run(a),
         JobCommand::Inspect(a) => inspect::run(a),
     }

@@ -56,9 +56,12 @@ async fn request(api: &ApiClient, job: &drover::structs::Job) -> Result<JobPlanR
         diff: true,
         policy_override: false,
     };
-    api.put(&format!("/v1/job/{}/plan", job.id), &req)
-        .await
-        .map_err(|e| CliError::api("Error during plan", e))
+    api.put(
+        &format!("/v1/job/{}/plan", drover::api_client::segment(&job.id)),
+        &req,
+    )
+    .await
+    .map_err(|e| CliError::api("Error during plan", e))
 }
 
 /// 1 when allocations would be created or destroyed, else 0.

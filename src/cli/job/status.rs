@@ -100,7 +100,7 @@ async fn show(api: &ApiClient, id: &str, a: &StatusArgs) -> Result<u8, CliError>
         return Ok(0);
     }
     let q = QueryOptions::default();
-    let path = format!("/v1/job/{id}");
+    let path = format!("/v1/job/{}", drover::api_client::segment(id));
     let (summary, _) = api
         .get::<JobSummary>(&format!("{path}/summary"), &q)
         .await

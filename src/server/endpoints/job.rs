@@ -17,7 +17,10 @@ pub fn prepare(job: &mut Job) -> Result<(), ServerError> {
 /// [`prepare`] off the runtime's worker threads (a job may have thousands
 /// of groups): gives the job back canonicalised, or why it is invalid.
 pub async fn prepared(mut job: Job) -> Result<Job, ServerError> {
-    crate::offload::run_if(is_large(&job), move || prepare(&mut job).map(|()| job)).await?
+    crate::offload::run_if(is_large(&job) || job.periodic.is_some(), move || {
+        prepare(&mut job).map(|()| job)
+    })
+    .await?
 }
 
 /// Whether checking `job` is worth moving off the runtime: it has more

@@ -3,6 +3,7 @@
 
 pub mod alloc;
 pub mod job;
+pub mod job_dispatch;
 pub mod job_evaluate;
 pub mod job_scale;
 pub mod job_version;

@@ -130,6 +130,10 @@ pub fn deregister(
         ..Applied::default()
     };
     if req.purge {
+        if !existing.parent_id.is_empty() {
+            let parent = JobKey::new(&existing.namespace, &existing.parent_id);
+            summary::children_moved(state, index, &parent, &existing.status, "");
+        }
         state.jobs.remove(&key);
         state.job_versions.remove(&key);
         state.summaries.remove(&key);

@@ -6,6 +6,7 @@ pub mod job;
 pub mod job_stability;
 pub mod namespace;
 pub mod node;
+pub mod periodic;
 pub mod plan;
 pub mod service;
 pub mod variable;
@@ -42,5 +43,7 @@ pub fn apply(state: &mut State, index: u64, command: Command) -> Result<Applied,
         Command::VarApply(req) => variable::apply(state, index, req),
         Command::NamespaceUpsert { namespaces } => namespace::upsert(state, index, namespaces),
         Command::NamespaceDelete { names } => namespace::delete(state, index, names),
+        Command::PeriodicLaunch(req) => periodic::launch(state, index, req),
+        Command::JobDispatch(req) => periodic::dispatch(state, index, req),
     }
 }
