@@ -58,6 +58,12 @@ pub enum Command {
         upserts: Vec<crate::structs::ServiceRegistration>,
         deletes: Vec<super::keys::ServiceKey>,
     },
+    /// The operator sets the scheduler configuration (check-and-set
+    /// decided at apply).
+    SchedulerConfigSet(ConfigSet<crate::structs::SchedulerConfiguration>),
+    /// The operator sets the autopilot configuration (check-and-set
+    /// decided at apply).
+    AutopilotConfigSet(ConfigSet<crate::structs::AutopilotConfiguration>),
 }
 
 impl Command {
@@ -250,6 +256,16 @@ pub struct JobStability {
     pub stable: bool,
 }
 
+/// `PUT /v1/operator/{scheduler,autopilot}/configuration`: the whole new
+/// configuration (its indexes are set at apply).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ConfigSet<T> {
+    pub config: T,
+    /// `Some(n)`: write only if the stored configuration's `ModifyIndex`
+    /// is `n` (0 while none was ever set).
+    pub cas: Option<u64>,
+}
+
 /// What an applied command reports back to its proposer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applied {
@@ -258,6 +274,10 @@ pub struct Applied {
     /// Whether the job existed (deregister of an unknown job is a no-op;
     /// for a stability change: whether that version is stored).
     pub job_found: bool,
+    /// For a configuration change: whether it was written (a failed
+    /// check-and-set is not an error; nothing changes).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub config_updated: bool,
 }
 
 /// Why a command was refused; nothing was changed.

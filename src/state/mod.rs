@@ -34,7 +34,7 @@ mod store;
 mod summary;
 
 pub use command::{
-    AllocClientUpdate, AllocStop, Applied, ApplyError, Command, Followup, JobDeregister,
+    AllocClientUpdate, AllocStop, Applied, ApplyError, Command, ConfigSet, Followup, JobDeregister,
     JobRegister, JobStability, NodeUpdate, PlanResults, PlannedAlloc,
 };
 pub use fsm::{Fsm, decode_response};

@@ -7,7 +7,10 @@ use imbl::Vector;
 use serde::{Deserialize, Serialize};
 
 use super::{JobKey, State, TableIndexes, apply};
-use crate::structs::{Allocation, Evaluation, Job, JobSummary, Node, ServiceRegistration};
+use crate::structs::{
+    Allocation, AutopilotConfiguration, Evaluation, Job, JobSummary, Node, SchedulerConfiguration,
+    ServiceRegistration,
+};
 
 const FORMAT: u32 = 1;
 
@@ -72,6 +75,12 @@ struct SnapshotData {
     /// Service registrations (their indexes are rebuilt).
     #[serde(default)]
     services: Vec<Arc<ServiceRegistration>>,
+    /// The operator's configurations, when set (absent from snapshots
+    /// written before they existed: the defaults apply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scheduler_config: Option<Arc<SchedulerConfiguration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    autopilot_config: Option<Arc<AutopilotConfiguration>>,
 }
 
 pub fn encode(state: &State) -> Vec<u8> {
@@ -103,6 +112,8 @@ pub fn encode(state: &State) -> Vec<u8> {
             .map(|(k, v)| (k.to_string(), v.index))
             .collect(),
         services: state.services.values().cloned().collect(),
+        scheduler_config: state.scheduler_config.clone(),
+        autopilot_config: state.autopilot_config.clone(),
     };
     // Plain data with string keys always encodes.
     serde_json::to_vec(&data).unwrap_or_default()
@@ -123,6 +134,8 @@ pub fn decode(bytes: &[u8]) -> Result<State, SnapshotError> {
     }
     let mut state = State {
         index: data.index,
+        scheduler_config: data.scheduler_config,
+        autopilot_config: data.autopilot_config,
         ..State::default()
     };
     for job in data.jobs {

@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use super::JobKey;
 use super::keys::{AllocId, Id, ServiceKey};
-use crate::structs::{Allocation, Evaluation, Job, JobSummary, Node, ServiceRegistration, Usage};
+use crate::structs::{
+    Allocation, AutopilotConfiguration, Evaluation, Job, JobSummary, Node, SchedulerConfiguration,
+    ServiceRegistration, Usage,
+};
 
 /// The tables a blocking query can watch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +115,10 @@ pub struct State {
     pub(crate) services_by_name: OrdSet<(String, ServiceKey)>,
     pub(crate) services_by_alloc: OrdSet<(String, ServiceKey)>,
     pub(crate) services_by_node: OrdSet<(String, ServiceKey)>,
+    /// The operator's scheduler and autopilot settings; `None` until first
+    /// set (readers get Nomad's defaults).
+    pub(crate) scheduler_config: Option<Arc<SchedulerConfiguration>>,
+    pub(crate) autopilot_config: Option<Arc<AutopilotConfiguration>>,
     pub(crate) index: TableIndexes,
 }
 
@@ -173,6 +180,22 @@ impl State {
 
     pub fn indexes(&self) -> TableIndexes {
         self.index
+    }
+
+    /// The scheduler configuration: as last set, else Nomad's defaults
+    /// (indexes 0).
+    pub fn scheduler_config(&self) -> Arc<SchedulerConfiguration> {
+        self.scheduler_config
+            .clone()
+            .unwrap_or_else(|| Arc::new(SchedulerConfiguration::initial()))
+    }
+
+    /// The autopilot configuration: as last set, else Nomad's defaults
+    /// (indexes 0).
+    pub fn autopilot_config(&self) -> Arc<AutopilotConfiguration> {
+        self.autopilot_config
+            .clone()
+            .unwrap_or_else(|| Arc::new(AutopilotConfiguration::initial()))
     }
 
     pub fn index(&self, table: Table) -> u64 {

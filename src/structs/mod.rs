@@ -6,6 +6,7 @@
 
 mod alloc_metric;
 mod allocation;
+mod autopilot;
 mod constraint;
 pub mod diff;
 mod ephemeral_disk;
@@ -15,12 +16,14 @@ mod job_diff;
 mod job_summary;
 mod node;
 mod node_class;
+mod operator_health;
 mod plan;
 mod reschedule_policy;
 mod resources;
 mod restart_policy;
 pub mod rpc;
 pub mod scaling;
+mod scheduler_config;
 mod search;
 mod service;
 mod service_registration;
@@ -32,6 +35,7 @@ mod update_strategy;
 
 pub use alloc_metric::AllocMetric;
 pub use allocation::*;
+pub use autopilot::AutopilotConfiguration;
 pub use constraint::{Affinity, Constraint, Spread, SpreadTarget};
 pub use ephemeral_disk::EphemeralDisk;
 pub use evaluation::*;
@@ -40,10 +44,15 @@ pub use job_diff::{DiffType, FieldDiff, JobDiff, ObjectDiff, TaskDiff, TaskGroup
 pub use job_summary::{JobChildrenSummary, JobSummary, TaskGroupSummary};
 pub use node::*;
 pub use node_class::computed_class;
+pub use operator_health::{OperatorHealthReply, ServerHealth};
 pub use plan::{DesiredUpdates, JobPlanResponse, PlanAnnotations};
 pub use reschedule_policy::{RescheduleEvent, ReschedulePolicy, RescheduleTracker};
 pub use resources::{NetworkResource, Port, Resources};
 pub use restart_policy::RestartPolicy;
+pub use scheduler_config::{
+    ALGORITHM_BINPACK, ALGORITHM_SPREAD, PreemptionConfig, SchedulerAlgorithm,
+    SchedulerConfiguration,
+};
 pub use search::{SEARCH_TRUNCATE_LIMIT, SearchRequest, SearchResponse};
 pub use service::{Service, ServiceCheck};
 pub use service_registration::{

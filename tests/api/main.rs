@@ -30,3 +30,4 @@ mod t23_consul_compat;
 mod t24_query_params;
 mod t25_job_evaluate;
 mod t26_job_scale;
+mod t28_operator;

@@ -22,6 +22,7 @@ pub fn apply(state: &mut State, index: u64, req: JobStability) -> Result<Applied
     let applied = Applied {
         job_found: true,
         job_modify_index: stored.job_modify_index,
+        ..Applied::default()
     };
     if stored.stable == req.stable {
         return Ok(applied);

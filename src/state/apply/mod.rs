@@ -5,6 +5,7 @@ pub mod eval;
 pub mod job;
 pub mod job_stability;
 pub mod node;
+pub mod operator_config;
 pub mod plan;
 pub mod service;
 
@@ -37,5 +38,7 @@ pub fn apply(state: &mut State, index: u64, command: Command) -> Result<Applied,
         Command::ServiceUpdate { upserts, deletes } => {
             service::update(state, index, upserts, deletes)
         }
+        Command::SchedulerConfigSet(req) => operator_config::set_scheduler(state, index, req),
+        Command::AutopilotConfigSet(req) => operator_config::set_autopilot(state, index, req),
     }
 }
