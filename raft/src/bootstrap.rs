@@ -137,11 +137,11 @@ async fn step(node: &NodeInner) -> Result<Step, String> {
     }
 }
 
-/// Asks every `retry_join` address who is there, skipping this server.
+/// Asks every `retry_join` address (and those given to `join`) who is
+/// there, skipping this server.
 async fn discover(node: &NodeInner) -> Vec<NodeInfo> {
-    let calls = node
-        .config
-        .retry_join
+    let addrs = node.discovery_addrs();
+    let calls = addrs
         .iter()
         .filter(|addr| **addr != node.addr)
         .map(|addr| node.transport.call(addr, RpcRequest::Info, INFO_TIMEOUT));

@@ -71,3 +71,20 @@ pub enum MembershipError {
     #[error("membership change failed: {0}")]
     Raft(String),
 }
+
+/// Why a server at an address could not be joined.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    /// Nobody answered at the address.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The server there already belongs to another Raft group; there is no
+    /// way to merge two groups.
+    #[error("server {addr} already belongs to another cluster; clusters cannot be merged")]
+    OtherCluster { addr: String },
+    /// The membership change was refused.
+    #[error(transparent)]
+    Membership(#[from] MembershipError),
+    #[error("unexpected answer from {addr}: {answer}")]
+    Unexpected { addr: String, answer: String },
+}

@@ -16,6 +16,9 @@
 //! - `bootstrap`: cluster formation;
 //! - `node_id`: the server id, checked against the Raft data on start;
 //! - `resumed`: the read index of a leader restored at start;
+//! - [`join`]: joining a server by address (no gossip: Raft membership);
+//! - [`health`], [`contacts`]: replication and last contact per server, as
+//!   the leader sees them;
 //! - `sm_store`: openraft's state-machine traits with snapshots on disk;
 //! - [`network`], [`transport`], [`rpc`]: how servers talk;
 //! - [`config`], [`error`].
@@ -27,7 +30,10 @@
 mod batcher;
 mod bootstrap;
 pub mod config;
+pub mod contacts;
 pub mod error;
+pub mod health;
+pub mod join;
 pub mod network;
 mod node;
 mod node_id;
@@ -39,7 +45,9 @@ pub mod transport;
 pub mod types;
 
 pub use config::{DEFAULT_RPC_PORT, RaftConfig};
-pub use error::{ConfigError, Leader, MembershipError, StartError, WriteError};
+pub use error::{ConfigError, JoinError, Leader, MembershipError, StartError, WriteError};
+pub use health::{ClusterStats, ServerStats};
+pub use join::Joined;
 pub use node::RaftNode;
 pub use rpc::{Committed, NodeInfo, RemoteFailure};
 pub use state_machine::StateMachine;

@@ -1,4 +1,9 @@
 //! openraft's network traits implemented over a [`Transport`].
+//!
+//! Every answer a peer gives to an append or a snapshot chunk is recorded
+//! in [`Contacts`]: on the leader that is when it last heard from each
+//! server, which openraft 0.9's metrics do not say (the operator's health
+//! report reads it).
 
 use std::sync::Arc;
 
@@ -13,6 +18,7 @@ use openraft::raft::{
 };
 use serde::de::DeserializeOwned;
 
+use crate::contacts::Contacts;
 use crate::rpc::{RpcRequest, RpcResponse};
 use crate::transport::{Transport, TransportError};
 use crate::types::{NodeId, TypeConfig};
@@ -23,11 +29,17 @@ type RpcResult<T, E = openraft::error::Infallible> =
 /// Builds one [`Peer`] per target server.
 pub struct NetworkFactory {
     transport: Arc<dyn Transport>,
+    contacts: Contacts,
 }
 
 impl NetworkFactory {
-    pub fn new(transport: Arc<dyn Transport>) -> Self {
-        Self { transport }
+    /// Peers reached through `transport`; their answers are recorded in
+    /// `contacts`.
+    pub fn new(transport: Arc<dyn Transport>, contacts: Contacts) -> Self {
+        Self {
+            transport,
+            contacts,
+        }
     }
 }
 
@@ -39,6 +51,7 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
             target,
             addr: node.addr.clone(),
             transport: self.transport.clone(),
+            contacts: self.contacts.clone(),
         }
     }
 }
@@ -48,6 +61,7 @@ pub struct Peer {
     target: NodeId,
     addr: String,
     transport: Arc<dyn Transport>,
+    contacts: Contacts,
 }
 
 impl Peer {
@@ -94,7 +108,10 @@ impl RaftNetwork<TypeConfig> for Peer {
         option: RPCOption,
     ) -> RpcResult<AppendEntriesResponse<NodeId>> {
         match self.send(RpcRequest::AppendEntries(rpc), &option).await? {
-            RpcResponse::AppendEntries(res) => self.remote(res),
+            RpcResponse::AppendEntries(res) => {
+                self.contacts.heard_from(self.target);
+                self.remote(res)
+            }
             other => Err(unexpected(&other)),
         }
     }
@@ -105,7 +122,10 @@ impl RaftNetwork<TypeConfig> for Peer {
         option: RPCOption,
     ) -> RpcResult<InstallSnapshotResponse<NodeId>, InstallSnapshotError> {
         match self.send(RpcRequest::InstallSnapshot(rpc), &option).await? {
-            RpcResponse::InstallSnapshot(res) => self.remote(res),
+            RpcResponse::InstallSnapshot(res) => {
+                self.contacts.heard_from(self.target);
+                self.remote(res)
+            }
             other => Err(unexpected(&other)),
         }
     }

@@ -15,7 +15,10 @@ use tokio_util::task::TaskTracker;
 
 use crate::batcher::Batcher;
 use crate::config::RaftConfig;
-use crate::error::{Leader, MembershipError, StartError, WriteError};
+use crate::contacts::Contacts;
+use crate::error::{JoinError, Leader, MembershipError, StartError, WriteError};
+use crate::health::ClusterStats;
+use crate::join::Joined;
 use crate::network::NetworkFactory;
 use crate::node_id;
 use crate::resumed::Resumed;
@@ -50,6 +53,11 @@ pub(crate) struct NodeInner {
     pub(crate) formation_error: Mutex<Option<String>>,
     /// Set when this server was restored as leader at start.
     resumed: Option<Resumed>,
+    /// When each other server last answered this one as leader.
+    pub(crate) contacts: Contacts,
+    /// Addresses given to `join` while neither side was in a cluster:
+    /// formation asks them as it asks `retry_join`.
+    peers: Mutex<Vec<String>>,
 }
 
 impl RaftNode {
@@ -75,10 +83,11 @@ impl RaftNode {
         if let Some(r) = &resumed {
             tracing::info!(node_id = id, resumed = ?r, "restored as leader; reads wait for the log's end at start");
         }
+        let contacts = Contacts::default();
         let raft = Raft::new(
             id,
             raft_config,
-            NetworkFactory::new(transport.clone()),
+            NetworkFactory::new(transport.clone(), contacts.clone()),
             log_store,
             sm_store,
         )
@@ -101,6 +110,8 @@ impl RaftNode {
             tasks,
             formation_error: Mutex::new(None),
             resumed,
+            contacts,
+            peers: Mutex::new(Vec::new()),
         });
         inner.tasks.spawn(watch_leader(
             inner.raft.clone(),
@@ -271,6 +282,48 @@ impl RaftNode {
         self.inner
             .membership_via_leader(RpcRequest::Leave { id })
             .await
+    }
+
+    /// Joins the server at `addr` (its RPC address) and this one into one
+    /// cluster, as far as Raft allows (see [`crate::join`]).
+    pub async fn join(&self, addr: &str) -> Result<Joined, JoinError> {
+        self.inner.join(addr).await
+    }
+
+    /// The group's replication as the leader sees it, asked of the leader
+    /// wherever it is; waits briefly for a leader if none is known.
+    pub async fn cluster_stats(&self) -> Result<ClusterStats, WriteError> {
+        let deadline = tokio::time::Instant::now() + LEADER_WAIT;
+        loop {
+            let leader = self.inner.leader_rx.borrow().clone();
+            let result = match leader {
+                Some(l) if l.id == self.inner.id => self.inner.cluster_stats_local(),
+                Some(l) => match self
+                    .inner
+                    .transport
+                    .call(&l.addr, RpcRequest::Health, FORWARD_TIMEOUT)
+                    .await?
+                {
+                    RpcResponse::Health(r) => r,
+                    other => {
+                        return Err(WriteError::Fatal(format!("unexpected response {other:?}")));
+                    }
+                },
+                None => Err(RemoteFailure::NoLeader),
+            };
+            match result {
+                Ok(stats) => return Ok(stats),
+                Err(RemoteFailure::NoLeader | RemoteFailure::NotLeader { .. })
+                    if tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(RemoteFailure::NoLeader | RemoteFailure::NotLeader { .. }) => {
+                    return Err(WriteError::NoLeader);
+                }
+                Err(e) => return Err(WriteError::Fatal(e.to_string())),
+            }
+        }
     }
 
     /// Stops background tasks and Raft, and releases the data directory.
@@ -455,7 +508,7 @@ impl NodeInner {
             .map_err(|_| WriteError::NoLeader)
     }
 
-    fn not_leader(&self) -> RemoteFailure {
+    pub(crate) fn not_leader(&self) -> RemoteFailure {
         match self.leader_rx.borrow().as_ref() {
             Some(l) if l.id != self.id => RemoteFailure::NotLeader {
                 leader: Some((l.id, l.addr.clone())),
@@ -466,7 +519,10 @@ impl NodeInner {
 
     /// Sends a membership request to the leader (or handles it here when
     /// this server leads), waiting briefly for a leader if none is known.
-    async fn membership_via_leader(&self, req: RpcRequest) -> Result<(), MembershipError> {
+    pub(crate) async fn membership_via_leader(
+        &self,
+        req: RpcRequest,
+    ) -> Result<(), MembershipError> {
         let deadline = tokio::time::Instant::now() + LEADER_WAIT;
         loop {
             let leader = self.leader_rx.borrow().clone();
@@ -582,6 +638,27 @@ impl NodeInner {
         }
     }
 
+    /// Adds `addr` to the addresses formation asks (once).
+    pub(crate) fn remember_peer(&self, addr: String) {
+        let mut peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
+        if !peers.contains(&addr) {
+            peers.push(addr);
+        }
+    }
+
+    /// The addresses formation asks: `retry_join` and those given to
+    /// `join`.
+    pub(crate) fn discovery_addrs(&self) -> Vec<String> {
+        let peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
+        let mut addrs = self.config.retry_join.clone();
+        for addr in peers.iter() {
+            if !addrs.contains(addr) {
+                addrs.push(addr.clone());
+            }
+        }
+        addrs
+    }
+
     pub(crate) fn initial_members(&self) -> BTreeMap<NodeId, BasicNode> {
         BTreeMap::from([(self.id, BasicNode::new(self.addr.clone()))])
     }
@@ -624,6 +701,11 @@ impl RpcHandler for NodeInner {
                         Err(WriteError::NoLeader) => Err(RemoteFailure::NoLeader),
                         Err(e) => Err(RemoteFailure::Other(e.to_string())),
                     })
+                }
+                RpcRequest::Health => RpcResponse::Health(self.cluster_stats_local()),
+                RpcRequest::Discover { addr } => {
+                    self.remember_peer(addr);
+                    RpcResponse::Discover
                 }
                 RpcRequest::ReadIndex => {
                     RpcResponse::ReadIndex(match self.read_index_local().await {

@@ -38,6 +38,13 @@ pub enum RpcRequest {
     Write(ByteBuf),
     /// The leader's linearizable read index (sent to the leader).
     ReadIndex,
+    /// The group's replication as the leader sees it (sent to the leader).
+    Health,
+    /// The sender, in no cluster yet, was asked to join this server:
+    /// count it for formation too (see `join`).
+    Discover {
+        addr: String,
+    },
 }
 
 /// What a server knows of itself and the cluster.
@@ -88,6 +95,8 @@ pub enum RpcResponse {
     Leave(Result<(), RemoteFailure>),
     Write(Result<Committed, RemoteFailure>),
     ReadIndex(Result<u64, RemoteFailure>),
+    Health(Result<crate::health::ClusterStats, RemoteFailure>),
+    Discover,
 }
 
 /// The largest frame accepted on the wire (snapshot chunks are the largest).

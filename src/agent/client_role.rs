@@ -6,12 +6,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, put};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::{AgentConfig, AgentError};
+use crate::api::extract::Query;
+use crate::api::params::Params;
 use crate::client::{Client, ClientConfig};
 
 /// The client's settings: the agent's names and addresses over what the
@@ -122,14 +124,18 @@ impl ClientAgent {
 }
 
 /// The client agent's own endpoints: what it is, whether it is well, its
-/// servers (`/v1/agent/servers`), and the `/v1/client/*` endpoints of its allocations.
+/// servers (`/v1/agent/servers`, read and replaced), its log
+/// (`/v1/agent/monitor`), and the `/v1/client/*` endpoints of its
+/// allocations. Server-only endpoints (`join`, `force-leave`) answer 501
+/// as Nomad's client agents do.
 fn router(config: &AgentConfig, client: &Client) -> Router {
     let shared = client.shared.clone();
     let region = config.region.clone();
     let dc = config.datacenter.clone();
-    // The servers as configured, sorted (Nomad's order).
-    let mut servers = client.shared.config.servers.clone();
-    servers.sort();
+    let for_list = client.shared.clone();
+    let for_set = client.shared.clone();
+    let node_id = client.shared.identity.node_id.clone();
+    let name = client.shared.node().name.clone();
     let self_info = move || {
         let node = shared.node();
         json!({
@@ -160,9 +166,39 @@ fn router(config: &AgentConfig, client: &Client) -> Router {
         .route(
             "/v1/agent/servers",
             get(move || {
-                let body = servers.clone();
+                // Sorted, as Nomad lists them.
+                let mut body = for_list.servers();
+                body.sort();
                 async move { axum::Json(body) }
+            })
+            .put({
+                let shared = for_set.clone();
+                move |Query(q): Params| {
+                    let r = crate::api::agent::set_client_servers(&shared, &q);
+                    async move { r }
+                }
+            })
+            .post(move |Query(q): Params| {
+                let r = crate::api::agent::set_client_servers(&for_set, &q);
+                async move { r }
             }),
+        )
+        .route(
+            "/v1/agent/monitor",
+            get(move |Query(q): Params| {
+                let is_self = |id: &str| id == node_id || id == name;
+                let r = crate::api::agent_monitor::parse(&q, is_self)
+                    .map(crate::api::agent_monitor::respond);
+                async move { r }
+            }),
+        )
+        .route(
+            "/v1/agent/join",
+            put(crate::api::agent_join::not_a_server).post(crate::api::agent_join::not_a_server),
+        )
+        .route(
+            "/v1/agent/force-leave",
+            put(crate::api::agent_join::not_a_server).post(crate::api::agent_join::not_a_server),
         )
         .merge(crate::client::http::router(client.shared.clone()))
 }

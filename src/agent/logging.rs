@@ -7,6 +7,9 @@
 //! Docker client) only get through with warnings and errors, so `debug`
 //! stays readable. `DROVER_LOG` (tracing's filter syntax, e.g.
 //! `debug,hyper=trace`) replaces the whole filter when set.
+//!
+//! The filter belongs to the stderr output only: `/v1/agent/monitor`
+//! (`super::log_monitor`) has its own layer and level.
 
 use std::fmt;
 use std::io::IsTerminal;
@@ -79,24 +82,35 @@ pub fn colour_on_stderr() -> bool {
     !no_color && std::io::stderr().is_terminal()
 }
 
-/// Installs the process-wide subscriber (a second call does nothing).
+/// Installs the process-wide subscriber (a second call does nothing):
+/// stderr at `level`, and the monitor's layer.
 pub fn init(level: LogLevel, json: bool) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let filter = tracing_subscriber::EnvFilter::try_from_env("DROVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level.directives()));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if json {
+    let output = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let output = if json {
         // One object per line; the event's fields (`message` among them)
         // at the top level next to `timestamp`, `level` and `target`.
-        builder
+        output
             .json()
             .flatten_event(true)
             .with_ansi(false)
-            .try_init()
+            .with_filter(filter)
+            .boxed()
     } else {
-        builder.with_ansi(colour_on_stderr()).try_init()
+        output
+            .with_ansi(colour_on_stderr())
+            .with_filter(filter)
+            .boxed()
     };
+    let _ = tracing_subscriber::registry()
+        .with(output)
+        .with(super::log_monitor::layer())
+        .try_init();
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod config;
 pub mod consul_file;
 mod exposure;
 mod http_file;
+pub mod log_monitor;
 pub mod logging;
 
 use std::net::SocketAddr;

@@ -1,6 +1,9 @@
 //! `/v1/agent/self`, `/v1/agent/members`, `/v1/agent/health`,
-//! `/v1/agent/servers`. On an agent that also runs a client, self and
-//! health describe the client too, and servers lists the client's.
+//! `/v1/agent/servers` (GET, and PUT/POST `?address=` repeated to replace
+//! a client's list), `/v1/agent/monitor` (see [`super::agent_monitor`]).
+//! On an agent that also runs a client, self and health describe the
+//! client too, and servers lists (and sets) the client's; on a
+//! server-only agent PUT is refused with 501, as Nomad refuses it.
 
 use std::collections::BTreeMap;
 
@@ -21,7 +24,11 @@ pub fn routes() -> Router<Server> {
         .route("/v1/agent/self", get(agent_self))
         .route("/v1/agent/members", get(members))
         .route("/v1/agent/health", get(health))
-        .route("/v1/agent/servers", get(servers))
+        .route(
+            "/v1/agent/servers",
+            get(servers).put(set_servers).post(set_servers),
+        )
+        .route("/v1/agent/monitor", get(monitor))
 }
 
 use super::params::Params;
@@ -187,9 +194,54 @@ async fn servers(
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::write(q);
     let mut servers: Vec<String> = match local.shared() {
-        Some(client) => client.config.servers.clone(),
+        Some(client) => client.servers(),
         None => s.raft().info().voters.into_iter().map(|(_, a)| a).collect(),
     };
     servers.sort();
     Ok(reply(&s, &opts, &servers, 0))
+}
+
+/// Replaces this agent's client's servers with the `address` values.
+async fn set_servers(
+    Extension(local): Extension<LocalClient>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let Some(client) = local.shared() else {
+        return Ok((StatusCode::NOT_IMPLEMENTED, "Invalid method").into_response());
+    };
+    set_client_servers(client, &q)
+}
+
+/// `PUT /v1/agent/servers` on an agent running a client: the `address`
+/// values (every one of them) become its server list; 200 with no body.
+pub fn set_client_servers(
+    client: &crate::client::ClientShared,
+    q: &super::params::RawQuery,
+) -> Result<Response, ApiError> {
+    let servers: Vec<String> = q.all("address").into_iter().map(str::to_string).collect();
+    if servers.is_empty() {
+        return Err(ApiError::bad_request("missing server address"));
+    }
+    client
+        .set_servers(servers)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok(StatusCode::OK.into_response())
+}
+
+/// Streams this agent's log; `server_id` or `node_id` must name it.
+async fn monitor(
+    State(s): State<Server>,
+    Extension(local): Extension<LocalClient>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let cfg = s.config();
+    let node_id = local.shared().map(|c| c.identity.node_id.clone());
+    let is_self = |id: &str| {
+        id == s.raft().id().to_string()
+            || id == cfg.node_name
+            || id == format!("{}.{}", cfg.node_name, cfg.region)
+            || node_id.as_deref() == Some(id)
+    };
+    let req = super::agent_monitor::parse(&q, is_self)?;
+    Ok(super::agent_monitor::respond(req))
 }

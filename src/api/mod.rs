@@ -12,7 +12,9 @@
 //! ([`LocalClient`]); others are forwarded to their node
 //! ([`client_forward`]).
 
-mod agent;
+pub(crate) mod agent;
+pub(crate) mod agent_join;
+pub mod agent_monitor;
 mod allocs;
 pub mod body;
 mod client_forward;
@@ -33,6 +35,9 @@ mod jobs;
 mod local_client;
 mod namespaces;
 mod nodes;
+mod operator_autopilot;
+mod operator_raft;
+mod operator_scheduler;
 mod origin;
 mod paginate;
 pub mod params;
@@ -92,6 +97,10 @@ pub fn router(server: Server, config: &ApiConfig, local: LocalClient) -> Router 
         .merge(services::routes())
         .merge(status::routes())
         .merge(agent::routes())
+        .merge(agent_join::routes())
+        .merge(operator_scheduler::routes())
+        .merge(operator_autopilot::routes())
+        .merge(operator_raft::routes())
         .merge(client_forward::routes())
         .method_not_allowed_fallback(invalid_method)
         .layer(Extension(local))

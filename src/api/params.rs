@@ -15,6 +15,7 @@
 //! Parameters no endpoint reads are ignored, as Nomad ignores them.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use serde::{Deserialize, Deserializer};
 
@@ -43,9 +44,14 @@ pub fn bad_bool(name: &str, value: &str) -> ApiError {
     ))
 }
 
-/// The query string: for each key its first value, as Go's `Get`.
+/// The query string: for each key its first value, as Go's `Get`, and
+/// the later values of repeated keys (`?address=a&address=b`).
 #[derive(Clone, Debug, Default)]
-pub struct RawQuery(HashMap<String, String>);
+pub struct RawQuery {
+    first: HashMap<String, String>,
+    /// Values after the first of each repeated key, in order.
+    more: Vec<(String, String)>,
+}
 
 impl<'de> Deserialize<'de> for RawQuery {
     fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
@@ -56,24 +62,46 @@ impl<'de> Deserialize<'de> for RawQuery {
 
 impl FromIterator<(String, String)> for RawQuery {
     fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
-        let mut map = HashMap::new();
+        let mut query = RawQuery::default();
         for (key, value) in pairs {
-            map.entry(key).or_insert(value);
+            match query.first.entry(key) {
+                Entry::Occupied(e) => query.more.push((e.key().clone(), value)),
+                Entry::Vacant(e) => {
+                    e.insert(value);
+                }
+            }
         }
-        RawQuery(map)
+        query
     }
 }
 
 impl From<HashMap<String, String>> for RawQuery {
-    fn from(map: HashMap<String, String>) -> Self {
-        RawQuery(map)
+    fn from(first: HashMap<String, String>) -> Self {
+        RawQuery {
+            first,
+            more: Vec::new(),
+        }
     }
 }
 
 impl RawQuery {
     /// The value of `name` when the key is present, even empty (`?stale`).
     pub fn raw(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
+        self.first.get(name).map(String::as_str)
+    }
+
+    /// Every value of `name`, in order, empty ones included (Go's
+    /// `Query()[name]`).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.raw(name)
+            .into_iter()
+            .chain(
+                self.more
+                    .iter()
+                    .filter(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str()),
+            )
+            .collect()
     }
 
     /// The value of `name` when given and not empty (Go's `Get(name) != ""`).
@@ -175,6 +203,20 @@ mod tests {
         ] {
             assert_eq!(parse_go_bool(v), None, "{v:?}");
         }
+    }
+
+    #[test]
+    fn repeated_keys_keep_every_value_and_get_reads_the_first() {
+        let q = query(&[
+            ("address", "a:1"),
+            ("x", "1"),
+            ("address", ""),
+            ("address", "b:2"),
+        ]);
+        assert_eq!(q.raw("address"), Some("a:1"));
+        assert_eq!(q.all("address"), vec!["a:1", "", "b:2"]);
+        assert_eq!(q.all("x"), vec!["1"]);
+        assert!(q.all("absent").is_empty());
     }
 
     #[test]

@@ -187,7 +187,8 @@ impl ApiClient {
         ];
         let path = format!("/v1/client/fs/logs/{alloc_id}");
         let mut last = String::new();
-        for address in self.addresses() {
+        let addresses = self.addresses();
+        for address in addresses.iter() {
             let url = format!("{address}{path}");
             let mut r = self.inner.http.request(Method::GET, &url).query(&query);
             if !req.follow {
@@ -214,7 +215,7 @@ impl ApiClient {
             return Ok(resp);
         }
         Err(ApiClientError::Unreachable {
-            tried: self.addresses().join(", "),
+            tried: addresses.join(", "),
             last,
         })
     }

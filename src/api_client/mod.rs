@@ -5,7 +5,9 @@
 //! reach one server (refused, reset, timed out) is tried on the next, and
 //! the one that answered is tried first next time. Answers from a server
 //! (any status) are never retried here: the caller knows whether a retry
-//! is safe.
+//! is safe. The list can be replaced while requests run
+//! ([`ApiClient::set_addresses`], `PUT /v1/agent/servers` on a client);
+//! a request keeps the list it started with.
 
 mod allocs;
 mod cli_calls;
@@ -23,8 +25,8 @@ pub use cli_nodes::{
     RaftConfiguration, RaftServer,
 };
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use reqwest::Method;
@@ -113,7 +115,7 @@ impl QueryOptions {
 
 struct Inner {
     http: reqwest::Client,
-    addresses: Vec<String>,
+    addresses: RwLock<Arc<Vec<String>>>,
     /// The server that answered last; tried first.
     preferred: AtomicUsize,
     timeout: Duration,
@@ -161,9 +163,7 @@ impl ApiClient {
         timeout: Duration,
         pool: usize,
     ) -> Result<ApiClient, ApiClientError> {
-        if addresses.is_empty() {
-            return Err(ApiClientError::Config("no server address given".into()));
-        }
+        let addresses = checked_addresses(addresses)?;
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(pool)
             .connect_timeout(Duration::from_secs(5))
@@ -172,7 +172,7 @@ impl ApiClient {
         Ok(ApiClient {
             inner: Arc::new(Inner {
                 http,
-                addresses: addresses.iter().map(|a| normalize_address(a)).collect(),
+                addresses: RwLock::new(Arc::new(addresses)),
                 preferred: AtomicUsize::new(0),
                 timeout,
             }),
@@ -206,8 +206,27 @@ impl ApiClient {
         self.token.as_deref()
     }
 
-    pub fn addresses(&self) -> &[String] {
-        &self.inner.addresses
+    /// The servers, as normalised (`http://host:port`).
+    pub fn addresses(&self) -> Arc<Vec<String>> {
+        self.inner
+            .addresses
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the servers for every handle sharing this one's state
+    /// (requests already running keep theirs); refused when empty or when
+    /// an address is not a URL.
+    pub fn set_addresses(&self, addresses: &[String]) -> Result<(), ApiClientError> {
+        let addresses = checked_addresses(addresses)?;
+        *self
+            .inner
+            .addresses
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(addresses);
+        self.inner.preferred.store(0, Ordering::Relaxed);
+        Ok(())
     }
 
     /// A read, decoded as `T`.
@@ -293,12 +312,13 @@ impl ApiClient {
             }
         }
         let query = &*query;
-        let n = self.inner.addresses.len();
+        let addresses = self.addresses();
+        let n = addresses.len().max(1);
         let first = self.inner.preferred.load(Ordering::Relaxed) % n;
         let mut last = String::new();
-        for k in 0..n {
+        for k in 0..addresses.len() {
             let i = (first + k) % n;
-            let url = format!("{}{}", self.inner.addresses[i], path);
+            let url = format!("{}{}", addresses[i], path);
             let mut req = self
                 .inner
                 .http
@@ -322,10 +342,30 @@ impl ApiClient {
             return decode(url, resp).await;
         }
         Err(ApiClientError::Unreachable {
-            tried: self.inner.addresses.join(", "),
+            tried: addresses.join(", "),
             last,
         })
     }
+}
+
+/// `addresses` normalised, refused when empty or when one is not a URL
+/// with a host.
+fn checked_addresses(addresses: &[String]) -> Result<Vec<String>, ApiClientError> {
+    if addresses.is_empty() {
+        return Err(ApiClientError::Config("no server address given".into()));
+    }
+    addresses
+        .iter()
+        .map(|a| {
+            let normal = normalize_address(a);
+            match reqwest::Url::parse(&normal) {
+                Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(normal),
+                _ => Err(ApiClientError::Config(format!(
+                    "invalid server address {a:?}"
+                ))),
+            }
+        })
+        .collect()
 }
 
 /// An error with its causes (`error sending request: connection refused`).

@@ -33,6 +33,7 @@ fn shared(dir: &std::path::Path, driver: Arc<MockDriver>) -> Arc<ClientShared> {
         updates: Arc::new(Updates::default()),
         services: Arc::new(crate::client::services::sync::ServiceSync::default()),
         api: ApiClient::new(&["127.0.0.1:1".into()]).unwrap(),
+        servers: RwLock::new(vec!["127.0.0.1:1".into()]),
         node: RwLock::new(Arc::new(Node {
             id: identity.node_id.clone(),
             ..Node::default()

@@ -80,6 +80,9 @@ pub struct ClientShared {
     pub identity: Identity,
     /// Calls on the node's behalf (they carry its secret).
     pub api: ApiClient,
+    /// The servers as given (configuration, or `PUT /v1/agent/servers`);
+    /// `api` talks to the same list, normalised.
+    servers: RwLock<Vec<String>>,
     node: RwLock<Arc<Node>>,
     /// Set when the client stops its tasks on its way out: the watcher
     /// must not start a runner for an allocation just destroyed.
@@ -109,12 +112,36 @@ impl ClientShared {
         }
     }
 
+    /// The servers this client talks to, as given.
+    pub fn servers(&self) -> Vec<String> {
+        match self.servers.read() {
+            Ok(s) => s.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Replaces the servers this client talks to (`PUT
+    /// /v1/agent/servers`); refused, changing nothing, when the list is
+    /// empty or an address is not one.
+    pub fn set_servers(
+        &self,
+        servers: Vec<String>,
+    ) -> Result<(), crate::api_client::ApiClientError> {
+        self.api.set_addresses(&servers)?;
+        tracing::info!(servers = ?servers, "server list replaced");
+        match self.servers.write() {
+            Ok(mut s) => *s = servers,
+            Err(p) => *p.into_inner() = servers,
+        }
+        Ok(())
+    }
+
     /// The `Client` block of `/v1/agent/self`'s `config`.
     pub fn agent_config(&self) -> serde_json::Value {
         let node = self.node();
         serde_json::json!({
             "Enabled": true,
-            "Servers": self.config.servers,
+            "Servers": self.servers(),
             "NodeClass": node.node_class,
         })
     }
@@ -123,7 +150,7 @@ impl ClientShared {
     pub fn agent_stats(&self) -> serde_json::Value {
         serde_json::json!({
             "node_id": self.identity.node_id,
-            "known_servers": self.config.servers.join(","),
+            "known_servers": self.servers().join(","),
             "num_allocations": self.runners().len().to_string(),
         })
     }
@@ -270,6 +297,7 @@ impl Client {
             updates: Arc::new(Updates::default()),
             services: Arc::new(services::sync::ServiceSync::default()),
             api,
+            servers: RwLock::new(config.servers.clone()),
             node: RwLock::new(Arc::new(Node::default())),
             closing: std::sync::atomic::AtomicBool::new(false),
             runners: Mutex::new(HashMap::new()),

@@ -95,6 +95,18 @@ pub fn binpack_score(node: &Node, used: Usage) -> f64 {
 
 /// [`binpack_score`] on a capacity read beforehand.
 pub fn binpack_score_within(cap: Capacity, used: Usage) -> f64 {
+    (20.0 - free_total(cap, used)).clamp(0.0, 18.0) / 18.0
+}
+
+/// Nomad's "worst fit" spread score in [0, 1] (`ScoreFitSpread`): emptier
+/// nodes score higher. `used` includes the allocation being placed.
+pub fn spread_score_within(cap: Capacity, used: Usage) -> f64 {
+    (free_total(cap, used) - 2.0).clamp(0.0, 18.0) / 18.0
+}
+
+/// 10^free CPU + 10^free memory (free as a fraction of capacity): 2 on a
+/// full node, 20 on an empty one.
+fn free_total(cap: Capacity, used: Usage) -> f64 {
     let free = |used: i64, cap: i64| {
         if cap <= 0 {
             0.0
@@ -102,9 +114,7 @@ pub fn binpack_score_within(cap: Capacity, used: Usage) -> f64 {
             1.0 - used as f64 / cap as f64
         }
     };
-    let total =
-        10f64.powf(free(used.cpu, cap.cpu)) + 10f64.powf(free(used.memory_mb, cap.memory_mb));
-    (20.0 - total).clamp(0.0, 18.0) / 18.0
+    10f64.powf(free(used.cpu, cap.cpu)) + 10f64.powf(free(used.memory_mb, cap.memory_mb))
 }
 
 #[cfg(test)]

@@ -11,7 +11,9 @@
 //!     ▼
 //!  fits?  cpu, memory, disk, bandwidth, ports        ─ no ─▶ NodesExhausted
 //!     ▼
-//!  score = mean(binpack, job anti-affinity)
+//!  score = mean(fit, job anti-affinity)
+//!         fit: binpack (fullest first) or spread (emptiest first),
+//!         as the operator's scheduler configuration says
 //!     ▼
 //!  stop after `limit` fitting nodes; the best score wins
 //! ```
@@ -34,7 +36,7 @@ use crate::state::NodeUsage;
 use crate::structs::{
     AllocMetric, AllocatedCpu, AllocatedMemory, AllocatedPortMapping, AllocatedResources,
     AllocatedSharedResources, AllocatedTaskResources, Allocation, Constraint, Job, NetworkResource,
-    Node, SmallMap, TaskGroup, Usage, sum_mbits,
+    Node, SchedulerAlgorithm, SmallMap, TaskGroup, Usage, sum_mbits,
 };
 
 /// What a node holds beyond the state because of this plan.
@@ -129,6 +131,8 @@ pub struct Stack<'a> {
     /// Nodes the next placement should avoid (a rescheduled allocation's
     /// previous nodes): scored lower, not filtered.
     penalty: Vec<String>,
+    /// Score fit by Nomad's spread (worst fit) instead of bin-pack.
+    spread: bool,
 }
 
 impl<'a> Stack<'a> {
@@ -219,6 +223,7 @@ impl<'a> Stack<'a> {
             class_of,
             class_names,
             penalty: Vec::new(),
+            spread: state.scheduler_algorithm() == SchedulerAlgorithm::Spread,
         };
         for (node, n) in &job_on_node {
             if let Some(p) = stack.position(node) {
@@ -551,7 +556,11 @@ impl<'a> Stack<'a> {
                 exhausted(&mut metric, &self.nodes[i], dim);
                 continue;
             }
-            let mut score = fit::binpack_score_within(limits.cap, used);
+            let mut score = if self.spread {
+                fit::spread_score_within(limits.cap, used)
+            } else {
+                fit::binpack_score_within(limits.cap, used)
+            };
             let same = self.group_here[group_slot].1[i];
             if same > 0 {
                 score = (score - (same + 1) as f64 / count) / 2.0;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::state::{NodeUsage, State};
-use crate::structs::{Allocation, Job, Node};
+use crate::structs::{Allocation, Job, Node, SchedulerAlgorithm};
 
 /// What a scheduler may read. Nothing here writes.
 pub trait StateView: Send + Sync {
@@ -22,6 +22,8 @@ pub trait StateView: Send + Sync {
     /// The index to re-plan at after a conflict: the last change to
     /// allocations or nodes.
     fn refresh_index(&self) -> u64;
+    /// How ranking scores nodes (the operator's scheduler configuration).
+    fn scheduler_algorithm(&self) -> SchedulerAlgorithm;
 }
 
 impl StateView for State {
@@ -52,5 +54,11 @@ impl StateView for State {
     fn refresh_index(&self) -> u64 {
         let i = self.indexes();
         i.allocs.max(i.nodes)
+    }
+    fn scheduler_algorithm(&self) -> SchedulerAlgorithm {
+        self.scheduler_config
+            .as_deref()
+            .map(|c| c.algorithm())
+            .unwrap_or_default()
     }
 }

@@ -7,6 +7,7 @@
 //! consistent reads wait on a read barrier so a follower serves them with
 //! the leader's view.
 
+pub mod autopilot;
 mod config;
 pub mod endpoints;
 mod error;
@@ -37,6 +38,8 @@ struct Inner {
     state: StateHandle,
     config: ServerConfig,
     duties: Arc<leader::Duties>,
+    /// What this server last answered for each server's health.
+    health: autopilot::HealthTracker,
     stop: CancellationToken,
     tasks: TaskTracker,
 }
@@ -60,6 +63,7 @@ impl Server {
                 state,
                 config,
                 duties: Arc::new(leader::Duties::default()),
+                health: autopilot::HealthTracker::new(crate::ids::now_nanos()),
                 stop: CancellationToken::new(),
                 tasks: TaskTracker::new(),
             }),
@@ -121,6 +125,30 @@ impl Server {
         Ok(self.inner.state.snapshot())
     }
 
+    /// The servers' autopilot health, from the leader's replication
+    /// figures (asked of the leader wherever it is) and this server's
+    /// latest copy of the autopilot configuration.
+    pub async fn cluster_health(&self) -> Result<crate::structs::OperatorHealthReply, ServerError> {
+        let stats = self.inner.raft.cluster_stats().await.map_err(write_error)?;
+        let config = self.inner.state.snapshot().autopilot_config();
+        let me = self.inner.raft.id();
+        let cfg = &self.inner.config;
+        let name = |s: &drover_raft::ServerStats| {
+            if s.id == me {
+                format!("{}.{}", cfg.node_name, cfg.region)
+            } else {
+                format!("{}.{}", s.addr, cfg.region)
+            }
+        };
+        Ok(autopilot::evaluate(
+            &stats,
+            &config,
+            &self.inner.health,
+            name,
+            crate::ids::now_nanos(),
+        ))
+    }
+
     /// Whether a leader is known.
     pub fn known_leader(&self) -> bool {
         self.inner.raft.leader().borrow().is_some()
@@ -135,7 +163,7 @@ impl Server {
     }
 }
 
-fn write_error(e: WriteError) -> ServerError {
+pub(crate) fn write_error(e: WriteError) -> ServerError {
     match e {
         WriteError::NoLeader | WriteError::ForwardToLeader(_) => ServerError::NoLeader,
         WriteError::Transport(t) => ServerError::Unavailable(t.to_string()),

@@ -72,6 +72,12 @@ pub enum Command {
     PeriodicLaunch(PeriodicLaunch),
     /// A parameterized job's dispatch: its child job and evaluation.
     JobDispatch(JobDispatch),
+    /// The operator sets the scheduler configuration (check-and-set
+    /// decided at apply).
+    SchedulerConfigSet(ConfigSet<crate::structs::SchedulerConfiguration>),
+    /// The operator sets the autopilot configuration (check-and-set
+    /// decided at apply).
+    AutopilotConfigSet(ConfigSet<crate::structs::AutopilotConfiguration>),
 }
 
 impl Command {
@@ -313,6 +319,16 @@ pub struct VarApply {
     pub time: i64,
 }
 
+/// `PUT /v1/operator/{scheduler,autopilot}/configuration`: the whole new
+/// configuration (its indexes are set at apply).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ConfigSet<T> {
+    pub config: T,
+    /// `Some(n)`: write only if the stored configuration's `ModifyIndex`
+    /// is `n` (0 while none was ever set).
+    pub cas: Option<u64>,
+}
+
 /// What an applied command reports back to its proposer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applied {
@@ -328,6 +344,10 @@ pub struct Applied {
     /// The variable as stored after a [`VarApply`] set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variable: Option<Box<crate::structs::Variable>>,
+    /// For a configuration change: whether it was written (a failed
+    /// check-and-set is not an error; nothing changes).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub config_updated: bool,
 }
 
 /// Why a command was refused; nothing was changed.

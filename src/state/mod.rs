@@ -37,7 +37,7 @@ mod summary;
 mod variables;
 
 pub use command::{
-    AllocClientUpdate, AllocStop, Applied, ApplyError, Command, Followup, JobDeregister,
+    AllocClientUpdate, AllocStop, Applied, ApplyError, Command, ConfigSet, Followup, JobDeregister,
     JobDispatch, JobRegister, JobStability, NodeUpdate, PeriodicLaunch, PlanResults, PlannedAlloc,
     VarApply, VarOp,
 };

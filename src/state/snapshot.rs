@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{JobKey, State, TableIndexes, apply};
 use crate::structs::{
-    Allocation, Evaluation, Job, JobSummary, Namespace, Node, ServiceRegistration, Variable,
+    Allocation, AutopilotConfiguration, Evaluation, Job, JobSummary, Namespace, Node,
+    SchedulerConfiguration, ServiceRegistration, Variable,
 };
 
 const FORMAT: u32 = 1;
@@ -80,6 +81,12 @@ struct SnapshotData {
     namespaces: Vec<Arc<Namespace>>,
     #[serde(default)]
     periodic_launches: Vec<(JobKey, i64)>,
+    /// The operator's configurations, when set (absent from snapshots
+    /// written before they existed: the defaults apply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scheduler_config: Option<Arc<SchedulerConfiguration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    autopilot_config: Option<Arc<AutopilotConfiguration>>,
 }
 
 pub fn encode(state: &State) -> Vec<u8> {
@@ -118,6 +125,8 @@ pub fn encode(state: &State) -> Vec<u8> {
             .iter()
             .map(|(k, v)| (k.clone(), *v))
             .collect(),
+        scheduler_config: state.scheduler_config.clone(),
+        autopilot_config: state.autopilot_config.clone(),
     };
     // Plain data with string keys always encodes.
     serde_json::to_vec(&data).unwrap_or_default()
@@ -138,6 +147,8 @@ pub fn decode(bytes: &[u8]) -> Result<State, SnapshotError> {
     }
     let mut state = State {
         index: data.index,
+        scheduler_config: data.scheduler_config,
+        autopilot_config: data.autopilot_config,
         ..State::default()
     };
     for job in data.jobs {

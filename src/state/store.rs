@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::JobKey;
 use super::keys::{AllocId, Id, ServiceKey};
 use crate::structs::{
-    Allocation, Evaluation, Job, JobSummary, Namespace, Node, ServiceRegistration, Usage, Variable,
+    Allocation, AutopilotConfiguration, Evaluation, Job, JobSummary, Namespace, Node,
+    SchedulerConfiguration, ServiceRegistration, Usage, Variable,
 };
 
 /// The tables a blocking query can watch.
@@ -131,6 +132,10 @@ pub struct State {
     pub(crate) namespaces: OrdMap<String, Arc<Namespace>>,
     /// Each periodic job's last launch (unix ns).
     pub(crate) periodic_launches: OrdMap<JobKey, i64>,
+    /// The operator's scheduler and autopilot settings; `None` until first
+    /// set (readers get Nomad's defaults).
+    pub(crate) scheduler_config: Option<Arc<SchedulerConfiguration>>,
+    pub(crate) autopilot_config: Option<Arc<AutopilotConfiguration>>,
     pub(crate) index: TableIndexes,
 }
 
@@ -192,6 +197,22 @@ impl State {
 
     pub fn indexes(&self) -> TableIndexes {
         self.index
+    }
+
+    /// The scheduler configuration: as last set, else Nomad's defaults
+    /// (indexes 0).
+    pub fn scheduler_config(&self) -> Arc<SchedulerConfiguration> {
+        self.scheduler_config
+            .clone()
+            .unwrap_or_else(|| Arc::new(SchedulerConfiguration::initial()))
+    }
+
+    /// The autopilot configuration: as last set, else Nomad's defaults
+    /// (indexes 0).
+    pub fn autopilot_config(&self) -> Arc<AutopilotConfiguration> {
+        self.autopilot_config
+            .clone()
+            .unwrap_or_else(|| Arc::new(AutopilotConfiguration::initial()))
     }
 
     pub fn index(&self, table: Table) -> u64 {

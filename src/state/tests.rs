@@ -248,6 +248,51 @@ fn snapshot_round_trips_and_rebuilds_indexes() {
 }
 
 #[test]
+fn snapshots_keep_the_operator_configurations_and_older_ones_read_as_defaults() {
+    let (mut fsm, handle) = Fsm::new();
+    let config = crate::structs::SchedulerConfiguration {
+        scheduler_algorithm: "spread".into(),
+        reject_job_registration: true,
+        ..crate::structs::SchedulerConfiguration::initial()
+    };
+    fsm.apply_command(
+        7,
+        Command::SchedulerConfigSet(ConfigSet { config, cas: None }),
+    )
+    .expect("set");
+    let mut autopilot = crate::structs::AutopilotConfiguration::initial();
+    autopilot.max_trailing_logs = 9;
+    fsm.apply_command(
+        8,
+        Command::AutopilotConfigSet(ConfigSet {
+            config: autopilot,
+            cas: None,
+        }),
+    )
+    .expect("set");
+    let state = handle.snapshot();
+    let back = snapshot::decode(&snapshot::encode(&state)).expect("decode");
+    assert_eq!(back.scheduler_config(), state.scheduler_config());
+    assert_eq!(back.scheduler_config().modify_index, 7);
+    assert_eq!(back.autopilot_config().max_trailing_logs, 9);
+
+    // A snapshot written before the configurations existed.
+    let (_, empty) = Fsm::new();
+    let mut old: serde_json::Value =
+        serde_json::from_slice(&snapshot::encode(&empty.snapshot())).expect("json");
+    if let Some(o) = old.as_object_mut() {
+        o.remove("scheduler_config");
+        o.remove("autopilot_config");
+    }
+    let back = snapshot::decode(&serde_json::to_vec(&old).expect("encode")).expect("decode");
+    assert_eq!(
+        *back.scheduler_config(),
+        crate::structs::SchedulerConfiguration::initial()
+    );
+    assert_eq!(back.autopilot_config().max_trailing_logs, 250);
+}
+
+#[test]
 fn a_bad_command_changes_nothing() {
     use drover_raft::StateMachine;
     let (mut fsm, handle) = Fsm::new();

@@ -6,6 +6,7 @@
 
 mod alloc_metric;
 mod allocation;
+mod autopilot;
 mod constraint;
 pub mod diff;
 mod ephemeral_disk;
@@ -17,6 +18,7 @@ mod job_summary;
 mod namespace;
 mod node;
 mod node_class;
+mod operator_health;
 pub mod parameterized;
 pub mod periodic;
 mod plan;
@@ -25,6 +27,7 @@ mod resources;
 mod restart_policy;
 pub mod rpc;
 pub mod scaling;
+mod scheduler_config;
 mod search;
 mod service;
 mod service_registration;
@@ -37,6 +40,7 @@ mod variable;
 
 pub use alloc_metric::AllocMetric;
 pub use allocation::*;
+pub use autopilot::AutopilotConfiguration;
 pub use constraint::{Affinity, Constraint, Spread, SpreadTarget};
 pub use ephemeral_disk::EphemeralDisk;
 pub use evaluation::*;
@@ -47,11 +51,16 @@ pub use job_summary::{JobChildrenSummary, JobSummary, TaskGroupSummary};
 pub use namespace::{DEFAULT_NAMESPACE, Namespace};
 pub use node::*;
 pub use node_class::computed_class;
+pub use operator_health::{OperatorHealthReply, ServerHealth};
 pub use parameterized::{JobDispatchRequest, JobDispatchResponse, ParameterizedConfig};
 pub use plan::{DesiredUpdates, JobPlanResponse, PlanAnnotations};
 pub use reschedule_policy::{RescheduleEvent, ReschedulePolicy, RescheduleTracker};
 pub use resources::{NetworkResource, Port, Resources};
 pub use restart_policy::RestartPolicy;
+pub use scheduler_config::{
+    ALGORITHM_BINPACK, ALGORITHM_SPREAD, PreemptionConfig, SchedulerAlgorithm,
+    SchedulerConfiguration,
+};
 pub use search::{SEARCH_TRUNCATE_LIMIT, SearchRequest, SearchResponse};
 pub use service::{Service, ServiceCheck};
 pub use service_registration::{

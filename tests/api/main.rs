@@ -31,6 +31,7 @@ mod t24_query_params;
 mod t25_job_evaluate;
 mod t26_job_scale;
 mod t27_fuzzy_search;
+mod t28_operator;
 mod t29_variables;
 mod t30_namespaces;
 mod t32_periodic_dispatch;

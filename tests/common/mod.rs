@@ -10,14 +10,22 @@ use drover::agent::{Agent, AgentConfig};
 use serde_json::Value;
 use tokio::net::TcpListener;
 
+/// The test output (at `DROVER_TEST_LOG`, default warnings) and, as the
+/// agent binary has, the layer `/v1/agent/monitor` streams from.
 pub fn init_tracing() {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let filter = tracing_subscriber::EnvFilter::try_from_env("DROVER_TEST_LOG")
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,openraft=error"));
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(filter)
+        let output = tracing_subscriber::fmt::layer()
             .with_test_writer()
+            .with_filter(filter);
+        let _ = tracing_subscriber::registry()
+            .with(output)
+            .with(drover::agent::log_monitor::layer())
             .try_init();
     });
 }

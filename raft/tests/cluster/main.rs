@@ -13,3 +13,4 @@ mod t06_tcp;
 mod t07_bad_disk;
 mod t08_read_barrier;
 mod t09_identity;
+mod t10_join_health;

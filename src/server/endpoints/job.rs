@@ -76,6 +76,7 @@ pub(crate) async fn submit(
     enforce_index: Option<u64>,
     eval_priority: i64,
 ) -> Result<JobRegisterResponse, ServerError> {
+    super::operator::check_registrations_allowed(server)?;
     if job.region.is_empty() {
         job.region = server.config().region.clone();
     }

@@ -6,6 +6,7 @@ pub mod job;
 pub mod job_stability;
 pub mod namespace;
 pub mod node;
+pub mod operator_config;
 pub mod periodic;
 pub mod plan;
 pub mod service;
@@ -45,5 +46,7 @@ pub fn apply(state: &mut State, index: u64, command: Command) -> Result<Applied,
         Command::NamespaceDelete { names } => namespace::delete(state, index, names),
         Command::PeriodicLaunch(req) => periodic::launch(state, index, req),
         Command::JobDispatch(req) => periodic::dispatch(state, index, req),
+        Command::SchedulerConfigSet(req) => operator_config::set_scheduler(state, index, req),
+        Command::AutopilotConfigSet(req) => operator_config::set_autopilot(state, index, req),
     }
 }
