@@ -54,6 +54,10 @@ pub struct AgentConfig {
     /// Server: where to serve the read-only Consul-compatible catalog
     /// (`consul_compat { }`, `-consul-compat ADDR`); `None`: not served.
     pub consul_compat: Option<std::net::SocketAddr>,
+    /// Server: events kept for `/v1/event/stream`.
+    pub event_buffer_size: usize,
+    /// Server: how often a quiet event stream writes `{}`.
+    pub event_heartbeat: std::time::Duration,
 }
 
 impl Default for AgentConfig {
@@ -82,6 +86,8 @@ impl Default for AgentConfig {
             http_limits: crate::api::HttpLimits::default(),
             client_config: crate::client::ClientConfig::default(),
             consul_compat: None,
+            event_buffer_size: crate::events::DEFAULT_BUFFER_EVENTS,
+            event_heartbeat: std::time::Duration::from_secs(10),
         }
     }
 }

@@ -172,6 +172,8 @@ impl Agent {
             bootstrap_expect: config.bootstrap_expect,
             min_heartbeat_ttl: config.min_heartbeat_ttl,
             heartbeat_grace: config.heartbeat_grace,
+            event_buffer_size: config.event_buffer_size,
+            event_heartbeat: config.event_heartbeat,
             num_schedulers: config
                 .num_schedulers
                 .unwrap_or_else(crate::server::default_workers),

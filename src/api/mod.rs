@@ -25,6 +25,7 @@ mod decode_error;
 mod encode;
 mod error;
 mod evals;
+mod events;
 pub(crate) mod extract;
 mod filter;
 mod fuzzy_search;
@@ -33,6 +34,7 @@ mod job_scale;
 mod job_versions;
 mod jobs;
 mod local_client;
+mod metrics;
 mod namespaces;
 mod nodes;
 mod operator_autopilot;
@@ -92,6 +94,8 @@ pub fn router(server: Server, config: &ApiConfig, local: LocalClient) -> Router 
         .merge(variables::routes())
         .merge(namespaces::routes())
         .merge(evals::routes())
+        .merge(events::routes())
+        .merge(metrics::routes())
         .merge(allocs::routes())
         .merge(nodes::routes())
         .merge(services::routes())
@@ -103,6 +107,10 @@ pub fn router(server: Server, config: &ApiConfig, local: LocalClient) -> Router 
         .merge(operator_raft::routes())
         .merge(client_forward::routes())
         .method_not_allowed_fallback(invalid_method)
+        .route_layer(axum::middleware::from_fn_with_state(
+            server.clone(),
+            metrics::time_requests,
+        ))
         .layer(Extension(local))
         .layer(DefaultBodyLimit::max(body::MAX_BODY))
         .with_state(server);

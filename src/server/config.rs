@@ -23,6 +23,11 @@ pub struct ServerConfig {
     pub max_heartbeats_per_second: f64,
     /// Extra time past the TTL before a node is marked down (Nomad: 10 s).
     pub heartbeat_grace: Duration,
+    /// Events the event stream keeps for subscribers (and resumes from).
+    pub event_buffer_size: usize,
+    /// An event stream with nothing to send writes `{}` this often
+    /// (Nomad: 10 s).
+    pub event_heartbeat: Duration,
 }
 
 impl ServerConfig {
@@ -47,6 +52,8 @@ impl Default for ServerConfig {
             min_heartbeat_ttl: Duration::from_secs(10),
             max_heartbeats_per_second: 50.0,
             heartbeat_grace: Duration::from_secs(10),
+            event_buffer_size: crate::events::DEFAULT_BUFFER_EVENTS,
+            event_heartbeat: Duration::from_secs(10),
         }
     }
 }

@@ -25,6 +25,8 @@ use tokio_util::task::TaskTracker;
 pub use config::{ServerConfig, default_workers};
 pub use error::ServerError;
 
+use crate::events::EventBuffer;
+use crate::metrics::Metrics;
 use crate::state::{Applied, Command, Fsm, State, StateHandle, decode_response};
 
 /// A running server. Cheap to clone.
@@ -40,6 +42,9 @@ struct Inner {
     duties: Arc<leader::Duties>,
     /// What this server last answered for each server's health.
     health: autopilot::HealthTracker,
+    /// Recent events for `/v1/event/stream`, fed on every server.
+    events: Arc<EventBuffer>,
+    metrics: Arc<Metrics>,
     stop: CancellationToken,
     tasks: TaskTracker,
 }
@@ -57,6 +62,7 @@ impl Server {
         let (fsm, state) = Fsm::new();
         let raft = RaftNode::start_tcp(raft_config, fsm, rpc_listener).await?;
         let workers = config.num_schedulers;
+        let events = EventBuffer::new(config.event_buffer_size);
         let server = Server {
             inner: Arc::new(Inner {
                 raft,
@@ -64,6 +70,8 @@ impl Server {
                 config,
                 duties: Arc::new(leader::Duties::default()),
                 health: autopilot::HealthTracker::new(crate::ids::now_nanos()),
+                events,
+                metrics: Arc::new(Metrics::default()),
                 stop: CancellationToken::new(),
                 tasks: TaskTracker::new(),
             }),
@@ -74,12 +82,27 @@ impl Server {
             workers,
             server.inner.stop.clone(),
         ));
+        server.inner.tasks.spawn(crate::events::follow(
+            server.inner.state.clone(),
+            server.inner.events.clone(),
+            server.inner.stop.clone(),
+        ));
         Ok(server)
     }
 
     /// The leader's scheduling machinery (idle on followers).
     pub fn duties(&self) -> &leader::Duties {
         &self.inner.duties
+    }
+
+    /// The event stream's buffer.
+    pub fn events(&self) -> &Arc<EventBuffer> {
+        &self.inner.events
+    }
+
+    /// This server's metric handles.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
     }
 
     pub fn config(&self) -> &ServerConfig {
@@ -101,12 +124,15 @@ impl Server {
         let bytes = command
             .encode()
             .map_err(|e| ServerError::Internal(format!("cannot encode command: {e}")))?;
+        let started = std::time::Instant::now();
         let committed = self
             .inner
             .raft
             .write_forwarded(bytes)
             .await
             .map_err(write_error)?;
+        self.inner.metrics.raft_commit.observe(started.elapsed());
+        self.inner.metrics.raft_apply.inc();
         let applied = decode_response(&committed.response)?;
         // Let this server's readers see the write once it answers.
         self.inner

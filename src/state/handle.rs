@@ -20,6 +20,11 @@ impl StateHandle {
         StateHandle { rx, waiters }
     }
 
+    /// A receiver of every published state (the event stream follows it).
+    pub fn watch(&self) -> watch::Receiver<Arc<State>> {
+        self.rx.clone()
+    }
+
     /// The latest applied state; it never changes under the caller.
     pub fn snapshot(&self) -> Arc<State> {
         self.rx.borrow().clone()

@@ -20,6 +20,7 @@
 //! - `-check-index` is decided here, inside apply ([`apply::job`]).
 
 pub mod apply;
+mod changes;
 mod command;
 mod fsm;
 mod fuzzy_rank;
@@ -36,6 +37,7 @@ mod store;
 mod summary;
 mod variables;
 
+pub use changes::Changed;
 pub use command::{
     AllocClientUpdate, AllocStop, Applied, ApplyError, Command, ConfigSet, Followup, JobDeregister,
     JobDispatch, JobRegister, JobStability, NodeUpdate, PeriodicLaunch, PlanResults, PlannedAlloc,

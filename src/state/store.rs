@@ -137,6 +137,9 @@ pub struct State {
     pub(crate) scheduler_config: Option<Arc<SchedulerConfiguration>>,
     pub(crate) autopilot_config: Option<Arc<AutopilotConfiguration>>,
     pub(crate) index: TableIndexes,
+    /// The jobs, nodes and services each entry changed (derived, bounded;
+    /// not in snapshots).
+    pub(crate) changes: super::changes::ChangeLog,
 }
 
 /// A node's allocations (all of them, terminal ones too), the usage of
@@ -187,12 +190,23 @@ impl State {
         *at = (*at).max(index);
     }
 
+    /// Notes that `what` changed at `index` (see [`super::changes`]).
+    pub(crate) fn note(&mut self, index: u64, what: super::Changed) {
+        self.changes.note(index, what);
+    }
+
     /// The computed classes whose capacity changed after `index`.
     pub fn classes_changed_after(&self, index: u64) -> impl Iterator<Item = &str> {
         self.class_capacity
             .iter()
             .filter(move |(_, at)| **at > index)
             .map(|(c, _)| c.as_str())
+    }
+
+    /// The jobs, nodes and services changed after `index`, and whether the
+    /// bounded log still held all of them ([`super::changes`]).
+    pub fn changed_after(&self, index: u64) -> (Vec<(u64, super::Changed)>, bool) {
+        self.changes.since(index)
     }
 
     pub fn indexes(&self) -> TableIndexes {

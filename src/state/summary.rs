@@ -93,6 +93,7 @@ pub(crate) fn refresh(state: &mut State, index: u64, key: &JobKey) {
             *front = job.clone();
         }
         state.jobs.insert(key.clone(), job);
+        state.note(index, super::Changed::Job(key.clone()));
         state.index.bump(Table::Jobs, index);
     }
 }

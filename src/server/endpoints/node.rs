@@ -184,6 +184,7 @@ pub async fn heartbeat(
     let state = server.state().snapshot();
     let node = node_of(&state, node_id)?;
     authenticate(&node, secret)?;
+    server.metrics().heartbeats.inc();
     let now = ids::now_nanos();
     let mut resp = NodeUpdateResponse {
         heartbeat_ttl: ttl(server, &state),

@@ -40,10 +40,13 @@ pub async fn run(
             let _ = reply.send(Err(SchedError::NotOutstanding));
             continue;
         }
+        let started = std::time::Instant::now();
         let result = tokio::select! {
             _ = stop.cancelled() => return,
             r = apply(&server, &plan) => r,
         };
+        server.metrics().plans.inc();
+        server.metrics().plan_apply.observe(started.elapsed());
         let _ = reply.send(result);
     }
 }

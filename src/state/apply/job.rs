@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use crate::state::{Applied, ApplyError, JOB_TRACKED_VERSIONS, JobDeregister, JobKey, JobRegister};
-use crate::state::{State, Table, apply::eval, summary};
+use crate::state::{Changed, State, Table, apply::eval, summary};
 use crate::structs::Job;
 
 /// Checks `EnforceIndex` against the stored job, with Nomad's messages.
@@ -111,6 +111,7 @@ fn put_job(state: &mut State, index: u64, job: Job) {
         }
     }
     versions.truncate(JOB_TRACKED_VERSIONS);
+    state.note(index, Changed::Job(key.clone()));
     state.jobs.insert(key, job);
     state.index.bump(Table::Jobs, index);
     state.index.bump(Table::JobVersions, index);
@@ -135,6 +136,7 @@ pub fn deregister(
             summary::children_moved(state, index, &parent, &existing.status, "");
         }
         state.jobs.remove(&key);
+        state.note(index, Changed::Job(key.clone()));
         state.job_versions.remove(&key);
         state.summaries.remove(&key);
         state.index.bump(Table::Jobs, index);

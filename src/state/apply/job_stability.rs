@@ -41,6 +41,7 @@ pub fn apply(state: &mut State, index: u64, req: JobStability) -> Result<Applied
         let mut job = (*current).clone();
         job.stable = req.stable;
         job.modify_index = index;
+        state.note(index, crate::state::Changed::Job(key.clone()));
         state.jobs.insert(key, Arc::new(job));
         state.index.bump(Table::Jobs, index);
     }

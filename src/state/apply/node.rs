@@ -61,6 +61,7 @@ pub fn register(state: &mut State, index: u64, mut node: Node) -> Result<Applied
         .heartbeats
         .insert(node.id.clone(), node.status_updated_at * 1_000_000_000);
     state.capacity_appeared(&node.computed_class, index);
+    state.note(index, crate::state::Changed::Node(node.id.clone()));
     state.nodes.insert(node.id.clone(), Arc::new(node));
     state.index.bump(Table::Nodes, index);
     Ok(Applied::default())
@@ -72,7 +73,9 @@ pub fn deregister(
     node_ids: Vec<String>,
 ) -> Result<Applied, ApplyError> {
     for id in node_ids {
-        state.nodes.remove(&id);
+        if state.nodes.remove(&id).is_some() {
+            state.note(index, crate::state::Changed::Node(id.clone()));
+        }
         state.heartbeats.remove(&id);
         service::remove_node(state, index, &id);
     }
@@ -148,6 +151,7 @@ pub fn update(
     }
     node.modify_index = index;
     state.capacity_appeared(&node.computed_class, index);
+    state.note(index, crate::state::Changed::Node(node.id.clone()));
     state.nodes.insert(node.id.clone(), Arc::new(node));
     state.index.bump(Table::Nodes, index);
     let mut jobs = Vec::new();

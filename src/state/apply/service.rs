@@ -53,11 +53,12 @@ pub fn update(
             None => reg.create_index = index,
         }
         reg.modify_index = index;
+        state.note(index, crate::state::Changed::Service(key));
         insert(state, Arc::new(reg));
         changed = true;
     }
     for key in deletes {
-        changed |= remove(state, &key);
+        changed |= remove(state, index, &key);
     }
     if changed {
         state.index.bump(Table::Services, index);
@@ -106,10 +107,11 @@ fn unindex(state: &mut State, reg: &ServiceRegistration, key: &ServiceKey) {
 }
 
 /// Removes one registration; whether it existed.
-fn remove(state: &mut State, key: &ServiceKey) -> bool {
+fn remove(state: &mut State, index: u64, key: &ServiceKey) -> bool {
     let Some(old) = state.services.remove(key) else {
         return false;
     };
+    state.note(index, crate::state::Changed::Service(key.clone()));
     unindex(state, &old, key);
     true
 }
@@ -126,7 +128,7 @@ fn remove_under(state: &mut State, index: u64, by: By, first: &str) {
         return;
     }
     for key in &keys {
-        remove(state, key);
+        remove(state, index, key);
     }
     state.index.bump(Table::Services, index);
 }

@@ -1,0 +1,150 @@
+//! `GET /v1/event/stream`: Nomad's event stream, newline-delimited JSON.
+//!
+//! Parameters as Nomad reads them: `topic=Topic:Key` (repeated; a topic
+//! alone is `Topic:*`; none: every topic), `namespace` (default
+//! `default`, `*` for all), `index` (resume: events of entries after it;
+//! 0 or absent: events from now on; an index the buffer no longer holds
+//! starts at the oldest kept). Each entry that produced matching events
+//! is one line, `{"Index": N, "Events": [...]}`; a quiet stream writes
+//! `{}` every `event_heartbeat` (10 s). A subscriber that falls behind
+//! the buffer gets one `{"Error": "..."}` line and the stream ends, as
+//! Nomad closes it; a client resubscribes from its last index.
+//!
+//! Every server serves the stream from its own buffer (see
+//! [`crate::events`]). The time from an entry being seen applied to its
+//! frame being handed to the connection is recorded as
+//! `nomad.event.lag`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::ApiError;
+use super::extract::{Query, State};
+use super::params::Params;
+use crate::events::{EventBatch, Subscription, TopicFilter};
+use crate::metrics::Metrics;
+use crate::server::Server;
+
+pub fn routes() -> Router<Server> {
+    Router::new().route("/v1/event/stream", get(stream))
+}
+
+async fn stream(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
+    let index = match q.text("index") {
+        None => 0,
+        Some(v) => v
+            .parse::<u64>()
+            .map_err(|e| ApiError::bad_request(format!("Unable to parse index: {e}")))?,
+    };
+    let topics: Vec<String> = q
+        .all("topic")
+        .into_iter()
+        .filter(|t| !t.is_empty())
+        .map(String::from)
+        .collect();
+    let filter = TopicFilter::parse(&topics, q.text("namespace")).map_err(|e| {
+        ApiError::bad_request(format!("Invalid topic query: error parsing topics: {e}"))
+    })?;
+    let sub = s.events().subscribe((index > 0).then_some(index));
+    let heartbeat = s.config().event_heartbeat;
+    let state = Stream {
+        sub,
+        filter,
+        metrics: s.metrics().clone(),
+        heartbeat,
+        quiet: Box::pin(tokio::time::sleep(heartbeat)),
+        ended: false,
+    };
+    let body = futures::stream::unfold(state, |mut st| async move {
+        if st.ended {
+            return None;
+        }
+        let chunk = st.next_chunk().await;
+        Some((Ok::<_, Infallible>(chunk), st))
+    });
+    let mut response = (StatusCode::OK, Body::from_stream(body)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+struct Stream {
+    sub: Subscription,
+    filter: TopicFilter,
+    metrics: Arc<Metrics>,
+    heartbeat: Duration,
+    quiet: std::pin::Pin<Box<tokio::time::Sleep>>,
+    ended: bool,
+}
+
+impl Stream {
+    /// The next lines to write: matching frames, a heartbeat, or the
+    /// error that ends the stream.
+    async fn next_chunk(&mut self) -> Bytes {
+        loop {
+            tokio::select! {
+                next = self.sub.next() => match next {
+                    Ok(batches) => {
+                        let text = self.render(&batches);
+                        if !text.is_empty() {
+                            self.rearm();
+                            return Bytes::from(text);
+                        }
+                    }
+                    Err(lagged) => {
+                        self.ended = true;
+                        self.metrics.events_lagged.inc();
+                        let line = serde_json::json!({ "Error": lagged.to_string() });
+                        return Bytes::from(format!("{line}\n"));
+                    }
+                },
+                () = &mut self.quiet => {
+                    self.rearm();
+                    return Bytes::from_static(b"{}\n");
+                }
+            }
+        }
+    }
+
+    fn rearm(&mut self) {
+        self.quiet
+            .as_mut()
+            .reset(tokio::time::Instant::now() + self.heartbeat);
+    }
+
+    /// One line per batch with matching events.
+    fn render(&self, batches: &[Arc<EventBatch>]) -> String {
+        let mut out = String::new();
+        let now = crate::ids::now_nanos();
+        let mut delivered = 0u64;
+        for b in batches {
+            let mut first = true;
+            for e in b.events.iter().filter(|e| self.filter.matches(e)) {
+                if first {
+                    out.push_str(&format!("{{\"Index\":{},\"Events\":[", b.index));
+                    first = false;
+                } else {
+                    out.push(',');
+                }
+                out.push_str(&e.json);
+                delivered += 1;
+            }
+            if !first {
+                out.push_str("]}\n");
+                let lag_ms = (now - b.committed_ns).max(0) as f64 / 1e6;
+                self.metrics.event_lag.observe_ms(lag_ms);
+            }
+        }
+        self.metrics.events_delivered.add(delivered);
+        out
+    }
+}
