@@ -3,8 +3,9 @@
 //! Parameters as Nomad reads them: `topic=Topic:Key` (repeated; a topic
 //! alone is `Topic:*`; none: every topic), `namespace` (default
 //! `default`, `*` for all), `index` (resume: events of entries after it;
-//! 0 or absent: events from now on; an index the buffer no longer holds
-//! starts at the oldest kept). Each entry that produced matching events
+//! 0 or absent: events from now on (Nomad also replays the newest
+//! entry's); an index the buffer no longer holds starts at the oldest
+//! kept). Each entry that produced matching events
 //! is one line, `{"Index": N, "Events": [...]}`; a quiet stream writes
 //! `{}` every `event_heartbeat` (10 s). A subscriber that falls behind
 //! the buffer gets one `{"Error": "..."}` line and the stream ends, as

@@ -28,7 +28,8 @@ pub fn routes() -> Router<Server> {
 }
 
 async fn metrics(State(s): State<Server>, Query(q): Params) -> Result<Response, ApiError> {
-    let snap = snapshot(&s);
+    // One pass over the jobs: off the worker's queue on a large state.
+    let snap = crate::offload::off_worker(|| snapshot(&s));
     match q.text("format") {
         Some("prometheus") => {
             let mut r = prometheus_text(&snap).into_response();
