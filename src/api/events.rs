@@ -16,6 +16,7 @@
 //! frame being handed to the connection is recorded as
 //! `nomad.event.lag`.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,6 +63,7 @@ async fn stream(State(s): State<Server>, Query(q): Params) -> Result<Response, A
         heartbeat,
         quiet: Box::pin(tokio::time::sleep(heartbeat)),
         ended: false,
+        queue: VecDeque::new(),
     };
     let body = futures::stream::unfold(state, |mut st| async move {
         if st.ended {
@@ -85,6 +87,9 @@ struct Stream {
     heartbeat: Duration,
     quiet: std::pin::Pin<Box<tokio::time::Sleep>>,
     ended: bool,
+    /// Frames ready to write, one per entry, with the time their entry
+    /// was seen applied.
+    queue: VecDeque<(Bytes, i64)>,
 }
 
 impl Stream {
@@ -92,15 +97,15 @@ impl Stream {
     /// error that ends the stream.
     async fn next_chunk(&mut self) -> Bytes {
         loop {
+            if let Some((frame, committed_ns)) = self.queue.pop_front() {
+                let lag_ms = (crate::ids::now_nanos() - committed_ns).max(0) as f64 / 1e6;
+                self.metrics.event_lag.observe_ms(lag_ms);
+                self.rearm();
+                return frame;
+            }
             tokio::select! {
                 next = self.sub.next() => match next {
-                    Ok(batches) => {
-                        let text = self.render(&batches);
-                        if !text.is_empty() {
-                            self.rearm();
-                            return Bytes::from(text);
-                        }
-                    }
+                    Ok(batches) => self.render(&batches),
                     Err(lagged) => {
                         self.ended = true;
                         self.metrics.events_lagged.inc();
@@ -122,30 +127,17 @@ impl Stream {
             .reset(tokio::time::Instant::now() + self.heartbeat);
     }
 
-    /// One line per batch with matching events.
-    fn render(&self, batches: &[Arc<EventBatch>]) -> String {
-        let mut out = String::new();
-        let now = crate::ids::now_nanos();
+    /// Queues one line per batch with matching events (a batch whose
+    /// events all match shares one line among its subscribers).
+    fn render(&mut self, batches: &[Arc<EventBatch>]) {
         let mut delivered = 0u64;
         for b in batches {
-            let mut first = true;
-            for e in b.events.iter().filter(|e| self.filter.matches(e)) {
-                if first {
-                    out.push_str(&format!("{{\"Index\":{},\"Events\":[", b.index));
-                    first = false;
-                } else {
-                    out.push(',');
-                }
-                out.push_str(&e.json);
-                delivered += 1;
-            }
-            if !first {
-                out.push_str("]}\n");
-                let lag_ms = (now - b.committed_ns).max(0) as f64 / 1e6;
-                self.metrics.event_lag.observe_ms(lag_ms);
+            let filter = &self.filter;
+            if let Some(frame) = b.frame(|e| filter.matches(e)) {
+                delivered += b.events.iter().filter(|e| filter.matches(e)).count() as u64;
+                self.queue.push_back((frame, b.committed_ns));
             }
         }
         self.metrics.events_delivered.add(delivered);
-        out
     }
 }

@@ -176,11 +176,7 @@ mod tests {
             index,
             json: Arc::from("{}"),
         };
-        EventBatch {
-            index,
-            committed_ns: 0,
-            events: vec![e; n],
-        }
+        EventBatch::new(index, 0, vec![e; n])
     }
 
     #[tokio::test]
@@ -219,6 +215,19 @@ mod tests {
         let got = late.try_next().unwrap();
         assert_eq!(got.last().map(|b| b.index), Some(100));
         assert!(got.first().map(|b| b.index) > Some(90));
+    }
+
+    #[test]
+    fn a_batch_whose_events_all_match_shares_one_frame() {
+        let mut b = batch(7, 2);
+        b.events[1].key = "b".into();
+        let all1 = b.frame(|_| true).expect("frame");
+        let all2 = b.frame(|_| true).expect("frame");
+        assert_eq!(all1.as_ptr(), all2.as_ptr(), "built once");
+        assert_eq!(&all1[..], b"{\"Index\":7,\"Events\":[{},{}]}\n");
+        let some = b.frame(|e| e.key == "b").expect("frame");
+        assert_eq!(&some[..], b"{\"Index\":7,\"Events\":[{}]}\n");
+        assert!(b.frame(|_| false).is_none());
     }
 
     #[test]

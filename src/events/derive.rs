@@ -119,11 +119,7 @@ pub fn derive(prev: &State, cur: &State, committed_ns: i64) -> Vec<EventBatch> {
 
     by_index
         .into_iter()
-        .map(|(index, events)| EventBatch {
-            index,
-            committed_ns,
-            events,
-        })
+        .map(|(index, events)| EventBatch::new(index, committed_ns, events))
         .collect()
 }
 

@@ -33,7 +33,9 @@ pub use derive::derive;
 pub use follow::follow;
 pub use topics::{TopicFilter, TopicFilterError};
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
 
 /// Events kept by default (Nomad's `event_buffer_size` default is 100).
 pub const DEFAULT_BUFFER_EVENTS: usize = 10_000;
@@ -59,4 +61,47 @@ pub struct EventBatch {
     /// subscriber's lag.
     pub committed_ns: i64,
     pub events: Vec<Event>,
+    /// The line of every event, built by the first subscriber that wants
+    /// them all and shared by the others (no copy per subscriber).
+    full: OnceLock<Bytes>,
+}
+
+impl EventBatch {
+    pub fn new(index: u64, committed_ns: i64, events: Vec<Event>) -> Self {
+        EventBatch {
+            index,
+            committed_ns,
+            events,
+            full: OnceLock::new(),
+        }
+    }
+
+    /// `{"Index":N,"Events":[...]}` and a newline, of the events `keep`
+    /// accepts; `None` when it accepts none.
+    pub fn frame(&self, keep: impl Fn(&Event) -> bool) -> Option<Bytes> {
+        let kept = self.events.iter().filter(|e| keep(e)).count();
+        if kept == 0 {
+            return None;
+        }
+        if kept == self.events.len() {
+            return Some(
+                self.full
+                    .get_or_init(|| render(self.index, self.events.iter()))
+                    .clone(),
+            );
+        }
+        Some(render(self.index, self.events.iter().filter(|e| keep(e))))
+    }
+}
+
+fn render<'a>(index: u64, events: impl Iterator<Item = &'a Event>) -> Bytes {
+    let mut out = format!("{{\"Index\":{index},\"Events\":[");
+    for (i, e) in events.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&e.json);
+    }
+    out.push_str("]}\n");
+    Bytes::from(out)
 }
