@@ -1,6 +1,10 @@
 //! Events from two versions of the state: what the entries between them
 //! changed, typed as Nomad's (`nomad/structs/event.go`).
 //!
+//! Types are per object (what changed in it), where Nomad types every
+//! event of an entry by the entry's request (so a registration's
+//! evaluation is `JobRegistered` there, `EvaluationUpdated` here).
+//!
 //! Allocations and evaluations come from their by-index tables, jobs,
 //! nodes and services from the state's change log; each object changed in
 //! the range gives one event at the index of its last change, so the cost
@@ -10,8 +14,10 @@
 //! moved `AllocationUpdated`, one whose desired status or transition moved
 //! `AllocationUpdateDesiredStatus`, otherwise (a scheduler's update)
 //! `PlanResult`; evaluations `EvaluationUpdated`; nodes
-//! `NodeRegistration` (new, or its status moved), `NodeDeregistration`,
-//! `NodeEligibility`, `NodeDrain`, else `NodeStreamEvent`; services
+//! `NodeRegistration` (new), `NodeDeregistration`, `NodeEligibility`,
+//! `NodeDrain`, else `NodeStreamEvent` (a status change, as Nomad types
+//! `Node.UpdateStatus`; a known node registering again is one too, where
+//! Nomad, typing by request, says `NodeRegistration`); services
 //! `ServiceRegistration`/`ServiceDeregistration`. Payloads are Nomad's:
 //! `{"<Topic>": object}` (`Service` for registrations), allocations
 //! without their job, nodes without their secret.
@@ -206,9 +212,7 @@ fn node_event(prev: &State, cur: &State, id: &str, index: u64) -> Option<Event> 
     let (node, kind) = match (cur.node(id), &before) {
         (Some(n), None) => (n, "NodeRegistration"),
         (Some(n), Some(b)) => {
-            let kind = if n.status != b.status {
-                "NodeRegistration"
-            } else if n.scheduling_eligibility != b.scheduling_eligibility {
+            let kind = if n.scheduling_eligibility != b.scheduling_eligibility {
                 "NodeEligibility"
             } else if n.drain_strategy != b.drain_strategy {
                 "NodeDrain"
