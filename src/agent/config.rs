@@ -177,6 +177,8 @@ struct FileServer {
     min_heartbeat_ttl: Option<String>,
     job_gc_threshold: Option<String>,
     encrypt: Option<String>,
+    /// Events kept for `/v1/event/stream` (Nomad's `event_buffer_size`).
+    event_buffer_size: Option<usize>,
 }
 
 #[allow(dead_code)]
@@ -248,6 +250,9 @@ impl AgentConfig {
             }
             if let Some(n) = s.num_schedulers {
                 self.num_schedulers = Some(n);
+            }
+            if let Some(n) = s.event_buffer_size {
+                self.event_buffer_size = n;
             }
             let duration = |field: &str, v: &str| {
                 crate::jobspec::parse_duration(v)
@@ -370,6 +375,7 @@ ports { http = 5646  rpc = 5647 }
 server {
   enabled          = true
   bootstrap_expect = 3
+  event_buffer_size = 500
   server_join { retry_join = ["127.0.0.3:5647", "127.0.0.4"] }
 }
 "#,
@@ -381,6 +387,7 @@ server {
         assert_eq!((c.http_port, c.rpc_port), (5646, 5647));
         assert!(c.server);
         assert_eq!(c.bootstrap_expect, 3);
+        assert_eq!(c.event_buffer_size, 500);
         assert_eq!(c.datacenter, "eu-west-1a");
         assert_eq!(c.join_addrs(), vec!["127.0.0.3:5647", "127.0.0.4:4647"]);
         c.validate().expect("valid");

@@ -205,3 +205,61 @@ fn allocations_are_typed_by_what_changed_and_carry_no_job() {
         "{got:?}"
     );
 }
+
+#[test]
+fn service_registrations_and_their_removal_with_the_node() {
+    use crate::structs::ServiceRegistration;
+    let (mut fsm, handle) = Fsm::new();
+    fsm.apply_command(1, Command::NodeRegister { node: node("n1") })
+        .expect("node");
+    let a = Allocation {
+        id: "a1".into(),
+        namespace: "default".into(),
+        job_id: "web".into(),
+        node_id: "n1".into(),
+        task_group: "g".into(),
+        desired_status: ALLOC_DESIRED_RUN.into(),
+        client_status: ALLOC_CLIENT_RUNNING.into(),
+        ..Allocation::default()
+    };
+    fsm.apply_command(2, Command::AllocUpsert { allocs: vec![a] })
+        .expect("alloc");
+    let before = handle.snapshot();
+    let reg = ServiceRegistration {
+        id: "s1".into(),
+        service_name: "api".into(),
+        namespace: "default".into(),
+        node_id: "n1".into(),
+        alloc_id: "a1".into(),
+        job_id: "web".into(),
+        ..ServiceRegistration::default()
+    };
+    fsm.apply_command(
+        3,
+        Command::ServiceUpdate {
+            upserts: vec![reg],
+            deletes: vec![],
+        },
+    )
+    .expect("register");
+    let registered = handle.snapshot();
+    let batches = derive(&before, &registered, 0);
+    assert_eq!(
+        kinds(&batches),
+        vec![(3, "Service", "ServiceRegistration", "s1".into())]
+    );
+    assert_eq!(batches[0].events[0].filter_keys, vec!["web", "api"]);
+    fsm.apply_command(
+        4,
+        Command::NodeDeregister {
+            node_ids: vec!["n1".into()],
+        },
+    )
+    .expect("node gone");
+    let got = kinds(&derive(&registered, &handle.snapshot(), 0));
+    assert!(
+        got.contains(&(4, "Service", "ServiceDeregistration", "s1".into())),
+        "{got:?}"
+    );
+    assert!(got.contains(&(4, "Node", "NodeDeregistration", "n1".into())));
+}
