@@ -22,6 +22,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::commit_stats::{CommitRecorder, CommitStats};
 use crate::error::{Leader, WriteError};
 use crate::rpc::Committed;
 use crate::types::{Commands, NodeId, Raft};
@@ -41,14 +42,21 @@ type Reply = oneshot::Sender<Result<Committed, WriteError>>;
 #[derive(Clone)]
 pub(crate) struct Batcher {
     tx: mpsc::Sender<(Vec<u8>, Reply)>,
+    commits: Arc<CommitRecorder>,
 }
 
 impl Batcher {
     /// Starts the batch loop on `tasks`; it stops with `shutdown`.
     pub(crate) fn start(raft: Raft, tasks: &TaskTracker, shutdown: CancellationToken) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tasks.spawn(run(raft, rx, tasks.clone(), shutdown));
-        Batcher { tx }
+        let commits = Arc::new(CommitRecorder::default());
+        tasks.spawn(run(raft, rx, tasks.clone(), shutdown, commits.clone()));
+        Batcher { tx, commits }
+    }
+
+    /// Commit times of the entries this server proposed.
+    pub(crate) fn commit_stats(&self) -> CommitStats {
+        self.commits.get()
     }
 
     /// Queues `command` and waits until its entry is committed and applied.
@@ -69,6 +77,7 @@ async fn run(
     mut rx: mpsc::Receiver<(Vec<u8>, Reply)>,
     tasks: TaskTracker,
     shutdown: CancellationToken,
+    commits: Arc<CommitRecorder>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     loop {
@@ -96,20 +105,24 @@ async fn run(
             }
         }
         let raft = raft.clone();
+        let commits = commits.clone();
         tasks.spawn(async move {
-            propose(&raft, batch).await;
+            propose(&raft, batch, &commits).await;
             drop(slot);
         });
     }
 }
 
-async fn propose(raft: &Raft, batch: Vec<(Vec<u8>, Reply)>) {
+async fn propose(raft: &Raft, batch: Vec<(Vec<u8>, Reply)>, commits: &CommitRecorder) {
     let (commands, replies): (Vec<ByteBuf>, Vec<Reply>) = batch
         .into_iter()
         .map(|(cmd, reply)| (ByteBuf::from(cmd), reply))
         .unzip();
+    let n = commands.len();
+    let started = std::time::Instant::now();
     match raft.client_write(Commands(commands)).await {
         Ok(resp) => {
+            commits.record(started.elapsed(), n);
             let index = resp.log_id.index;
             let mut answers = resp.data.0.into_iter();
             for reply in replies {

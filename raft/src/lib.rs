@@ -29,6 +29,7 @@
 
 mod batcher;
 mod bootstrap;
+mod commit_stats;
 pub mod config;
 pub mod contacts;
 pub mod error;
@@ -44,6 +45,7 @@ pub mod state_machine;
 pub mod transport;
 pub mod types;
 
+pub use commit_stats::CommitStats;
 pub use config::{DEFAULT_RPC_PORT, RaftConfig};
 pub use error::{ConfigError, JoinError, Leader, MembershipError, StartError, WriteError};
 pub use health::{ClusterStats, ServerStats};

@@ -61,6 +61,11 @@ pub(crate) struct NodeInner {
 }
 
 impl RaftNode {
+    /// Commit times of the entries this server proposed as leader.
+    pub fn commit_stats(&self) -> crate::CommitStats {
+        self.inner.batcher.commit_stats()
+    }
+
     /// Starts a server whose peers are reached through `transport`. The
     /// caller routes incoming requests to [`RaftNode::rpc_handler`].
     pub async fn start<S: StateMachine>(

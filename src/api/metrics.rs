@@ -1,6 +1,11 @@
 //! `GET /v1/metrics` (Nomad's JSON; `format=prometheus`: Prometheus text)
 //! and the layer that times every request.
 //!
+//! Raft figures (`nomad.raft.commitTime` per entry, `nomad.raft.entries`,
+//! `nomad.raft.apply` commands) are the leader's: a follower shows what it
+//! proposed while it led. `nomad.server.propose` is a write's whole time
+//! through this server, forwarding included.
+//!
 //! Gauges are read at scrape from this server's state and leader duties:
 //! evaluation broker and blocked counts (zero on followers, as in Nomad,
 //! where only the leader's broker is enabled), jobs by status (one pass
@@ -20,7 +25,7 @@ use axum::routing::get;
 use super::ApiError;
 use super::extract::{Query, State};
 use super::params::Params;
-use crate::metrics::{Gauge, Snapshot, prometheus_text};
+use crate::metrics::{Gauge, SampleStats, Snapshot, prometheus_text};
 use crate::server::Server;
 
 pub fn routes() -> Router<Server> {
@@ -63,6 +68,14 @@ fn gauge(name: &str, value: f64) -> Gauge {
 pub fn snapshot(s: &Server) -> Snapshot {
     let m = s.metrics();
     let state = s.state().snapshot();
+    let raft = s.raft().commit_stats();
+    let commit_time = SampleStats {
+        count: raft.entries,
+        sum: raft.sum_ms,
+        min: raft.min_ms,
+        max: raft.max_ms,
+        sum_sq: raft.sum_sq_ms,
+    };
     let (ready, unacked, pending) = s.duties().broker.stats();
     let mut gauges = vec![
         gauge("nomad.broker.total_ready", ready as f64),
@@ -109,7 +122,9 @@ pub fn snapshot(s: &Server) -> Snapshot {
         });
     }
     let counters = vec![
-        ("nomad.raft.apply".into(), Vec::new(), m.raft_apply.get()),
+        ("nomad.raft.apply".into(), Vec::new(), raft.commands),
+        ("nomad.raft.entries".into(), Vec::new(), raft.entries),
+        ("nomad.server.writes".into(), Vec::new(), m.writes.get()),
         ("nomad.plan.submit".into(), Vec::new(), m.plans.get()),
         (
             "nomad.heartbeat.received".into(),
@@ -133,11 +148,8 @@ pub fn snapshot(s: &Server) -> Snapshot {
         ),
     ];
     let mut samples = vec![
-        (
-            "nomad.raft.commitTime".into(),
-            Vec::new(),
-            m.raft_commit.stats(),
-        ),
+        ("nomad.raft.commitTime".into(), Vec::new(), commit_time),
+        ("nomad.server.propose".into(), Vec::new(), m.propose.stats()),
         ("nomad.plan.apply".into(), Vec::new(), m.plan_apply.stats()),
         ("nomad.event.lag".into(), Vec::new(), m.event_lag.stats()),
     ];

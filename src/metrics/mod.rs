@@ -21,11 +21,13 @@ pub use sample::{Counter, LabeledSamples, Sample, SampleStats};
 /// Every metric a server records.
 #[derive(Default)]
 pub struct Metrics {
-    /// `nomad.raft.commitTime`: a write proposed by this server until
-    /// committed and applied (forwarding to the leader included).
-    pub raft_commit: Sample,
-    /// `nomad.raft.apply`: writes committed through this server.
-    pub raft_apply: Counter,
+    /// `nomad.server.propose`: a write proposed through this server until
+    /// committed and applied here (forwarding to the leader included).
+    /// `nomad.raft.commitTime` (per entry, on the leader) comes from the
+    /// Raft layer ([`drover_raft::RaftNode::commit_stats`]).
+    pub propose: Sample,
+    /// `nomad.server.writes`: writes proposed through this server.
+    pub writes: Counter,
     /// `nomad.plan.apply`: the leader's plan check and commit.
     pub plan_apply: Sample,
     /// `nomad.plan.submit`: plans the applier received.

@@ -131,8 +131,8 @@ impl Server {
             .write_forwarded(bytes)
             .await
             .map_err(write_error)?;
-        self.inner.metrics.raft_commit.observe(started.elapsed());
-        self.inner.metrics.raft_apply.inc();
+        self.inner.metrics.propose.observe(started.elapsed());
+        self.inner.metrics.writes.inc();
         let applied = decode_response(&committed.response)?;
         // Let this server's readers see the write once it answers.
         self.inner

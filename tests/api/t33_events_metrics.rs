@@ -248,7 +248,10 @@ async fn metrics_in_json_and_prometheus_text() {
     let counters = names("Counters");
     for n in [
         "nomad.raft.apply",
+        "nomad.raft.entries",
+        "nomad.server.writes",
         "nomad.plan.submit",
+        "nomad.heartbeat.received",
         "nomad.event.published",
     ] {
         assert!(
@@ -259,7 +262,9 @@ async fn metrics_in_json_and_prometheus_text() {
     let samples = names("Samples");
     for n in [
         "nomad.raft.commitTime",
+        "nomad.server.propose",
         "nomad.plan.apply",
+        "nomad.event.lag",
         "nomad.http.request",
     ] {
         assert!(samples.iter().any(|s| s == n), "sample {n} in {samples:?}");
