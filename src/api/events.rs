@@ -141,3 +141,63 @@ impl Stream {
         self.metrics.events_delivered.add(delivered);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{Event, EventBuffer};
+
+    fn batch(index: u64, key: &str) -> EventBatch {
+        let e = Event {
+            topic: "Job",
+            kind: "JobRegistered",
+            key: key.into(),
+            namespace: "default".into(),
+            filter_keys: vec![],
+            index,
+            json: Arc::from(format!("{{\"Key\":\"{key}\"}}")),
+        };
+        EventBatch::new(index, crate::ids::now_nanos(), vec![e])
+    }
+
+    fn stream(buffer: &Arc<EventBuffer>, topics: &[&str], after: Option<u64>) -> Stream {
+        let topics: Vec<String> = topics.iter().map(|t| t.to_string()).collect();
+        Stream {
+            sub: buffer.subscribe(after),
+            filter: TopicFilter::parse(&topics, None).expect("filter"),
+            metrics: Arc::new(Metrics::default()),
+            heartbeat: Duration::from_millis(50),
+            quiet: Box::pin(tokio::time::sleep(Duration::from_millis(50))),
+            ended: false,
+            queue: VecDeque::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn frames_filter_heartbeat_and_a_lagging_reader_gets_an_error_line() {
+        let buffer = EventBuffer::new(3);
+        let mut web = stream(&buffer, &["Job:web"], Some(0));
+        buffer.publish(batch(1, "db"));
+        buffer.publish(batch(2, "web"));
+        assert_eq!(
+            &web.next_chunk().await[..],
+            b"{\"Index\":2,\"Events\":[{\"Key\":\"web\"}]}\n"
+        );
+        assert_eq!(&web.next_chunk().await[..], b"{}\n", "a heartbeat");
+        assert_eq!(web.metrics.events_delivered.get(), 1);
+
+        // Publishing past the buffer while a reader waits: it is told and
+        // its stream ends.
+        for i in 3..10 {
+            buffer.publish(batch(i, "web"));
+        }
+        let line = web.next_chunk().await;
+        let v: serde_json::Value = serde_json::from_slice(&line).expect("JSON");
+        assert!(
+            v["Error"].as_str().is_some_and(|e| e.contains("dropped")),
+            "{v}"
+        );
+        assert!(web.ended);
+        assert_eq!(web.metrics.events_lagged.get(), 1);
+    }
+}
