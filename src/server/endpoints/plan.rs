@@ -51,6 +51,7 @@ fn dry_run(state: &State, job: Job, diff: bool) -> Result<JobPlanResponse, Serve
         job: job.clone(),
         eval: Some(eval.clone()),
         enforce_index: None,
+        ..Default::default()
     });
     apply::apply(&mut scratch, index, register)?;
     let eval = scratch.eval(&eval.id).map(|e| (*e).clone()).unwrap_or(eval);
