@@ -35,3 +35,4 @@ mod t28_operator;
 mod t29_variables;
 mod t30_namespaces;
 mod t32_periodic_dispatch;
+mod t34_conformance;
