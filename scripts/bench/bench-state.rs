@@ -169,6 +169,7 @@ fn main() {
             job,
             eval: Some(eval),
             enforce_index: None,
+            ..Default::default()
         }));
         let eval = b
             .handle

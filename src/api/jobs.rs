@@ -31,6 +31,7 @@ pub fn routes() -> Router<Server> {
         .route("/v1/job/{id}/plan", writes(plan))
         .route("/v1/job/{id}/evaluate", writes(evaluate))
         .route("/v1/job/{id}/dispatch", writes(dispatch))
+        .route("/v1/job/{id}/submission", get(submission))
         .route("/v1/job/{id}/periodic/force", writes(periodic_force))
 }
 
@@ -280,6 +281,26 @@ async fn evaluate(
     let resp =
         crate::server::endpoints::job_evaluate::evaluate(&s, &opts.namespace, &id, req).await?;
     Ok(reply(&s, &opts, &resp, resp.index))
+}
+
+/// The job file a version was registered from (`?version=N`, required).
+async fn submission(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::parse(q)?;
+    let version = opts
+        .params()
+        .raw("version")
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(|| ApiError::bad_request("Unable to parse job submission version parameter"))?;
+    read_one(&s, &opts, Table::Jobs, "job source not found", |st| {
+        st.job_submission(&opts.namespace, &id, version)
+            .map(|sub| (sub, st.index(Table::Jobs)))
+    })
+    .await
 }
 
 /// A parameterized job's child, with `Payload` (base64) and `Meta`.

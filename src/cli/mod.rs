@@ -12,6 +12,7 @@ mod namespace;
 mod node;
 mod nodesim;
 mod operator;
+mod operator_config;
 mod server;
 mod service;
 mod var;

@@ -12,6 +12,12 @@ pub enum OperatorCommand {
     /// Raft commands.
     #[command(subcommand)]
     Raft(RaftCommand),
+    /// Scheduler configuration.
+    #[command(subcommand)]
+    Scheduler(super::operator_config::SchedulerCommand),
+    /// Autopilot configuration and server health.
+    #[command(subcommand)]
+    Autopilot(super::operator_config::AutopilotCommand),
 }
 
 #[derive(Subcommand)]
@@ -19,6 +25,9 @@ pub enum RaftCommand {
     /// Lists the Raft peers.
     #[command(name = "list-peers")]
     ListPeers(ListPeersArgs),
+    /// Removes a server from the Raft configuration.
+    #[command(name = "remove-peer")]
+    RemovePeer(super::operator_config::RemovePeerArgs),
 }
 
 #[derive(Args)]
@@ -30,6 +39,11 @@ pub struct ListPeersArgs {
 pub fn run_command(c: OperatorCommand) -> ExitCode {
     match c {
         OperatorCommand::Raft(RaftCommand::ListPeers(a)) => list_peers(a),
+        OperatorCommand::Raft(RaftCommand::RemovePeer(a)) => {
+            super::operator_config::run_remove_peer(a)
+        }
+        OperatorCommand::Scheduler(c) => super::operator_config::run_scheduler(c),
+        OperatorCommand::Autopilot(c) => super::operator_config::run_autopilot(c),
     }
 }
 

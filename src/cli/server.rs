@@ -11,6 +11,72 @@ use crate::cli::common::{self, ApiArgs, CliError, table};
 pub enum ServerCommand {
     /// Lists the servers.
     Members(MembersArgs),
+    /// Adds servers (by RPC address) to this server's cluster.
+    Join(JoinArgs),
+    /// Removes a failed server from the cluster.
+    #[command(name = "force-leave")]
+    ForceLeave(ForceLeaveArgs),
+}
+
+#[derive(Args)]
+pub struct JoinArgs {
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// Servers' RPC addresses (host:port).
+    #[arg(required = true)]
+    pub addresses: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct ForceLeaveArgs {
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// The server's name (as `server members` shows it), address or ID.
+    pub node: String,
+}
+
+#[derive(serde::Deserialize)]
+struct JoinResponse {
+    #[serde(default)]
+    num_joined: u64,
+    #[serde(default)]
+    error: String,
+}
+
+async fn join(a: JoinArgs) -> Result<u8, CliError> {
+    let query: Vec<(&'static str, String)> =
+        a.addresses.iter().map(|x| ("address", x.clone())).collect();
+    let r: JoinResponse = a
+        .api
+        .client()?
+        .put_query("/v1/agent/join", &query, &serde_json::json!({}))
+        .await
+        .map_err(|e| CliError::api("Error joining", e))?;
+    if !r.error.is_empty() {
+        if r.num_joined == 0 {
+            return Err(CliError::new(format!("Error joining: {}", r.error)));
+        }
+        eprintln!(
+            "Joined {} servers successfully but got warning: {}",
+            r.num_joined, r.error
+        );
+        return Ok(0);
+    }
+    println!("Joined {} servers successfully", r.num_joined);
+    Ok(0)
+}
+
+async fn force_leave(a: ForceLeaveArgs) -> Result<u8, CliError> {
+    a.api
+        .client()?
+        .put_query::<_, serde_json::Value>(
+            "/v1/agent/force-leave",
+            &[("node", a.node.clone())],
+            &serde_json::json!({}),
+        )
+        .await
+        .map_err(|e| CliError::api("Error force-leaving server", e))?;
+    Ok(0)
 }
 
 #[derive(Args)]
@@ -25,6 +91,8 @@ pub struct MembersArgs {
 pub fn run_command(c: ServerCommand) -> ExitCode {
     match c {
         ServerCommand::Members(a) => members(a),
+        ServerCommand::Join(a) => common::run(join(a)),
+        ServerCommand::ForceLeave(a) => common::run(force_leave(a)),
     }
 }
 

@@ -33,6 +33,7 @@ fn register(id: &str) -> Command {
             ..Evaluation::default()
         }),
         enforce_index: None,
+        ..Default::default()
     })
 }
 

@@ -76,6 +76,7 @@ impl Harness {
             job,
             eval: Some(eval),
             enforce_index: None,
+            ..Default::default()
         }));
         let stored = self.snapshot().eval(&id);
         stored.map(|e| (*e).clone()).unwrap_or_default()

@@ -78,6 +78,9 @@ pub enum Command {
     /// The operator sets the autopilot configuration (check-and-set
     /// decided at apply).
     AutopilotConfigSet(ConfigSet<crate::structs::AutopilotConfiguration>),
+    /// A scaling event without a count change (an autoscaler's message
+    /// or error).
+    ScalingEventAdd(crate::structs::GroupScalingEvent),
 }
 
 impl Command {
@@ -237,11 +240,17 @@ pub struct AllocStop {
 }
 
 /// `PUT /v1/jobs`: the canonical, validated job and its evaluation.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct JobRegister {
     pub job: Job,
     /// `None` for periodic and parameterized jobs, which get no evaluation.
     pub eval: Option<Evaluation>,
+    /// The job file this version came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submission: Option<crate::structs::JobSubmission>,
+    /// A scaling event recorded with this version (`POST .../scale`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaling_event: Option<crate::structs::GroupScalingEvent>,
     /// `Some(n)`: the job's current `JobModifyIndex` must be `n` (0: the
     /// job must not exist).
     pub enforce_index: Option<u64>,

@@ -43,6 +43,7 @@ fn fsm() -> (Fsm, StateHandle) {
             job: job(),
             eval: Some(eval),
             enforce_index: None,
+            ..Default::default()
         }),
     )
     .expect("register");

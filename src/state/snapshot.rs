@@ -81,6 +81,10 @@ struct SnapshotData {
     namespaces: Vec<Arc<Namespace>>,
     #[serde(default)]
     periodic_launches: Vec<(JobKey, i64)>,
+    #[serde(default)]
+    submissions: Vec<Arc<crate::structs::JobSubmission>>,
+    #[serde(default)]
+    scaling_events: Vec<(JobKey, String, Vec<crate::structs::ScalingEvent>)>,
     /// The operator's configurations, when set (absent from snapshots
     /// written before they existed: the defaults apply).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,6 +128,20 @@ pub fn encode(state: &State) -> Vec<u8> {
             .periodic_launches
             .iter()
             .map(|(k, v)| (k.clone(), *v))
+            .collect(),
+        submissions: state
+            .submissions
+            .values()
+            .flat_map(|v| v.values().cloned())
+            .collect(),
+        scaling_events: state
+            .scaling_events
+            .iter()
+            .flat_map(|(k, groups)| {
+                groups
+                    .iter()
+                    .map(move |(g, list)| (k.clone(), g.clone(), list.iter().cloned().collect()))
+            })
             .collect(),
         scheduler_config: state.scheduler_config.clone(),
         autopilot_config: state.autopilot_config.clone(),
@@ -213,6 +231,21 @@ pub fn decode(bytes: &[u8]) -> Result<State, SnapshotError> {
     }
     for (key, launch) in data.periodic_launches {
         state.periodic_launches.insert(key, launch);
+    }
+    for sub in data.submissions {
+        let key = JobKey::new(&sub.namespace, &sub.job_id);
+        state
+            .submissions
+            .entry(key)
+            .or_default()
+            .insert(sub.version, sub);
+    }
+    for (key, group, list) in data.scaling_events {
+        state
+            .scaling_events
+            .entry(key)
+            .or_default()
+            .insert(group, list.into_iter().collect());
     }
     Ok(state)
 }

@@ -132,6 +132,10 @@ pub struct State {
     pub(crate) namespaces: OrdMap<String, Arc<Namespace>>,
     /// Each periodic job's last launch (unix ns).
     pub(crate) periodic_launches: OrdMap<JobKey, i64>,
+    /// The job files of each job's stored versions, by version.
+    pub(crate) submissions: OrdMap<JobKey, OrdMap<u64, Arc<crate::structs::JobSubmission>>>,
+    /// Each job's scaling events by group, newest first.
+    pub(crate) scaling_events: OrdMap<JobKey, OrdMap<String, Vector<crate::structs::ScalingEvent>>>,
     /// The operator's scheduler and autopilot settings; `None` until first
     /// set (readers get Nomad's defaults).
     pub(crate) scheduler_config: Option<Arc<SchedulerConfiguration>>,

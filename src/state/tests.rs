@@ -47,6 +47,7 @@ fn register(
             job: j,
             eval: Some(e),
             enforce_index: enforce,
+            ..Default::default()
         }),
     )
 }

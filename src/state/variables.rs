@@ -81,3 +81,17 @@ impl State {
             .copied()
     }
 }
+
+impl State {
+    /// The job file version `version` of a job was registered from.
+    pub fn job_submission(
+        &self,
+        namespace: &str,
+        id: &str,
+        version: u64,
+    ) -> Option<Arc<crate::structs::JobSubmission>> {
+        self.submissions
+            .get(&JobKey::new(namespace, id))
+            .and_then(|v| v.get(&version).cloned())
+    }
+}

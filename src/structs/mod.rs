@@ -14,6 +14,7 @@ mod evaluation;
 mod fuzzy_search;
 mod job;
 mod job_diff;
+mod job_submission;
 mod job_summary;
 mod namespace;
 mod node;
@@ -47,6 +48,9 @@ pub use evaluation::*;
 pub use fuzzy_search::{FUZZY_LIMIT_RESULTS, FuzzyMatch, FuzzySearchRequest, FuzzySearchResponse};
 pub use job::*;
 pub use job_diff::{DiffType, FieldDiff, JobDiff, ObjectDiff, TaskDiff, TaskGroupDiff};
+pub use job_submission::{
+    GroupScalingEvent, JobSubmission, MAX_SUBMISSION_SOURCE, ScalingEvent, TRACKED_SCALING_EVENTS,
+};
 pub use job_summary::{JobChildrenSummary, JobSummary, TaskGroupSummary};
 pub use namespace::{DEFAULT_NAMESPACE, Namespace};
 pub use node::*;

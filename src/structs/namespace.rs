@@ -22,6 +22,8 @@ pub struct Namespace {
     pub vault_configuration: Option<serde_json::Value>,
     pub consul_configuration: Option<serde_json::Value>,
     pub meta: Option<StrMap>,
+    pub required_extra_claims: Option<StrMap>,
+    pub optional_extra_claims: Option<StrMap>,
     pub create_index: u64,
     pub modify_index: u64,
 }

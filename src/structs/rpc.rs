@@ -71,6 +71,8 @@ pub struct ClientAllocs {
 #[serde(rename_all = "PascalCase", default)]
 pub struct JobRegisterRequest {
     pub job: Option<Job>,
+    /// The job file it came from, kept per version.
+    pub submission: Option<super::JobSubmission>,
     pub enforce_index: bool,
     pub job_modify_index: u64,
     pub policy_override: bool,
@@ -206,6 +208,6 @@ pub struct GroupScaleStatus {
     pub running: i64,
     pub healthy: i64,
     pub unhealthy: i64,
-    /// Scaling events are not recorded yet: always null.
-    pub events: Option<Vec<serde_json::Value>>,
+    /// Newest first, at most [`super::TRACKED_SCALING_EVENTS`].
+    pub events: Vec<super::ScalingEvent>,
 }

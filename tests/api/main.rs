@@ -36,3 +36,4 @@ mod t29_variables;
 mod t30_namespaces;
 mod t32_periodic_dispatch;
 mod t33_events_metrics;
+mod t34_conformance;

@@ -112,6 +112,66 @@ async fn scale_status_and_a_count_change() {
             .then_some(())
     })
     .await;
+
+    // The change is a scaling event; an event without a count is one too.
+    let (status, _) = c
+        .put(
+            0,
+            "/v1/job/example/scale",
+            &json!({"Target": {"Group": "cache"}, "Message": "cooling down", "Error": true}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let events = scale_status(&c).await["TaskGroups"]["cache"]["Events"].clone();
+    assert_eq!(events.as_array().map_or(0, Vec::len), 2, "{events}");
+    assert_eq!(events[0]["Message"], "cooling down");
+    assert_eq!(events[0]["Error"], true);
+    assert_eq!(events[0]["Count"], Value::Null);
+    assert_eq!(events[1]["Count"], 3);
+    assert_eq!(events[1]["PreviousCount"], 2);
+    assert_eq!(events[1]["Message"], "more");
+    assert_eq!(events[1]["Meta"]["by"], "test");
+    assert_eq!(events[1]["EvalID"], resp["EvalID"]);
+    assert!(events[1]["CreateIndex"].as_u64().unwrap_or(0) > 0);
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_submissions_are_kept_per_version() {
+    let c = TestCluster::start(1).await;
+    let source = "job \"example\" { }";
+    let mut body = register_body(seed_job(&["dc1"], 1), None);
+    body["Submission"] = json!({"Source": source, "Format": "hcl2", "VariableFlags": {"a": "b"}});
+    let (status, resp) = c.put(0, "/v1/jobs", &body).await;
+    assert_eq!(status, 200, "{resp}");
+    let (status, sub) = c.get(0, "/v1/job/example/submission?version=0").await;
+    assert_eq!(status, 200, "{sub}");
+    assert_eq!(sub["Source"], source);
+    assert_eq!(sub["Format"], "hcl2");
+    assert_eq!(sub["JobID"], "example");
+    assert_eq!(sub["Version"], 0);
+    assert_eq!(sub["VariableFlags"]["a"], "b");
+    let (status, _) = c.get(0, "/v1/job/example/submission?version=1").await;
+    assert_eq!(status, 404);
+    let (status, text) = c.get(0, "/v1/job/example/submission").await;
+    assert_eq!(status, 400, "{text}");
+
+    // A source over 1 MiB is dropped with a warning; the job goes in.
+    let mut big = register_body(seed_job(&["dc1"], 2), None);
+    big["Submission"] = json!({"Source": "x".repeat(1024 * 1024 + 1), "Format": "hcl2"});
+    let (status, resp) = c.put(0, "/v1/jobs", &big).await;
+    assert_eq!(status, 200, "{resp}");
+    assert!(
+        resp["Warnings"]
+            .as_str()
+            .unwrap_or("")
+            .contains("exceeds maximum"),
+        "{resp}"
+    );
+    let (status, _) = c.get(0, "/v1/job/example/submission?version=1").await;
+    assert_eq!(status, 404);
+    let (status, _) = c.get(0, "/v1/job/example/submission?version=0").await;
+    assert_eq!(status, 200);
     c.shutdown().await;
 }
 

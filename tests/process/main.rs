@@ -9,6 +9,7 @@ mod logs;
 mod t10_cli_nodes;
 mod t11_cli_jobs;
 mod t12_cli_vars;
+mod t13_cli_operator;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -250,4 +250,9 @@ async fn dispatch_runs_the_payload() {
     .await;
     let logs = ok(a, &["alloc", "logs", &alloc, "t"]).await;
     assert_eq!(logs.trim(), "hello payload from me");
+    let status = ok(a, &["status", "work"]).await;
+    assert!(status.contains("Parameterized = true"), "{status}");
+    assert!(status.contains("Payload           = required"), "{status}");
+    assert!(status.contains("Parameterized Job Summary"), "{status}");
+    assert!(status.contains(&format!("{child}  dead")), "{status}");
 }

@@ -77,8 +77,14 @@ pub fn run_command(c: JobCommand) -> ExitCode {
 /// Reads and parses a job file (`-` is stdin), as Nomad's CLI does before
 /// sending the job: errors name the file, line and column.
 pub fn load_job(path: &str) -> Result<Job, CliError> {
+    load_job_with_source(path).map(|(job, _)| job)
+}
+
+/// [`load_job`], with the file's text (sent as the job's submission).
+pub fn load_job_with_source(path: &str) -> Result<(Job, String), CliError> {
     let src = read_file(path)?;
     let name = if path == "-" { "<stdin>" } else { path };
-    drover::jobspec::parse(name, &src)
-        .map_err(|e| CliError::new(format!("Error parsing job file from {name}:\n{e}")))
+    let job = drover::jobspec::parse(name, &src)
+        .map_err(|e| CliError::new(format!("Error parsing job file from {name}:\n{e}")))?;
+    Ok((job, src))
 }

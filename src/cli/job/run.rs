@@ -55,14 +55,24 @@ async fn submit(a: RunArgs) -> Result<u8, CliError> {
                 CliError::new(format!("Error parsing check-index value {s:?}: {e}"))
             })?),
         };
-    let job = super::load_job(&a.file)?;
+    let (job, source) = super::load_job_with_source(&a.file)?;
     if a.output {
         println!("{}", pretty_job_json(&job)?);
         return Ok(0);
     }
     let api = a.api.client()?;
     let periodic = job.periodic.is_some() || job.parameterized_job.is_some();
+    let format = if source.trim_start().starts_with('{') {
+        "json"
+    } else {
+        "hcl2"
+    };
     let req = JobRegisterRequest {
+        submission: Some(drover::structs::JobSubmission {
+            source,
+            format: format.into(),
+            ..Default::default()
+        }),
         job: Some(job),
         enforce_index: check_index.is_some(),
         job_modify_index: check_index.unwrap_or(0),

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use drover::api_client::{ApiClient, QueryOptions};
+use drover::structs::periodic::PeriodicConfig;
 use drover::structs::{AllocListStub, Evaluation, Job, JobListStub, JobSummary};
 
 use crate::cli::common::format::{short_id, time_rfc3339, time_short};
@@ -99,6 +100,9 @@ async fn show(api: &ApiClient, id: &str, a: &StatusArgs) -> Result<u8, CliError>
     if a.short {
         return Ok(0);
     }
+    if job.periodic.is_some() || (job.parameterized_job.is_some() && !job.dispatched) {
+        return show_parent(api, &job).await;
+    }
     let q = QueryOptions::default();
     let path = format!("/v1/job/{}", drover::api_client::segment(id));
     let (summary, _) = api
@@ -131,7 +135,7 @@ async fn show(api: &ApiClient, id: &str, a: &StatusArgs) -> Result<u8, CliError>
 
 /// The `key = value` header of Nomad 0.5's job status.
 pub fn header(job: &Job) -> String {
-    table::kv(&[
+    let mut rows = vec![
         format!("ID|{}", job.id),
         format!("Name|{}", job.name),
         format!("Type|{}", job.job_type),
@@ -140,7 +144,90 @@ pub fn header(job: &Job) -> String {
         format!("Status|{}", job_status(job)),
         format!("Periodic|{}", job.periodic.is_some()),
         format!("Parameterized|{}", job.parameterized_job.is_some()),
-    ])
+    ];
+    if let Some(p) = PeriodicConfig::of(job).filter(|p| p.enabled && !job.stop) {
+        let now = crate::cli::common::format::now_nanos();
+        if let Some(next) = p.next_after(now) {
+            rows.push(format!(
+                "Next Periodic Launch|{} ({} from now)",
+                time_rfc3339(next),
+                crate::cli::common::format::pretty_duration(next - now)
+            ));
+        }
+    }
+    table::kv(&rows)
+}
+
+/// A periodic or parameterized job: its children instead of allocations.
+async fn show_parent(api: &ApiClient, job: &Job) -> Result<u8, CliError> {
+    let q = QueryOptions::default();
+    if let Some(p) = &job.parameterized_job {
+        let cfg = drover::structs::ParameterizedConfig::from_json(p);
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "<none>".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        println!(
+            "\nParameterized Job\n{}",
+            table::kv(&[
+                format!("Payload|{}", cfg.payload),
+                format!("Required Metadata|{}", list(&cfg.meta_required)),
+                format!("Optional Metadata|{}", list(&cfg.meta_optional)),
+            ])
+        );
+    }
+    let path = format!("/v1/job/{}", drover::api_client::segment(&job.id));
+    let (summary, _) = api
+        .get::<JobSummary>(&format!("{path}/summary"), &q)
+        .await
+        .map_err(|e| CliError::api("Error querying job summary", e))?;
+    let c = summary.children.unwrap_or_default();
+    let periodic = job.periodic.is_some();
+    let title = if periodic {
+        "Children Job Summary"
+    } else {
+        "Parameterized Job Summary"
+    };
+    println!(
+        "\n{title}\n{}",
+        table::list(&[
+            "Pending|Running|Dead".to_string(),
+            format!("{}|{}|{}", c.pending, c.running, c.dead),
+        ])
+    );
+    let prefix = format!("{}/", job.id);
+    let (children, _) = api
+        .get_with::<Vec<JobListStub>>("/v1/jobs", &q, &[("prefix", prefix)])
+        .await
+        .map_err(|e| CliError::api("Error querying job children", e))?;
+    let mut rows = vec!["ID|Status".to_string()];
+    rows.extend(
+        children
+            .iter()
+            .filter(|j| j.parent_id == job.id)
+            .map(|j| format!("{}|{}", j.id, j.status)),
+    );
+    let title = if periodic {
+        "Previously Launched Jobs"
+    } else {
+        "Dispatched Jobs"
+    };
+    if rows.len() == 1 {
+        println!(
+            "\n{title}\nNo instances of {} found",
+            if periodic {
+                "periodic job"
+            } else {
+                "parameterized job"
+            }
+        );
+    } else {
+        println!("\n{title}\n{}", table::list(&rows));
+    }
+    Ok(0)
 }
 
 fn job_status(job: &Job) -> String {

@@ -4,7 +4,10 @@ use super::super::{Server, ServerError};
 use crate::ids;
 use crate::jobspec;
 use crate::state::{Command, JobDeregister, JobRegister};
-use crate::structs::{Evaluation, Job, TRIGGER_JOB_DEREGISTER, TRIGGER_JOB_REGISTER};
+use crate::structs::{
+    Evaluation, GroupScalingEvent, Job, JobSubmission, MAX_SUBMISSION_SOURCE,
+    TRIGGER_JOB_DEREGISTER, TRIGGER_JOB_REGISTER,
+};
 
 pub use crate::structs::rpc::{JobDeregisterResponse, JobRegisterRequest, JobRegisterResponse};
 
@@ -63,7 +66,21 @@ pub async fn register(
         )));
     }
     let enforce_index = req.enforce_index.then_some(req.job_modify_index);
-    submit(server, job, enforce_index, req.eval_priority).await
+    let extra = Extra {
+        submission: req.submission,
+        ..Extra::default()
+    };
+    submit_with(server, job, enforce_index, req.eval_priority, extra).await
+}
+
+/// What a registration may carry besides the job.
+#[derive(Default)]
+pub(crate) struct Extra {
+    /// The job file (kept per version; dropped with a warning when over
+    /// [`MAX_SUBMISSION_SOURCE`]).
+    pub submission: Option<JobSubmission>,
+    /// A scaling event recorded with the new version.
+    pub scaling_event: Option<GroupScalingEvent>,
 }
 
 /// The path every registration takes (a new spec, a revert): canonicalise
@@ -72,9 +89,20 @@ pub async fn register(
 /// have (checked again at apply).
 pub(crate) async fn submit(
     server: &Server,
+    job: Job,
+    enforce_index: Option<u64>,
+    eval_priority: i64,
+) -> Result<JobRegisterResponse, ServerError> {
+    submit_with(server, job, enforce_index, eval_priority, Extra::default()).await
+}
+
+/// [`submit`] with a job file and a scaling event.
+pub(crate) async fn submit_with(
+    server: &Server,
     mut job: Job,
     enforce_index: Option<u64>,
     eval_priority: i64,
+    extra: Extra,
 ) -> Result<JobRegisterResponse, ServerError> {
     super::operator::check_registrations_allowed(server)?;
     if job.region.is_empty() {
@@ -87,17 +115,30 @@ pub(crate) async fn submit(
     let eval = (!job.is_periodic() && !job.is_parameterized())
         .then(|| new_eval(&job, TRIGGER_JOB_REGISTER, eval_priority, now));
     let eval_id = eval.as_ref().map(|e| e.id.clone()).unwrap_or_default();
+    let mut warnings = String::new();
+    let submission = match extra.submission {
+        Some(s) if s.size() > MAX_SUBMISSION_SOURCE => {
+            warnings = format!(
+                "job source size of {} exceeds maximum of {MAX_SUBMISSION_SOURCE} and will be discarded",
+                s.size()
+            );
+            None
+        }
+        other => other,
+    };
     let command = Command::JobRegister(JobRegister {
         job,
         eval,
         enforce_index,
+        submission,
+        scaling_event: extra.scaling_event,
     });
     let (index, applied) = server.propose(&command).await?;
     Ok(JobRegisterResponse {
         eval_create_index: if eval_id.is_empty() { 0 } else { index },
         eval_id,
         job_modify_index: applied.job_modify_index,
-        warnings: String::new(),
+        warnings,
         index,
     })
 }

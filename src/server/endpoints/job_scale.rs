@@ -6,8 +6,9 @@
 use std::collections::BTreeMap;
 
 use super::super::{Server, ServerError};
-use crate::state::State;
+use crate::state::{Command, State};
 use crate::structs::{ALLOC_CLIENT_RUNNING, rpc::JobRegisterResponse};
+use crate::structs::{GroupScalingEvent, ScalingEvent};
 
 pub use crate::structs::rpc::{GroupScaleStatus, JobScaleStatus, ScalingRequest};
 
@@ -46,6 +47,16 @@ pub fn status(st: &State, namespace: &str, job_id: &str) -> Option<(JobScaleStat
                 Some(true) => g.healthy += 1,
                 Some(false) => g.unhealthy += 1,
                 None => {}
+            }
+        }
+    }
+    if let Some(events) = st
+        .scaling_events
+        .get(&crate::state::JobKey::new(namespace, job_id))
+    {
+        for (group, list) in events {
+            if let Some(g) = groups.get_mut(group) {
+                g.events = list.iter().cloned().collect();
             }
         }
     }
@@ -127,10 +138,26 @@ pub async fn scale(
             )));
         }
     }
+    let event = GroupScalingEvent {
+        namespace: namespace.to_string(),
+        job_id: job_id.to_string(),
+        group: group.clone(),
+        event: ScalingEvent {
+            time: crate::ids::now_nanos(),
+            count: req.count,
+            previous_count: current.count,
+            message: req.message.clone(),
+            error: req.error,
+            meta: req.meta.clone().map(|m| m.into_iter().collect()),
+            ..ScalingEvent::default()
+        },
+    };
     let Some(count) = req.count.filter(|n| *n != current.count || job.stop) else {
+        // Nothing to change: the event alone is recorded.
+        let (index, _) = server.propose(&Command::ScalingEventAdd(event)).await?;
         return Ok(JobRegisterResponse {
             job_modify_index: job.job_modify_index,
-            index: state.indexes().latest,
+            index,
             ..JobRegisterResponse::default()
         });
     };
@@ -153,5 +180,9 @@ pub async fn scale(
         }
     }
     tracing::info!(job = %job_id, group = %group, count, message = %req.message, "scaling a job's group");
-    super::job::submit(server, job, None, 0).await
+    let extra = super::job::Extra {
+        scaling_event: Some(event),
+        ..Default::default()
+    };
+    super::job::submit_with(server, job, None, 0, extra).await
 }

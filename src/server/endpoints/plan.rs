@@ -51,6 +51,7 @@ fn dry_run(state: &State, job: Job, diff: bool) -> Result<JobPlanResponse, Serve
         job: job.clone(),
         eval: Some(eval.clone()),
         enforce_index: None,
+        ..Default::default()
     });
     apply::apply(&mut scratch, index, register)?;
     let eval = scratch.eval(&eval.id).map(|e| (*e).clone()).unwrap_or(eval);
@@ -71,7 +72,13 @@ fn dry_run(state: &State, job: Job, diff: bool) -> Result<JobPlanResponse, Serve
         job_modify_index,
         created_evals: Vec::new(),
         diff,
-        next_periodic_launch: "0001-01-01T00:00:00Z".into(),
+        next_periodic_launch: crate::structs::periodic::PeriodicConfig::of(&job)
+            .filter(|p| p.enabled)
+            .and_then(|p| p.next_after(crate::ids::now_nanos()))
+            .map_or_else(
+                || "0001-01-01T00:00:00Z".into(),
+                crate::structs::time::rfc3339,
+            ),
         warnings: String::new(),
         index: job_modify_index,
     })

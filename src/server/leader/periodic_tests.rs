@@ -27,6 +27,7 @@ fn register(fsm: &mut Fsm, index: u64, job: Job) {
             job,
             eval: None,
             enforce_index: None,
+            ..Default::default()
         }),
     )
     .expect("register");

@@ -46,6 +46,7 @@ async fn register(server: &Server, mut job: Job) -> Evaluation {
         job,
         eval: None,
         enforce_index: None,
+        ..Default::default()
     });
     server.propose(&cmd).await.expect("register job");
     eval

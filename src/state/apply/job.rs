@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use crate::state::{Applied, ApplyError, JOB_TRACKED_VERSIONS, JobDeregister, JobKey, JobRegister};
-use crate::state::{Changed, State, Table, apply::eval, summary};
+use crate::state::{Changed, State, Table, apply::eval, apply::job_submission, summary};
 use crate::structs::Job;
 
 /// Checks `EnforceIndex` against the stored job, with Nomad's messages.
@@ -33,6 +33,8 @@ pub fn register(state: &mut State, index: u64, req: JobRegister) -> Result<Appli
         mut job,
         eval: new_eval,
         enforce_index,
+        submission,
+        scaling_event,
     } = req;
     if job.id.is_empty() {
         return Err(ApplyError::Invalid("Missing job ID".into()));
@@ -82,6 +84,7 @@ pub fn register(state: &mut State, index: u64, req: JobRegister) -> Result<Appli
             applied.job_modify_index = index;
         }
     }
+    let new_eval_id = new_eval.as_ref().map(|e| e.id.clone());
     if let Some(mut e) = new_eval {
         e.job_modify_index = state
             .jobs
@@ -89,6 +92,19 @@ pub fn register(state: &mut State, index: u64, req: JobRegister) -> Result<Appli
             .map(|j| j.job_modify_index)
             .unwrap_or_default();
         eval::put(state, index, e);
+    }
+    let current = state
+        .jobs
+        .get(&key)
+        .map(|j| (j.version, j.job_modify_index));
+    if let (Some(sub), Some((version, jmi))) = (submission, current)
+        && applied.job_modify_index == index
+    {
+        job_submission::put(state, &key, sub, version, jmi);
+    }
+    if let Some(mut ev) = scaling_event {
+        ev.event.eval_id = new_eval_id;
+        job_submission::add_scaling_event(state, index, ev);
     }
     summary::ensure(state, index, &key);
     summary::refresh(state, index, &key);
@@ -138,6 +154,8 @@ pub fn deregister(
         state.jobs.remove(&key);
         state.note(index, Changed::Job(key.clone()));
         state.job_versions.remove(&key);
+        state.submissions.remove(&key);
+        state.scaling_events.remove(&key);
         state.summaries.remove(&key);
         state.index.bump(Table::Jobs, index);
         state.index.bump(Table::JobVersions, index);

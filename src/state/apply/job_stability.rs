@@ -73,6 +73,7 @@ mod tests {
             job: job(count),
             eval: None,
             enforce_index: None,
+            ..Default::default()
         });
         fsm.apply_command(index, cmd).expect("register");
     }

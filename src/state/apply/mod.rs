@@ -4,6 +4,7 @@ pub mod alloc;
 pub mod eval;
 pub mod job;
 pub mod job_stability;
+pub mod job_submission;
 pub mod namespace;
 pub mod node;
 pub mod operator_config;
@@ -48,5 +49,9 @@ pub fn apply(state: &mut State, index: u64, command: Command) -> Result<Applied,
         Command::JobDispatch(req) => periodic::dispatch(state, index, req),
         Command::SchedulerConfigSet(req) => operator_config::set_scheduler(state, index, req),
         Command::AutopilotConfigSet(req) => operator_config::set_autopilot(state, index, req),
+        Command::ScalingEventAdd(ev) => {
+            job_submission::add_scaling_event(state, index, ev);
+            Ok(Applied::default())
+        }
     }
 }

@@ -99,6 +99,7 @@ fn child_of(
             job: child,
             eval,
             enforce_index: Some(0),
+            ..Default::default()
         },
     )
 }
