@@ -9,6 +9,7 @@ mod client_role;
 pub mod config;
 pub mod consul_file;
 mod exposure;
+mod gc_file;
 mod http_file;
 pub mod logging;
 
@@ -171,6 +172,7 @@ impl Agent {
             bootstrap_expect: config.bootstrap_expect,
             min_heartbeat_ttl: config.min_heartbeat_ttl,
             heartbeat_grace: config.heartbeat_grace,
+            gc: config.gc,
             num_schedulers: config
                 .num_schedulers
                 .unwrap_or_else(crate::server::default_workers),

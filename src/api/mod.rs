@@ -43,6 +43,7 @@ mod search;
 mod service_choose;
 mod services;
 mod status;
+mod system;
 mod variables;
 
 use std::future::Future;
@@ -91,6 +92,7 @@ pub fn router(server: Server, config: &ApiConfig, local: LocalClient) -> Router 
         .merge(nodes::routes())
         .merge(services::routes())
         .merge(status::routes())
+        .merge(system::routes())
         .merge(agent::routes())
         .merge(client_forward::routes())
         .method_not_allowed_fallback(invalid_method)

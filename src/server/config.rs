@@ -23,6 +23,8 @@ pub struct ServerConfig {
     pub max_heartbeats_per_second: f64,
     /// Extra time past the TTL before a node is marked down (Nomad: 10 s).
     pub heartbeat_grace: Duration,
+    /// Garbage collection thresholds and intervals.
+    pub gc: super::GcConfig,
 }
 
 impl ServerConfig {
@@ -47,6 +49,7 @@ impl Default for ServerConfig {
             min_heartbeat_ttl: Duration::from_secs(10),
             max_heartbeats_per_second: 50.0,
             heartbeat_grace: Duration::from_secs(10),
+            gc: super::GcConfig::default(),
         }
     }
 }

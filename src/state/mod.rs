@@ -24,6 +24,7 @@ mod command;
 mod fsm;
 mod fuzzy_rank;
 mod fuzzy_search;
+pub mod gc;
 mod handle;
 mod keys;
 mod node_watch;
@@ -37,7 +38,7 @@ mod summary;
 mod variables;
 
 pub use command::{
-    AllocClientUpdate, AllocStop, Applied, ApplyError, Command, Followup, JobDeregister,
+    AllocClientUpdate, AllocStop, Applied, ApplyError, Command, Followup, GcReap, JobDeregister,
     JobRegister, JobStability, NodeUpdate, PlanResults, PlannedAlloc, VarApply, VarOp,
 };
 pub use fsm::{Fsm, decode_response};

@@ -11,6 +11,7 @@ pub mod node;
 pub mod plan;
 pub mod service;
 mod service_validate;
+pub mod system;
 pub mod variable;
 
 pub use job::{JobDeregisterResponse, JobRegisterRequest, JobRegisterResponse};

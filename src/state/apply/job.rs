@@ -116,6 +116,17 @@ fn put_job(state: &mut State, index: u64, job: Job) {
     state.index.bump(Table::JobVersions, index);
 }
 
+/// Removes a job, its stored versions and its summary (a purge, or
+/// garbage collection); its evaluations and allocations are the caller's.
+pub(crate) fn remove(state: &mut State, index: u64, key: &JobKey) {
+    state.jobs.remove(key);
+    state.job_versions.remove(key);
+    state.summaries.remove(key);
+    state.index.bump(Table::Jobs, index);
+    state.index.bump(Table::JobVersions, index);
+    state.index.bump(Table::JobSummaries, index);
+}
+
 pub fn deregister(
     state: &mut State,
     index: u64,
@@ -130,12 +141,7 @@ pub fn deregister(
         ..Applied::default()
     };
     if req.purge {
-        state.jobs.remove(&key);
-        state.job_versions.remove(&key);
-        state.summaries.remove(&key);
-        state.index.bump(Table::Jobs, index);
-        state.index.bump(Table::JobVersions, index);
-        state.index.bump(Table::JobSummaries, index);
+        remove(state, index, &key);
         applied.job_modify_index = index;
     } else if existing.stop {
         applied.job_modify_index = existing.job_modify_index;

@@ -2,6 +2,7 @@
 
 pub mod alloc;
 pub mod eval;
+pub mod gc;
 pub mod job;
 pub mod job_stability;
 pub mod namespace;
@@ -21,7 +22,9 @@ pub fn apply(state: &mut State, index: u64, command: Command) -> Result<Applied,
         Command::EvalUpsert { evals } => eval::upsert(state, index, evals),
         Command::AllocUpsert { allocs } => alloc::upsert(state, index, allocs),
         Command::NodeRegister { node } => node::register(state, index, node),
-        Command::NodeDeregister { node_ids } => node::deregister(state, index, node_ids),
+        Command::NodeDeregister { node_ids, evals } => {
+            node::deregister(state, index, node_ids, evals)
+        }
         Command::PlanResults(results) => plan::apply(state, index, results),
         Command::NodeHeartbeat { node_id, time } => node::heartbeat(state, index, &node_id, time),
         Command::NodeUpdateStatus(u) => node::update(state, index, u, node::Change::Status),
@@ -42,5 +45,7 @@ pub fn apply(state: &mut State, index: u64, command: Command) -> Result<Applied,
         Command::VarApply(req) => variable::apply(state, index, req),
         Command::NamespaceUpsert { namespaces } => namespace::upsert(state, index, namespaces),
         Command::NamespaceDelete { names } => namespace::delete(state, index, names),
+        Command::GcReap(reap) => gc::reap(state, index, reap),
+        Command::JobSummariesReconcile {} => gc::reconcile_summaries(state, index),
     }
 }
