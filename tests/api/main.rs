@@ -33,3 +33,4 @@ mod t26_job_scale;
 mod t27_fuzzy_search;
 mod t29_variables;
 mod t30_namespaces;
+mod t31_gc;
