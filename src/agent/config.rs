@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::consul_file::{self, FileConsulCompat};
+use super::gc_file::{self, GcKeys};
 use super::http_file::{self, FileHttpApi, FileLimits};
 use super::logging::LogLevel;
 
@@ -43,6 +44,9 @@ pub struct AgentConfig {
     pub heartbeat_grace: std::time::Duration,
     /// Server: scheduling workers (default: one per core).
     pub num_schedulers: Option<usize>,
+    /// Server: garbage collection thresholds and intervals (`server {
+    /// eval_gc_threshold ... }`, see `gc_file`).
+    pub gc: crate::server::GcConfig,
     /// Web origins whose pages may write through the HTTP API from a
     /// browser (`http_api { allowed_origins }`; see `api::guard`).
     pub allowed_origins: Vec<String>,
@@ -82,6 +86,7 @@ impl Default for AgentConfig {
             min_heartbeat_ttl: std::time::Duration::from_secs(10),
             heartbeat_grace: std::time::Duration::from_secs(10),
             num_schedulers: None,
+            gc: crate::server::GcConfig::default(),
             allowed_origins: Vec::new(),
             http_limits: crate::api::HttpLimits::default(),
             client_config: crate::client::ClientConfig::default(),
@@ -175,7 +180,22 @@ struct FileServer {
     num_schedulers: Option<usize>,
     heartbeat_grace: Option<String>,
     min_heartbeat_ttl: Option<String>,
+    eval_gc_threshold: Option<String>,
+    batch_eval_gc_threshold: Option<String>,
     job_gc_threshold: Option<String>,
+    node_gc_threshold: Option<String>,
+    eval_gc_interval: Option<String>,
+    job_gc_interval: Option<String>,
+    node_gc_interval: Option<String>,
+    // Accepted and ignored: Drover has no deployments, CSI, ACL tokens
+    // or keyring to collect yet.
+    deployment_gc_threshold: Option<String>,
+    csi_volume_claim_gc_interval: Option<String>,
+    csi_volume_claim_gc_threshold: Option<String>,
+    csi_plugin_gc_threshold: Option<String>,
+    acl_token_gc_threshold: Option<String>,
+    root_key_gc_interval: Option<String>,
+    root_key_gc_threshold: Option<String>,
     encrypt: Option<String>,
     /// Events kept for `/v1/event/stream` (Nomad's `event_buffer_size`).
     event_buffer_size: Option<usize>,
@@ -267,6 +287,16 @@ impl AgentConfig {
             if let Some(v) = &s.min_heartbeat_ttl {
                 self.min_heartbeat_ttl = duration("server.min_heartbeat_ttl", v)?;
             }
+            let keys = GcKeys {
+                eval_gc_threshold: s.eval_gc_threshold.as_deref(),
+                batch_eval_gc_threshold: s.batch_eval_gc_threshold.as_deref(),
+                job_gc_threshold: s.job_gc_threshold.as_deref(),
+                node_gc_threshold: s.node_gc_threshold.as_deref(),
+                eval_gc_interval: s.eval_gc_interval.as_deref(),
+                job_gc_interval: s.job_gc_interval.as_deref(),
+                node_gc_interval: s.node_gc_interval.as_deref(),
+            };
+            gc_file::merge(&mut self.gc, &shown, keys)?;
         }
         http_file::merge(self, &shown, file.http_api, file.limits)?;
         consul_file::merge(self, &shown, file.consul_compat)?;
@@ -332,6 +362,7 @@ impl AgentConfig {
                 return Err(invalid("retry_join", format!("{addr:?} is not an address")));
             }
         }
+        gc_file::validate(&self.gc)?;
         consul_file::validate(self)?;
         http_file::validate(self)
     }

@@ -9,6 +9,7 @@ mod client_role;
 pub mod config;
 pub mod consul_file;
 mod exposure;
+mod gc_file;
 mod http_file;
 pub mod log_monitor;
 pub mod logging;
@@ -174,6 +175,7 @@ impl Agent {
             heartbeat_grace: config.heartbeat_grace,
             event_buffer_size: config.event_buffer_size,
             event_heartbeat: config.event_heartbeat,
+            gc: config.gc,
             num_schedulers: config
                 .num_schedulers
                 .unwrap_or_else(crate::server::default_workers),

@@ -50,6 +50,7 @@ mod search;
 mod service_choose;
 mod services;
 mod status;
+mod system;
 mod variables;
 
 use std::future::Future;
@@ -100,6 +101,7 @@ pub fn router(server: Server, config: &ApiConfig, local: LocalClient) -> Router 
         .merge(nodes::routes())
         .merge(services::routes())
         .merge(status::routes())
+        .merge(system::routes())
         .merge(agent::routes())
         .merge(agent_join::routes())
         .merge(operator_scheduler::routes())

@@ -32,6 +32,7 @@ pub fn routes() -> Router<Server> {
         .route("/v1/node/{id}/drain", writes(drain))
         .route("/v1/node/{id}/eligibility", writes(eligibility))
         .route("/v1/node/{id}/evaluate", writes(evaluate))
+        .route("/v1/node/{id}/purge", writes(purge))
 }
 
 /// The secret a client sends on its node's behalf: `X-Nomad-Token`, as
@@ -210,5 +211,17 @@ async fn evaluate(
 ) -> Result<Response, ApiError> {
     let opts = QueryOptions::write(q);
     let resp = node::evaluate(&s, &id).await?;
+    Ok(reply(&s, &opts, &resp, resp.index))
+}
+
+/// Deregisters the node (Nomad's `Node.Deregister`), answering a
+/// `NodeUpdateResponse` with the evaluations created for its jobs.
+async fn purge(
+    State(s): State<Server>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let opts = QueryOptions::write(q);
+    let resp = node::purge(&s, &id).await?;
     Ok(reply(&s, &opts, &resp, resp.index))
 }

@@ -144,6 +144,7 @@ fn purged_jobs_and_deregistered_nodes_carry_their_last_payload() {
         4,
         Command::NodeDeregister {
             node_ids: vec!["n1".into()],
+            evals: Vec::new(),
         },
     )
     .expect("node gone");
@@ -254,6 +255,7 @@ fn service_registrations_and_their_removal_with_the_node() {
         4,
         Command::NodeDeregister {
             node_ids: vec!["n1".into()],
+            evals: Vec::new(),
         },
     )
     .expect("node gone");

@@ -28,6 +28,8 @@ pub struct ServerConfig {
     /// An event stream with nothing to send writes `{}` this often
     /// (Nomad: 10 s).
     pub event_heartbeat: Duration,
+    /// Garbage collection thresholds and intervals.
+    pub gc: super::GcConfig,
 }
 
 impl ServerConfig {
@@ -54,6 +56,7 @@ impl Default for ServerConfig {
             heartbeat_grace: Duration::from_secs(10),
             event_buffer_size: crate::events::DEFAULT_BUFFER_EVENTS,
             event_heartbeat: Duration::from_secs(10),
+            gc: super::GcConfig::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ mod config;
 pub mod endpoints;
 mod error;
 pub mod evals;
+mod gc_config;
 pub mod leader;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use tokio_util::task::TaskTracker;
 
 pub use config::{ServerConfig, default_workers};
 pub use error::ServerError;
+pub use gc_config::GcConfig;
 
 use crate::events::EventBuffer;
 use crate::metrics::Metrics;

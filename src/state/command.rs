@@ -26,8 +26,14 @@ pub enum Command {
     AllocUpsert { allocs: Vec<Allocation> },
     /// Register or update a client node.
     NodeRegister { node: Node },
-    /// Remove client nodes.
-    NodeDeregister { node_ids: Vec<String> },
+    /// Remove client nodes, with the evaluations that replace what they
+    /// ran (`PUT /v1/node/{id}/purge`; entries written before `evals`
+    /// existed have none).
+    NodeDeregister {
+        node_ids: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        evals: Vec<Evaluation>,
+    },
     /// Commit what the plan applier accepted of a plan.
     PlanResults(PlanResults),
     /// A node's client is alive (time stamped by the receiving server).
@@ -81,6 +87,11 @@ pub enum Command {
     /// A scaling event without a count change (an autoscaler's message
     /// or error).
     ScalingEventAdd(crate::structs::GroupScalingEvent),
+    /// Garbage collection: the named objects that are still collectable.
+    GcReap(GcReap),
+    /// Every job summary rebuilt from the job's allocations
+    /// (`PUT /v1/system/reconcile/summaries`).
+    JobSummariesReconcile {},
 }
 
 impl Command {
@@ -336,6 +347,33 @@ pub struct ConfigSet<T> {
     /// `Some(n)`: write only if the stored configuration's `ModifyIndex`
     /// is `n` (0 while none was ever set).
     pub cas: Option<u64>,
+}
+
+/// Garbage collection, as decided by the proposing server ([`super::gc`]).
+/// Apply removes a named object only while the GC rules still hold for
+/// it in the state it applies to, judged at `cutoffs`; what is gone or
+/// no longer collectable is skipped, so a stale or repeated entry never
+/// removes a live object.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GcReap {
+    pub cutoffs: super::gc::GcCutoffs,
+    /// Allocations (evaluation GC), removed before `evals`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allocs: Vec<String>,
+    /// Evaluations (evaluation GC): removed only once none of their
+    /// allocations remain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evals: Vec<String>,
+    /// Dead jobs (job GC): their allocations, evaluations, versions and
+    /// summary go with them, at most `budget` objects in all; a job left
+    /// with objects stays (dead) for a later entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jobs: Vec<super::JobKey>,
+    #[serde(default)]
+    pub budget: u64,
+    /// Down nodes without live allocations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
 }
 
 /// What an applied command reports back to its proposer.

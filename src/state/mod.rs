@@ -25,6 +25,7 @@ mod command;
 mod fsm;
 mod fuzzy_rank;
 mod fuzzy_search;
+pub mod gc;
 mod handle;
 mod keys;
 mod node_watch;
@@ -39,9 +40,9 @@ mod variables;
 
 pub use changes::Changed;
 pub use command::{
-    AllocClientUpdate, AllocStop, Applied, ApplyError, Command, ConfigSet, Followup, JobDeregister,
-    JobDispatch, JobRegister, JobStability, NodeUpdate, PeriodicLaunch, PlanResults, PlannedAlloc,
-    VarApply, VarOp,
+    AllocClientUpdate, AllocStop, Applied, ApplyError, Command, ConfigSet, Followup, GcReap,
+    JobDeregister, JobDispatch, JobRegister, JobStability, NodeUpdate, PeriodicLaunch, PlanResults,
+    PlannedAlloc, VarApply, VarOp,
 };
 pub use fsm::{Fsm, decode_response};
 pub use fuzzy_rank::FuzzyMatches;

@@ -241,6 +241,7 @@ fn a_node_down_or_deregistered_drops_its_registrations() {
         13,
         Command::NodeDeregister {
             node_ids: vec!["n2".into()],
+            evals: Vec::new(),
         },
     )
     .expect("deregister");

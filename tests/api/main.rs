@@ -34,6 +34,7 @@ mod t27_fuzzy_search;
 mod t28_operator;
 mod t29_variables;
 mod t30_namespaces;
+mod t31_gc;
 mod t32_periodic_dispatch;
 mod t33_events_metrics;
 mod t34_conformance;

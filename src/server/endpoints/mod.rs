@@ -14,6 +14,7 @@ pub mod operator;
 pub mod plan;
 pub mod service;
 mod service_validate;
+pub mod system;
 pub mod variable;
 
 pub use job::{JobDeregisterResponse, JobRegisterRequest, JobRegisterResponse};

@@ -408,3 +408,27 @@ pub async fn evaluate(server: &Server, node_id: &str) -> Result<NodeUpdateRespon
         ..NodeUpdateResponse::default()
     })
 }
+
+/// `PUT /v1/node/{id}/purge`: deregisters the node, with node-update
+/// evaluations for what it ran (one entry; Nomad writes them after the
+/// deregistration). Its allocations stay until the scheduler has marked
+/// them lost and garbage collection takes them.
+pub async fn purge(server: &Server, node_id: &str) -> Result<NodeUpdateResponse, ServerError> {
+    let state = server.consistent_state().await?;
+    let node = node_of(&state, node_id)?;
+    let evals = node_evals(&state, &node, TRIGGER_NODE_UPDATE, ids::now_nanos());
+    let ids_ = eval_ids(&evals);
+    let (index, _) = server
+        .propose(&Command::NodeDeregister {
+            node_ids: vec![node.id.clone()],
+            evals,
+        })
+        .await?;
+    Ok(NodeUpdateResponse {
+        eval_create_index: if ids_.is_empty() { 0 } else { index },
+        eval_ids: ids_,
+        node_modify_index: index,
+        index,
+        ..NodeUpdateResponse::default()
+    })
+}

@@ -1,7 +1,7 @@
 //! Leader duties, started when this server becomes the Raft leader and
 //! stopped when it stops being one: the evaluation broker, the scheduling
 //! workers, the plan applier, blocked evaluations, node heartbeats, the
-//! node drainer and the periodic dispatcher.
+//! node drainer, the periodic dispatcher and garbage collection.
 //!
 //! ```text
 //!  state (evals changed) ──▶ eval feed ──▶ broker ──▶ workers ──▶ plan applier ──▶ raft
@@ -14,6 +14,7 @@
 pub mod blocked;
 pub mod drainer;
 pub mod eval_broker;
+pub mod gc;
 pub mod heartbeat;
 pub mod periodic;
 pub mod plan_apply;
@@ -75,6 +76,7 @@ pub async fn run(server: Server, duties: Arc<Duties>, workers: usize, stop: Canc
         tasks.spawn(heartbeat::run(server.clone(), token.clone()));
         tasks.spawn(drainer::run(server.clone(), token.clone()));
         tasks.spawn(periodic::run(server.clone(), token.clone()));
+        tasks.spawn(gc::run(server.clone(), token.clone()));
         tasks.close();
         // Lead until we do not.
         while server.raft().is_leader() {

@@ -133,12 +133,26 @@ fn add(state: &mut State, alloc: Arc<Allocation>, id: AllocId) {
 
 /// Removes allocations for good, from every table and index and from
 /// their node's usage; unknown IDs are skipped. This is the one way an
-/// allocation leaves the state (for collecting terminal allocations): it
-/// moves the node's allocations index to `index`, so a client's blocking
-/// pull sees the allocation gone even though no remaining allocation
-/// changed.
+/// allocation leaves the state (garbage collection): it moves the node's
+/// allocations index to `index`, so a client's blocking pull sees the
+/// allocation gone even though no remaining allocation changed. The
+/// summaries and statuses of their jobs are refreshed.
 pub fn remove(state: &mut State, index: u64, ids: &[String]) -> Result<Applied, ApplyError> {
-    let mut jobs = Vec::new();
+    let jobs = remove_only(state, index, ids.iter().map(String::as_str));
+    for key in jobs {
+        summary::refresh(state, index, &key);
+    }
+    Ok(Applied::default())
+}
+
+/// [`remove`] without refreshing the jobs' summaries; returns the jobs
+/// whose allocations were removed, for the caller to refresh.
+pub(crate) fn remove_only<'a>(
+    state: &mut State,
+    index: u64,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Vec<JobKey> {
+    let mut jobs = std::collections::BTreeSet::new();
     for alloc_id in ids {
         let id = AllocId::new(alloc_id);
         let Some(old) = state.allocs.remove(&id) else {
@@ -168,15 +182,29 @@ pub fn remove(state: &mut State, index: u64, ids: &[String]) -> Result<Applied, 
                 .unwrap_or_default();
             state.capacity_appeared(&class, index);
         }
-        if !jobs.contains(&key) {
-            jobs.push(key);
-        }
+        jobs.insert(key);
+        state.index.bump(Table::Allocs, index);
     }
-    state.index.bump(Table::Allocs, index);
-    for key in jobs {
-        summary::refresh(state, index, &key);
+    jobs.into_iter().collect()
+}
+
+/// Drops the allocations entry of a node that is no longer registered
+/// once its last allocation is gone, so garbage collection leaves nothing
+/// of collected nodes behind (a node still registered keeps its entry
+/// and index, which its client's blocking pull reads).
+pub(crate) fn forget_node_if_empty(state: &mut State, node_id: &str) {
+    if state.nodes.contains_key(node_id) {
+        return;
     }
-    Ok(Applied::default())
+    let Some(node) = state.by_node.get(node_id) else {
+        return;
+    };
+    if !node.allocs.is_empty() {
+        return;
+    }
+    let at = node.index;
+    state.by_node.remove(node_id);
+    state.nodes_by_allocs_index.remove(&(at, Id::from(node_id)));
 }
 
 pub fn upsert(

@@ -39,6 +39,24 @@ pub(crate) fn insert(state: &mut State, eval: Arc<Evaluation>) {
     state.evals.insert(eval.id.clone(), eval);
 }
 
+/// Removes one evaluation from the table and its indexes (garbage
+/// collection); returns it, if it was there.
+pub(crate) fn remove(state: &mut State, index: u64, id: &str) -> Option<Arc<Evaluation>> {
+    let old = state.evals.remove(id)?;
+    state
+        .evals_by_index
+        .remove(&(old.modify_index, old.id.clone()));
+    let key = JobKey::new(&old.namespace, &old.job_id);
+    if let Some(ids) = state.evals_by_job.get_mut(&key) {
+        ids.remove(id);
+        if ids.is_empty() {
+            state.evals_by_job.remove(&key);
+        }
+    }
+    state.index.bump(Table::Evals, index);
+    Some(old)
+}
+
 /// Stamps and stores one evaluation at `index`.
 pub(crate) fn put(state: &mut State, index: u64, mut eval: Evaluation) {
     eval.create_index = state

@@ -133,6 +133,26 @@ fn put_job(state: &mut State, index: u64, job: Job) {
     state.index.bump(Table::JobVersions, index);
 }
 
+/// Removes a job, its stored versions and its summary (a purge, or
+/// garbage collection); its evaluations and allocations are the caller's.
+pub(crate) fn remove(state: &mut State, index: u64, key: &JobKey) {
+    if let Some(old) = state.jobs.remove(key) {
+        state.note(index, Changed::Job(key.clone()));
+        if !old.parent_id.is_empty() {
+            let parent = JobKey::new(&old.namespace, &old.parent_id);
+            summary::children_moved(state, index, &parent, &old.status, "");
+        }
+    }
+    state.job_versions.remove(key);
+    state.submissions.remove(key);
+    state.scaling_events.remove(key);
+    state.periodic_launches.remove(key);
+    state.summaries.remove(key);
+    state.index.bump(Table::Jobs, index);
+    state.index.bump(Table::JobVersions, index);
+    state.index.bump(Table::JobSummaries, index);
+}
+
 pub fn deregister(
     state: &mut State,
     index: u64,
@@ -147,19 +167,7 @@ pub fn deregister(
         ..Applied::default()
     };
     if req.purge {
-        if !existing.parent_id.is_empty() {
-            let parent = JobKey::new(&existing.namespace, &existing.parent_id);
-            summary::children_moved(state, index, &parent, &existing.status, "");
-        }
-        state.jobs.remove(&key);
-        state.note(index, Changed::Job(key.clone()));
-        state.job_versions.remove(&key);
-        state.submissions.remove(&key);
-        state.scaling_events.remove(&key);
-        state.summaries.remove(&key);
-        state.index.bump(Table::Jobs, index);
-        state.index.bump(Table::JobVersions, index);
-        state.index.bump(Table::JobSummaries, index);
+        remove(state, index, &key);
         applied.job_modify_index = index;
     } else if existing.stop {
         applied.job_modify_index = existing.job_modify_index;

@@ -2,6 +2,7 @@
 
 pub mod alloc;
 pub mod eval;
+pub mod gc;
 pub mod job;
 pub mod job_stability;
 pub mod job_submission;
@@ -24,7 +25,9 @@ pub fn apply(state: &mut State, index: u64, command: Command) -> Result<Applied,
         Command::EvalUpsert { evals } => eval::upsert(state, index, evals),
         Command::AllocUpsert { allocs } => alloc::upsert(state, index, allocs),
         Command::NodeRegister { node } => node::register(state, index, node),
-        Command::NodeDeregister { node_ids } => node::deregister(state, index, node_ids),
+        Command::NodeDeregister { node_ids, evals } => {
+            node::deregister(state, index, node_ids, evals)
+        }
         Command::PlanResults(results) => plan::apply(state, index, results),
         Command::NodeHeartbeat { node_id, time } => node::heartbeat(state, index, &node_id, time),
         Command::NodeUpdateStatus(u) => node::update(state, index, u, node::Change::Status),
@@ -53,5 +56,7 @@ pub fn apply(state: &mut State, index: u64, command: Command) -> Result<Applied,
             job_submission::add_scaling_event(state, index, ev);
             Ok(Applied::default())
         }
+        Command::GcReap(reap) => gc::reap(state, index, reap),
+        Command::JobSummariesReconcile {} => gc::reconcile_summaries(state, index),
     }
 }

@@ -67,20 +67,41 @@ pub fn register(state: &mut State, index: u64, mut node: Node) -> Result<Applied
     Ok(Applied::default())
 }
 
+/// Removes nodes (unknown IDs are skipped) with their heartbeats and
+/// service registrations, and stores the evaluations that replace what
+/// they ran. Their allocations stay: the scheduler finds them on a node
+/// that is gone and treats them as lost.
 pub fn deregister(
     state: &mut State,
     index: u64,
     node_ids: Vec<String>,
+    evals: Vec<crate::structs::Evaluation>,
 ) -> Result<Applied, ApplyError> {
+    eval::check_ids(&evals)?;
     for id in node_ids {
-        if state.nodes.remove(&id).is_some() {
-            state.note(index, crate::state::Changed::Node(id.clone()));
-        }
-        state.heartbeats.remove(&id);
-        service::remove_node(state, index, &id);
+        remove(state, index, &id);
     }
     state.index.bump(Table::Nodes, index);
+    let mut jobs = Vec::new();
+    for mut e in evals {
+        e.node_modify_index = index;
+        jobs.push(crate::state::JobKey::new(&e.namespace, &e.job_id));
+        eval::put(state, index, e);
+    }
+    for key in jobs {
+        summary::refresh(state, index, &key);
+    }
     Ok(Applied::default())
+}
+
+/// Removes one node, its heartbeat and its service registrations.
+pub(crate) fn remove(state: &mut State, index: u64, id: &str) {
+    if state.nodes.remove(id).is_some() {
+        state.note(index, crate::state::Changed::Node(id.to_string()));
+    }
+    state.heartbeats.remove(id);
+    service::remove_node(state, index, id);
+    state.index.bump(Table::Nodes, index);
 }
 
 pub fn heartbeat(
