@@ -290,3 +290,35 @@ async fn purging_a_node_deregisters_it_and_evaluates_its_jobs() {
     assert_eq!((status, body), (404, json!("node not found")));
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_runs_a_forced_collection_through_the_leader() {
+    let c = TestCluster::start(3).await;
+    let leader = c.wait_leader().await;
+    let follower = c.follower(leader);
+    let (status, body) = c
+        .put(0, "/v1/node/register", &node_json(0, "dc1", 4096))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let done = placed(&c, batch_job("done")).await;
+    report(&c, &done, "complete").await;
+    wait_for("the batch job dead", Duration::from_secs(20), || async {
+        (job_status(&c, "done").await.as_deref() == Some("dead")).then_some(())
+    })
+    .await;
+    let r = c
+        .client
+        .put(c.url(follower, "/v1/system/gc"))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(r.status().as_u16(), 200);
+    // Every server's state has it gone (the entry is committed; the
+    // follower answered after applying it).
+    assert_eq!(c.get(follower, "/v1/job/done?stale").await.0, 404);
+    let alloc = done["ID"].as_str().expect("id");
+    for i in 0..3 {
+        assert_eq!(c.get(i, &format!("/v1/allocation/{alloc}")).await.0, 404);
+    }
+    c.shutdown().await;
+}
