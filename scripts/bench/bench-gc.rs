@@ -362,11 +362,14 @@ async fn main() {
 }
 
 /// Compares the second half of the run with the first.
+/// A sampled figure and how to read it.
+type Field = (&'static str, fn(&Sample) -> f64);
+
 fn summarize(samples: &[Sample], c: &Counters) {
     let half = samples.len() / 2;
     let (early, late) = samples.split_at(half.max(1).min(samples.len()));
     let max = |s: &[Sample], f: fn(&Sample) -> f64| s.iter().map(f).fold(0.0, f64::max);
-    let fields: [(&str, fn(&Sample) -> f64); 5] = [
+    let fields: [Field; 5] = [
         ("jobs", |s| s.jobs as f64),
         ("evals", |s| s.evals as f64),
         ("allocs", |s| s.allocs as f64),
