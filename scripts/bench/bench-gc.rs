@@ -361,10 +361,10 @@ async fn main() {
     summarize(&samples, &c);
 }
 
-/// Compares the second half of the run with the first.
 /// A sampled figure and how to read it.
 type Field = (&'static str, fn(&Sample) -> f64);
 
+/// Compares the second half of the run with the first.
 fn summarize(samples: &[Sample], c: &Counters) {
     let half = samples.len() / 2;
     let (early, late) = samples.split_at(half.max(1).min(samples.len()));

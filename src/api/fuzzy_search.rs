@@ -63,16 +63,18 @@ enum Context {
     Deployment,
     Evals,
     Jobs,
+    Namespaces,
     Nodes,
     Plugins,
 }
 
 impl Context {
-    const ALL: [Context; 6] = [
+    const ALL: [Context; 7] = [
         Context::Allocs,
         Context::Deployment,
         Context::Evals,
         Context::Jobs,
+        Context::Namespaces,
         Context::Nodes,
         Context::Plugins,
     ];
@@ -83,6 +85,7 @@ impl Context {
             Context::Deployment => "deployment",
             Context::Evals => "evals",
             Context::Jobs => "jobs",
+            Context::Namespaces => "namespaces",
             Context::Nodes => "nodes",
             Context::Plugins => "plugins",
         }
@@ -113,6 +116,7 @@ impl Context {
             Context::Allocs => Some(Table::Allocs),
             Context::Evals => Some(Table::Evals),
             Context::Jobs => Some(Table::Jobs),
+            Context::Namespaces => Some(Table::Namespaces),
             Context::Nodes => Some(Table::Nodes),
             Context::Deployment | Context::Plugins => None,
         }
@@ -182,6 +186,9 @@ impl Search {
                 }
                 Context::Allocs => add(&mut resp, "allocs", st.fuzzy_allocs(ns, text, limit)),
                 Context::Nodes => add(&mut resp, "nodes", st.fuzzy_nodes(text, limit)),
+                Context::Namespaces => {
+                    add(&mut resp, "namespaces", st.fuzzy_namespaces(text, limit))
+                }
                 Context::Plugins => {}
             }
             if let Some(t) = ctx.table() {
@@ -235,8 +242,8 @@ mod tests {
 
     #[test]
     fn contexts_expand_and_answer_kinds_are_refused_like_unknown_ones() {
-        assert_eq!(Context::expand("all").expect("all").len(), 6);
-        assert_eq!(Context::expand("").expect("empty").len(), 6);
+        assert_eq!(Context::expand("all").expect("all").len(), 7);
+        assert_eq!(Context::expand("").expect("empty").len(), 7);
         assert_eq!(Context::expand("nodes").expect("nodes"), [Context::Nodes]);
         for name in ["groups", "volumes"] {
             let e = Context::expand(name).expect_err("unknown");
@@ -244,7 +251,7 @@ mod tests {
             assert_eq!(
                 e.message,
                 format!(
-                    "context must be one of [allocs deployment evals jobs nodes plugins] \
+                    "context must be one of [allocs deployment evals jobs namespaces nodes plugins] \
                      or 'all' for all contexts; got \"{name}\""
                 )
             );
@@ -286,7 +293,15 @@ mod tests {
         let keys: Vec<&str> = resp.truncations.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["allocs", "deployment", "evals", "jobs", "nodes", "plugins"]
+            [
+                "allocs",
+                "deployment",
+                "evals",
+                "jobs",
+                "namespaces",
+                "nodes",
+                "plugins"
+            ]
         );
         assert!(resp.truncations.values().all(|t| !t));
     }

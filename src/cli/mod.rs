@@ -15,6 +15,7 @@ mod operator;
 mod operator_config;
 mod server;
 mod service;
+mod system;
 mod var;
 
 use std::process::ExitCode;
@@ -86,6 +87,8 @@ enum Command {
     Service(service::ServiceCommand),
     #[command(subcommand)]
     Namespace(namespace::NamespaceCommand),
+    #[command(subcommand)]
+    System(system::SystemCommand),
     #[command(subcommand)]
     Var(var::VarCommand),
     /// Simulates many client nodes for scale tests.
@@ -205,6 +208,7 @@ pub fn main() -> ExitCode {
         Command::Operator(c) => operator::run_command(c),
         Command::Service(c) => service::run_command(c),
         Command::Namespace(c) => namespace::run_command(c),
+        Command::System(c) => system::run_command(c),
         Command::Var(c) => var::run_command(c),
         Command::Nodesim(args) => nodesim::run_cli(args),
         Command::Executor(args) => executor::run(args),

@@ -153,6 +153,16 @@ impl State {
         found.finish()
     }
 
+    /// Namespaces whose name contains `text` (lower-cased), at most
+    /// `limit`; no scope, as Nomad.
+    pub fn fuzzy_namespaces(&self, text: &str, limit: usize) -> FuzzyMatches {
+        let mut found = TopMatches::new(limit);
+        for ns in self.namespaces() {
+            found.offer(&ns.name, text, Vec::new);
+        }
+        found.finish()
+    }
+
     /// Nodes (which have no namespace) whose name contains `text`
     /// (lower-cased), at most `limit`.
     pub fn fuzzy_nodes(&self, text: &str, limit: usize) -> FuzzyMatches {

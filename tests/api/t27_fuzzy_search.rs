@@ -179,7 +179,7 @@ async fn fuzzy_search_finds_names_with_their_scopes() {
     assert_eq!(
         r["Truncations"],
         json!({"allocs": false, "deployment": false, "evals": false,
-               "jobs": false, "nodes": false, "plugins": false})
+               "jobs": false, "namespaces": false, "nodes": false, "plugins": false})
     );
     c.shutdown().await;
 }
@@ -305,13 +305,13 @@ async fn fuzzy_search_refuses_bad_requests_and_sets_the_index_header() {
     let refused = [
         (
             json!({"Text": "qa", "Context": "volumez"}),
-            "context must be one of [allocs deployment evals jobs nodes plugins] \
+            "context must be one of [allocs deployment evals jobs namespaces nodes plugins] \
              or 'all' for all contexts; got \"volumez\"",
         ),
         // A kind of answer is not a context, as in Nomad.
         (
             json!({"Text": "qa", "Context": "groups"}),
-            "context must be one of [allocs deployment evals jobs nodes plugins] \
+            "context must be one of [allocs deployment evals jobs namespaces nodes plugins] \
              or 'all' for all contexts; got \"groups\"",
         ),
         (
@@ -335,5 +335,29 @@ async fn fuzzy_search_refuses_bad_requests_and_sets_the_index_header() {
     }
     let (status, _) = c.get(0, "/v1/search/fuzzy").await;
     assert_eq!(status, 405);
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fuzzy_search_finds_namespaces() {
+    let c = TestCluster::start(1).await;
+    let (status, _) = c
+        .put(0, "/v1/namespace/team-ops", &json!({"Name": "team-ops"}))
+        .await;
+    assert_eq!(status, 200);
+    let (_, r) = fuzzy(
+        &c,
+        "/v1/search/fuzzy",
+        json!({"Text": "ops", "Context": "namespaces"}),
+    )
+    .await;
+    assert_eq!(r["Matches"]["namespaces"], json!([{"ID": "team-ops"}]));
+    let (_, r) = fuzzy(
+        &c,
+        "/v1/search/fuzzy",
+        json!({"Text": "defa", "Context": "all"}),
+    )
+    .await;
+    assert_eq!(r["Matches"]["namespaces"], json!([{"ID": "default"}]));
     c.shutdown().await;
 }

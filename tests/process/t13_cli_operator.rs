@@ -73,4 +73,8 @@ async fn scheduler_and_autopilot_verbs() {
     })
     .await;
     assert!(health.contains("LastContact"), "{health}");
+
+    // System verbs print nothing on success.
+    assert_eq!(ok(a, &["system", "gc"]).await, "");
+    assert_eq!(ok(a, &["system", "reconcile", "summaries"]).await, "");
 }
