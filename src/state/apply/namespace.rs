@@ -38,9 +38,9 @@ pub fn delete(state: &mut State, index: u64, names: Vec<String>) -> Result<Appli
         if !state.namespaces.contains_key(&name) {
             return Err(ApplyError::NotFound("namespace not found".into()));
         }
+        // A range scan of this namespace's jobs, not of every job.
         if let Some(job) = state
-            .jobs_by_prefix(&name, "")
-            .into_iter()
+            .jobs_with_id_prefix(&name, "")
             .find(|j| j.status != crate::structs::JOB_STATUS_DEAD)
         {
             return Err(ApplyError::Invalid(format!(
