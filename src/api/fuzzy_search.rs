@@ -37,6 +37,7 @@ use axum::response::Response;
 
 use super::extract::{Bytes, Query, State};
 use super::query::{QueryOptions, blocking};
+use super::search::expand_contexts;
 use super::search::request_namespace;
 use super::{ApiError, body, writes};
 use crate::server::Server;
@@ -94,19 +95,7 @@ impl Context {
     /// The contexts a request's `Context` names; Nomad's message for an
     /// unknown one.
     fn expand(requested: &str) -> Result<Vec<Context>, ApiError> {
-        if requested.is_empty() || requested == "all" {
-            return Ok(Self::ALL.to_vec());
-        }
-        match Self::ALL.iter().find(|c| c.name() == requested) {
-            Some(c) => Ok(vec![*c]),
-            None => {
-                let names: Vec<&str> = Self::ALL.iter().map(|c| c.name()).collect();
-                Err(ApiError::bad_request(format!(
-                    "context must be one of [{}] or 'all' for all contexts; got {requested:?}",
-                    names.join(" ")
-                )))
-            }
-        }
+        expand_contexts(&Self::ALL, Self::name, requested)
     }
 
     /// The table whose index the answer reports (none for the contexts

@@ -57,19 +57,7 @@ impl Context {
     /// The contexts a request's `Context` names; Nomad's message for an
     /// unknown one.
     fn expand(requested: &str) -> Result<Vec<Context>, ApiError> {
-        if requested.is_empty() || requested == "all" {
-            return Ok(Self::ALL.to_vec());
-        }
-        match Self::ALL.iter().find(|c| c.name() == requested) {
-            Some(c) => Ok(vec![*c]),
-            None => {
-                let names: Vec<&str> = Self::ALL.iter().map(|c| c.name()).collect();
-                Err(ApiError::bad_request(format!(
-                    "context must be one of [{}] or 'all' for all contexts; got {requested:?}",
-                    names.join(" ")
-                )))
-            }
-        }
+        expand_contexts(&Self::ALL, Self::name, requested)
     }
 
     /// The table whose index the answer reports (none for deployments).
@@ -131,6 +119,29 @@ async fn search(
         Ok((resp, index))
     })
     .await
+}
+
+/// The contexts a request's `Context` names (`all` or empty: every one of
+/// `all`), or Nomad's message listing them; shared by prefix and fuzzy
+/// search.
+pub(super) fn expand_contexts<C: Copy>(
+    all: &[C],
+    name: fn(C) -> &'static str,
+    requested: &str,
+) -> Result<Vec<C>, ApiError> {
+    if requested.is_empty() || requested == "all" {
+        return Ok(all.to_vec());
+    }
+    match all.iter().find(|c| name(**c) == requested) {
+        Some(c) => Ok(vec![*c]),
+        None => {
+            let names: Vec<&str> = all.iter().map(|c| name(*c)).collect();
+            Err(ApiError::bad_request(format!(
+                "context must be one of [{}] or 'all' for all contexts; got {requested:?}",
+                names.join(" ")
+            )))
+        }
+    }
 }
 
 #[cfg(test)]
